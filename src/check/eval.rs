@@ -1,0 +1,742 @@
+//! Evaluation of expressions to [`Value`]s, with fields and lets computed on demand.
+
+use std::path::PathBuf;
+
+use super::schema::Kind;
+use super::value::{Entry, InstId, Probe, ProbeKind, SecretPart, Storage, V, Value};
+use super::{Binding, Checker, EvalKey, LetId, ScopeId};
+use crate::diagnostic::{did_you_mean, messages};
+use crate::program::{Escape, resolve_inside};
+use crate::source::Span;
+use crate::syntax::ast::{self, Expr, ExprKind, StrPart};
+
+/// Words that name variants (`storage = ephemeral`, `on = [install]`); a bare name not
+/// bound in scope is taken for one of these before it is called unknown.
+const VARIANT_WORDS: &[&str] = &["ephemeral", "persistent", "install", "upgrade"];
+
+/// Where an expression is evaluated.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Ctx {
+    pub scope: ScopeId,
+    /// The item whose field is being evaluated: `ports` inside a service names its
+    /// own ports.
+    pub this: Option<InstId>,
+}
+
+/// The built-in functions.
+const FUNCTIONS: &[&str] = &["tcp", "http", "exec", "generate", "env", "file", "persistent"];
+
+impl<'a> Checker<'a> {
+    pub(super) fn eval(&mut self, expr: &'a Expr, ctx: Ctx) -> V {
+        let span = expr.span;
+        let value = match &expr.kind {
+            ExprKind::Str(s) => return self.eval_str(&s.parts, span, ctx),
+            ExprKind::Int(n) => Value::Int(*n),
+            ExprKind::Float(d) => Value::Float(*d),
+            ExprKind::Bool(b) => Value::Bool(*b),
+            ExprKind::Quantity(q) => Value::Quantity {
+                number: q.number,
+                unit: q.unit.clone(),
+            },
+            ExprKind::Name(name) => return self.eval_name(name, span, ctx),
+            ExprKind::Member(base, name) => return self.eval_member(base, name, ctx),
+            ExprKind::Call(callee, args) => return self.eval_call(callee, args, span, ctx),
+            ExprKind::List(items) => Value::List(items.iter().map(|e| self.eval(e, ctx)).collect()),
+            ExprKind::Record(fields) => Value::Record(self.eval_record(fields, ctx)),
+            ExprKind::Range(lo, hi) => {
+                Value::Range(Box::new(self.eval(lo, ctx)), Box::new(self.eval(hi, ctx)))
+            }
+            ExprKind::Add(l, r) => {
+                let (l, r) = (self.eval(l, ctx), self.eval(r, ctx));
+                return self.add(l, r, span);
+            }
+            ExprKind::Required(_) => {
+                self.push(messages::required_outside_columns(span));
+                Value::Error
+            }
+            ExprKind::Paren(inner) => return self.eval(inner, ctx),
+        };
+        V::new(value, span)
+    }
+
+    fn eval_record(&mut self, fields: &'a [ast::Field], ctx: Ctx) -> Vec<Entry> {
+        let mut entries: Vec<Entry> = Vec::new();
+        for field in fields {
+            if !field.subpath.is_empty() {
+                self.push(messages::dotted_field(field.path_span()));
+            }
+            if field.op != ast::FieldOp::Assign {
+                self.push(messages::comparison_not_allowed(field.op_span, field.op.as_str()));
+            }
+            if let Some(first) = entries.iter().find(|e| e.key == field.key.name) {
+                self.push(messages::duplicate(field.key.span, &field.key.name, first.key_span));
+                continue;
+            }
+            let value = self.eval(&field.value, ctx);
+            entries.push(Entry {
+                key: field.key.name.clone(),
+                key_span: field.key.span,
+                value,
+            });
+        }
+        entries
+    }
+
+    fn eval_name(&mut self, name: &str, span: Span, ctx: Ctx) -> V {
+        if name == "ports" {
+            if let Some(this) = ctx.this.filter(|t| self.kind_of(*t) == Some(Kind::Service)) {
+                return V::new(Value::Record(self.ports_record(this, span)), span);
+            }
+        }
+        match self.lookup(ctx.scope, name) {
+            Some(Binding::Item(id)) => V::new(Value::Item(id), span),
+            Some(Binding::Let(id)) => self.let_value(id, span),
+            Some(Binding::Param(inst, index)) => self.param_value(inst, index, span),
+            None if VARIANT_WORDS.contains(&name) => V::new(Value::Word(name.to_string()), span),
+            None if name.is_empty() => V::error(span),
+            None => {
+                let names = self.names_in_scope(ctx.scope);
+                let suggestion = did_you_mean(name, names.iter().map(String::as_str)).map(str::to_string);
+                self.push(messages::unknown_name(span, name, suggestion.as_deref()));
+                V::error(span)
+            }
+        }
+    }
+
+    pub(super) fn kind_of(&self, id: InstId) -> Option<Kind> {
+        self.inst(id).map(|i| i.kind)
+    }
+
+    /// A service's ports as a record of [`Value::Port`]s.
+    fn ports_record(&mut self, service: InstId, span: Span) -> Vec<Entry> {
+        let Some(ports) = self.field(service, "ports") else {
+            return Vec::new();
+        };
+        let Value::Record(entries) = ports.value else {
+            return Vec::new();
+        };
+        entries
+            .into_iter()
+            .map(|e| {
+                let value = match e.value.value {
+                    Value::Int(number) => Value::Port {
+                        service,
+                        name: e.key.clone(),
+                        number,
+                    },
+                    other => other,
+                };
+                Entry {
+                    value: V::new(value, span),
+                    ..e
+                }
+            })
+            .collect()
+    }
+
+    fn eval_member(&mut self, base: &'a Expr, name: &'a ast::Ident, ctx: Ctx) -> V {
+        let span = base.span.to(name.span);
+        let base_is_ports = matches!(&base.kind, ExprKind::Name(n) if n == "ports")
+            || matches!(&base.kind, ExprKind::Member(_, m) if m.name == "ports");
+        let base = self.eval(base, ctx);
+        match base.value {
+            Value::Error => V::error(span),
+            Value::Item(id) => self.item_member(id, name, span),
+            Value::Record(entries) => {
+                if let Some(entry) = entries.iter().find(|e| e.key == name.name) {
+                    return V::new(entry.value.value.clone(), span);
+                }
+                let keys: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
+                let suggestion = did_you_mean(&name.name, keys.iter().copied());
+                if base_is_ports {
+                    self.push(messages::unknown_port(name.span, &name.name, None, suggestion));
+                } else {
+                    self.push(messages::unknown_member(name.span, "this record", &name.name, suggestion));
+                }
+                V::error(span)
+            }
+            other => {
+                self.push(messages::unknown_member(
+                    name.span,
+                    &format!("a {}", other.type_name()),
+                    &name.name,
+                    None,
+                ));
+                V::error(span)
+            }
+        }
+    }
+
+    /// `item.name`: a service's `host` and `ports`, a secret's or config's key, an
+    /// instance's items and parameters.
+    fn item_member(&mut self, id: InstId, name: &ast::Ident, span: Span) -> V {
+        let Some(kind) = self.kind_of(id) else {
+            return V::error(span);
+        };
+        let member = name.name.as_str();
+        match kind {
+            Kind::Service => match member {
+                "host" => V::new(Value::Str(self.k8s_name(id)), span),
+                "ports" => V::new(Value::Record(self.ports_record(id, span)), span),
+                "url" => {
+                    self.push(messages::method_without_call(name.span, "url"));
+                    V::error(span)
+                }
+                _ => self.no_member(id, name, &["host", "ports", "url"]),
+            },
+            Kind::Secret | Kind::Config => {
+                let keys = self.keys_of(id);
+                if keys.iter().any(|k| k == member) {
+                    let key = member.to_string();
+                    let value = if kind == Kind::Secret {
+                        Value::Secret { item: id, key }
+                    } else {
+                        Value::ConfigKey { item: id, key }
+                    };
+                    V::new(value, span)
+                } else {
+                    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                    self.no_member(id, name, &keys)
+                }
+            }
+            Kind::Instance => self.instance_member(id, name, span),
+            _ => self.no_member(id, name, &[]),
+        }
+    }
+
+    fn instance_member(&mut self, id: InstId, name: &ast::Ident, span: Span) -> V {
+        if let Some(member) = self.member_of(id, &name.name) {
+            return V::new(Value::Item(member), span);
+        }
+        if let Some(index) = self.param_index(id, &name.name) {
+            return self.param_value(id, index, span);
+        }
+        if let Some(main) = self.main_of(id) {
+            return self.item_member(main, name, span);
+        }
+        let mut candidates: Vec<String> = self
+            .inst(id)
+            .map(|i| i.members.iter().map(|(n, _)| n.clone()).collect())
+            .unwrap_or_default();
+        candidates.extend(self.param_names(id));
+        let candidates: Vec<&str> = candidates.iter().map(String::as_str).collect();
+        self.no_member(id, name, &candidates)
+    }
+
+    fn no_member(&mut self, id: InstId, name: &ast::Ident, candidates: &[&str]) -> V {
+        let what = self.describe_item(id);
+        let suggestion = did_you_mean(&name.name, candidates.iter().copied());
+        self.push(messages::unknown_member(name.span, &what, &name.name, suggestion));
+        V::error(name.span)
+    }
+
+    /// "service `db`", for messages.
+    pub(super) fn describe_item(&self, id: InstId) -> String {
+        match self.inst(id) {
+            Some(inst) => format!("{} `{}`", inst.block.kind.name, inst.path),
+            None => "item".to_string(),
+        }
+    }
+
+    pub(super) fn k8s_name(&self, id: InstId) -> String {
+        self.inst(id).map(|i| i.k8s_name.clone()).unwrap_or_default()
+    }
+
+    /// The keys of a secret or config: its fields and those its profile adds.
+    pub(super) fn keys_of(&self, id: InstId) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .inst(id)
+            .map(|i| i.block.fields().map(|f| f.key.name.clone()).collect())
+            .unwrap_or_default();
+        if let Some(overrides) = self.overrides.get(&id) {
+            for o in overrides {
+                if let Some(first) = o.path.first() {
+                    if !keys.contains(&first.name) {
+                        keys.push(first.name.clone());
+                    }
+                }
+            }
+        }
+        keys
+    }
+
+    fn param_index(&self, id: InstId, name: &str) -> Option<usize> {
+        let comp = self.inst(id)?.component?;
+        self.component(comp)?
+            .params
+            .iter()
+            .position(|p| p.name.name == name)
+    }
+
+    pub(super) fn param_names(&self, id: InstId) -> Vec<String> {
+        self.inst(id)
+            .and_then(|i| i.component)
+            .and_then(|c| self.component(c))
+            .map(|c| c.params.iter().map(|p| p.name.name.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// A parameter's value: the instance's argument, or the parameter's default.
+    pub(super) fn param_value(&mut self, inst: InstId, index: usize, span: Span) -> V {
+        let Some(param) = self
+            .inst(inst)
+            .and_then(|i| i.component)
+            .and_then(|c| self.component(c))
+            .and_then(|c| c.params.get(index).copied())
+        else {
+            return V::error(span);
+        };
+        if let Some(v) = self.field(inst, &param.name.name) {
+            return v;
+        }
+        match (&param.default, self.inst(inst).and_then(|i| i.inner)) {
+            (Some(default), Some(inner)) => {
+                let key = EvalKey::Field(inst, format!("{}#default", param.name.name));
+                self.memoized(key, span, |this| {
+                    Some(this.eval(default, Ctx { scope: inner, this: None }))
+                })
+                .unwrap_or_else(|| V::error(span))
+            }
+            // A missing required argument is reported at the instance.
+            _ => V::error(span),
+        }
+    }
+
+    pub(super) fn let_value(&mut self, id: LetId, span: Span) -> V {
+        let Some(def) = self.let_def(id) else {
+            return V::error(span);
+        };
+        let (expr, scope) = (&def.def.value, def.scope);
+        let overridden = self.let_overrides.get(&id).copied();
+        let top = self.top;
+        self.memoized(EvalKey::Let(id), span, |this| {
+            Some(match (overridden, top) {
+                (Some(field), Some(top)) => this.eval(&field.value, Ctx { scope: top, this: None }),
+                _ => this.eval(expr, Ctx { scope, this: None }),
+            })
+        })
+        .unwrap_or_else(|| V::error(span))
+    }
+
+    /// Computes a value once, reporting a cycle when it is needed while being computed.
+    pub(super) fn memoized(
+        &mut self,
+        key: EvalKey,
+        span: Span,
+        compute: impl FnOnce(&mut Self) -> Option<V>,
+    ) -> Option<V> {
+        if let Some(done) = self.memo.get(&key) {
+            return done.clone();
+        }
+        if let Some(pos) = self.active.iter().position(|(k, _)| *k == key) {
+            let cycle: Vec<(String, Span)> = self
+                .active
+                .iter()
+                .skip(pos)
+                .map(|(k, s)| (self.describe_key(k), *s))
+                .collect();
+            self.push(messages::reference_cycle(span, &cycle));
+            return Some(V::error(span));
+        }
+        self.active.push((key.clone(), span));
+        let value = compute(self);
+        self.active.pop();
+        self.memo.insert(key, value.clone());
+        value
+    }
+
+    fn describe_key(&self, key: &EvalKey) -> String {
+        match key {
+            EvalKey::Field(id, field) => {
+                let path = self.inst(*id).map(|i| i.path.clone()).unwrap_or_default();
+                format!("{path}.{}", field.trim_end_matches("#default"))
+            }
+            EvalKey::Let(id) => self
+                .let_def(*id)
+                .map(|d| d.def.name.name.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    // Strings.
+
+    fn eval_str(&mut self, parts: &'a [StrPart], span: Span, ctx: Ctx) -> V {
+        let mut text = String::new();
+        let mut secret: Vec<SecretPart> = Vec::new();
+        let mut tainted = false;
+        for part in parts {
+            match part {
+                StrPart::Text(t) => text.push_str(t),
+                StrPart::Interp(expr) => {
+                    let v = self.eval(expr, ctx);
+                    match self.interpolate(v) {
+                        Interpolated::Text(t) => text.push_str(&t),
+                        Interpolated::Secret(parts) => {
+                            tainted = true;
+                            secret.push(SecretPart::Text(std::mem::take(&mut text)));
+                            secret.extend(parts);
+                        }
+                        Interpolated::Error => return V::error(span),
+                    }
+                }
+            }
+        }
+        if tainted {
+            secret.push(SecretPart::Text(text));
+            secret.retain(|p| !matches!(p, SecretPart::Text(t) if t.is_empty()));
+            V::new(Value::SecretText(secret), span)
+        } else {
+            V::new(Value::Str(text), span)
+        }
+    }
+
+    /// A value as part of a string.
+    fn interpolate(&mut self, v: V) -> Interpolated {
+        match v.value {
+            Value::Secret { item, key } => Interpolated::Secret(vec![SecretPart::Secret {
+                item,
+                key,
+                span: v.span,
+            }]),
+            Value::SecretText(parts) => Interpolated::Secret(parts),
+            Value::ConfigKey { item, key } => match self.field(item, &key).map(|v| v.value) {
+                Some(inner) => self.interpolate(V::new(inner, v.span)),
+                None => Interpolated::Error,
+            },
+            Value::Error => Interpolated::Error,
+            other => match text_of(&other) {
+                Some(t) => Interpolated::Text(t),
+                None => {
+                    let hint = match other {
+                        Value::Item(id) if self.kind_of(id) == Some(Kind::Service) => {
+                            Some(format!("`{}.host`", self.inst(id).map_or("", |i| i.path.as_str())))
+                        }
+                        _ => None,
+                    };
+                    self.push(messages::not_text(v.span, other.type_name(), hint.as_deref()));
+                    Interpolated::Error
+                }
+            },
+        }
+    }
+
+    fn add(&mut self, l: V, r: V, span: Span) -> V {
+        let value = match (l.value, r.value) {
+            (Value::Error, _) | (_, Value::Error) => Value::Error,
+            (Value::Int(a), Value::Int(b)) => match a.checked_add(b) {
+                Some(n) => Value::Int(n),
+                None => {
+                    self.push(messages::number_out_of_range(span));
+                    Value::Error
+                }
+            },
+            (Value::List(mut a), Value::List(b)) => {
+                a.extend(b);
+                Value::List(a)
+            }
+            (a @ (Value::Str(_) | Value::Secret { .. } | Value::SecretText(_) | Value::ConfigKey { .. }), b)
+            | (a, b @ (Value::Str(_) | Value::Secret { .. } | Value::SecretText(_) | Value::ConfigKey { .. })) => {
+                let mut parts = Vec::new();
+                for v in [V::new(a, l.span), V::new(b, r.span)] {
+                    match self.interpolate(v) {
+                        Interpolated::Text(t) => parts.push(SecretPart::Text(t)),
+                        Interpolated::Secret(s) => parts.extend(s),
+                        Interpolated::Error => return V::error(span),
+                    }
+                }
+                if parts.iter().all(|p| matches!(p, SecretPart::Text(_))) {
+                    Value::Str(
+                        parts
+                            .into_iter()
+                            .map(|p| match p {
+                                SecretPart::Text(t) => t,
+                                SecretPart::Secret { .. } => String::new(),
+                            })
+                            .collect(),
+                    )
+                } else {
+                    Value::SecretText(parts)
+                }
+            }
+            (a, b) => {
+                self.push(messages::cannot_add(span, a.type_name(), b.type_name()));
+                Value::Error
+            }
+        };
+        V::new(value, span)
+    }
+
+    // Calls.
+
+    fn eval_call(&mut self, callee: &'a Expr, args: &'a [ast::Arg], span: Span, ctx: Ctx) -> V {
+        match &callee.kind {
+            ExprKind::Member(base, method) => self.eval_method(base, method, args, span, ctx),
+            ExprKind::Name(name) => self.eval_builtin(name, callee.span, args, span, ctx),
+            _ => {
+                self.push(messages::unknown_function(callee.span, "this expression", None));
+                V::error(span)
+            }
+        }
+    }
+
+    /// `service.url(port)`.
+    fn eval_method(
+        &mut self,
+        base: &'a Expr,
+        method: &'a ast::Ident,
+        args: &'a [ast::Arg],
+        span: Span,
+        ctx: Ctx,
+    ) -> V {
+        let target = self.eval(base, ctx);
+        let service = match target.value {
+            Value::Error => return V::error(span),
+            Value::Item(id) => match self.kind_of(id) {
+                Some(Kind::Service) => Some(id),
+                Some(Kind::Instance) => self.main_of(id),
+                _ => None,
+            },
+            _ => None,
+        };
+        if method.name != "url" {
+            self.push(messages::unknown_function(method.span, &method.name, Some("url")));
+            return V::error(span);
+        }
+        let Some(service) = service else {
+            self.push(messages::not_a_service(base.span, "url"));
+            return V::error(span);
+        };
+        let [arg] = args else {
+            self.push(messages::wrong_arguments(span, "url", "one port name: `url(api)`"));
+            return V::error(span);
+        };
+        let ExprKind::Name(port) = &arg.value.kind else {
+            self.push(messages::wrong_arguments(arg.value.span, "url", "a port name: `url(api)`"));
+            return V::error(span);
+        };
+        let ports = self.ports_record(service, arg.value.span);
+        match ports.iter().find(|e| &e.key == port) {
+            Some(Entry { value: V { value: Value::Port { number, .. }, .. }, .. }) => {
+                let url = format!("http://{}:{number}", self.k8s_name(service));
+                V::new(Value::Str(url), span)
+            }
+            Some(_) => V::error(span),
+            None => {
+                let names: Vec<&str> = ports.iter().map(|e| e.key.as_str()).collect();
+                let suggestion = did_you_mean(port, names.iter().copied());
+                let service_name = self.describe_item(service);
+                self.push(messages::unknown_port(
+                    arg.value.span,
+                    port,
+                    Some(&service_name),
+                    suggestion,
+                ));
+                V::error(span)
+            }
+        }
+    }
+
+    fn eval_builtin(
+        &mut self,
+        name: &str,
+        name_span: Span,
+        args: &'a [ast::Arg],
+        span: Span,
+        ctx: Ctx,
+    ) -> V {
+        let value = match name {
+            "tcp" | "http" | "exec" => self.probe(name, args, span, ctx),
+            "generate" => self.generate(args, span, ctx),
+            "env" => self
+                .one_string(name, args, span, ctx)
+                .map(Value::EnvVar),
+            "file" => self.read_file(args, span, ctx),
+            "persistent" => self.storage(args, span, ctx),
+            _ => {
+                let suggestion = did_you_mean(name, FUNCTIONS.iter().copied());
+                self.push(messages::unknown_function(name_span, name, suggestion));
+                None
+            }
+        };
+        V::new(value.unwrap_or(Value::Error), span)
+    }
+
+    /// Splits arguments into positional and named, reporting named ones not in
+    /// `allowed`.
+    fn split_args(
+        &mut self,
+        function: &str,
+        args: &'a [ast::Arg],
+        allowed: &[&str],
+        ctx: Ctx,
+    ) -> (Vec<V>, Vec<Entry>) {
+        let mut positional = Vec::new();
+        let mut named: Vec<Entry> = Vec::new();
+        for arg in args {
+            let value = self.eval(&arg.value, ctx);
+            match &arg.name {
+                None => positional.push(value),
+                Some(n) if allowed.contains(&n.name.as_str()) => named.push(Entry {
+                    key: n.name.clone(),
+                    key_span: n.span,
+                    value,
+                }),
+                Some(n) => {
+                    let suggestion = did_you_mean(&n.name, allowed.iter().copied());
+                    self.push(messages::unknown_argument(n.span, function, &n.name, suggestion));
+                }
+            }
+        }
+        (positional, named)
+    }
+
+    fn probe(&mut self, name: &str, args: &'a [ast::Arg], span: Span, ctx: Ctx) -> Option<Value> {
+        const TIMING: &[&str] = &["after", "every", "failures", "timeout"];
+        let (positional, timing) = self.split_args(name, args, TIMING, ctx);
+        let kind = match (name, positional.as_slice()) {
+            ("tcp", [port]) => ProbeKind::Tcp {
+                port: Box::new(port.clone()),
+            },
+            ("http", [port, path]) => match &path.value {
+                Value::Str(p) => ProbeKind::Http {
+                    port: Box::new(port.clone()),
+                    path: p.clone(),
+                },
+                Value::Error => return None,
+                other => {
+                    self.push(messages::mismatched(path.span, "string", other.type_name(), None));
+                    return None;
+                }
+            },
+            ("exec", [command]) => match &command.value {
+                Value::List(items) => ProbeKind::Exec {
+                    command: items.clone(),
+                },
+                Value::Error => return None,
+                other => {
+                    self.push(messages::mismatched(command.span, "[string]", other.type_name(), None));
+                    return None;
+                }
+            },
+            _ => {
+                let expected = match name {
+                    "tcp" => "a port: `tcp(ports.api)`",
+                    "http" => "a port and a path: `http(ports.api, \"/health\")`",
+                    _ => "a command: `exec([\"pg_isready\"])`",
+                };
+                self.push(messages::wrong_arguments(span, name, expected));
+                return None;
+            }
+        };
+        Some(Value::Probe(Probe { kind, timing }))
+    }
+
+    fn generate(&mut self, args: &'a [ast::Arg], span: Span, ctx: Ctx) -> Option<Value> {
+        let (positional, _) = self.split_args("generate", args, &[], ctx);
+        match positional.as_slice() {
+            [V { value: Value::Int(n), span: at }] => {
+                if (8..=4096).contains(n) {
+                    Some(Value::Generate { length: *n })
+                } else {
+                    self.push(messages::out_of_range(*at, &n.to_string(), "a generated secret's length", 8, 4096));
+                    None
+                }
+            }
+            [V { value: Value::Error, .. }] => None,
+            _ => {
+                self.push(messages::wrong_arguments(span, "generate", "a length: `generate(32)`"));
+                None
+            }
+        }
+    }
+
+    fn one_string(&mut self, name: &str, args: &'a [ast::Arg], span: Span, ctx: Ctx) -> Option<String> {
+        let (positional, _) = self.split_args(name, args, &[], ctx);
+        match positional.as_slice() {
+            [V { value: Value::Str(s), .. }] => Some(s.clone()),
+            [V { value: Value::Error, .. }] => None,
+            _ => {
+                let expected = format!("one string: `{name}(\"NAME\")`");
+                self.push(messages::wrong_arguments(span, name, &expected));
+                None
+            }
+        }
+    }
+
+    /// `file("path")`: the text of a file beside the module, inside the project.
+    fn read_file(&mut self, args: &'a [ast::Arg], span: Span, ctx: Ctx) -> Option<Value> {
+        let path = self.one_string("file", args, span, ctx)?;
+        let module = self.module_of(ctx.scope);
+        let Some(dir) = self.program.dir_of(module) else {
+            self.push(messages::file_not_found(span, &path, "the standard library cannot read files"));
+            return None;
+        };
+        let target: PathBuf = dir.join(&path);
+        match resolve_inside(self.fs, &self.program.root, &target) {
+            Ok(canonical) => match self.fs.read(&canonical) {
+                Ok(text) => Some(Value::Str(text)),
+                Err(e) => {
+                    self.push(messages::file_not_found(span, &path, &e.to_string()));
+                    None
+                }
+            },
+            Err(Escape::Outside) => {
+                let root = self.program.root.display().to_string();
+                self.push(messages::path_escapes(span, &path, &root));
+                None
+            }
+            Err(Escape::Missing(reason)) => {
+                self.push(messages::file_not_found(span, &path, &reason));
+                None
+            }
+        }
+    }
+
+    /// `persistent(class = "standard", size = 10Gi)`.
+    fn storage(&mut self, args: &'a [ast::Arg], span: Span, ctx: Ctx) -> Option<Value> {
+        let (positional, named) = self.split_args("persistent", args, &["class", "size"], ctx);
+        if !positional.is_empty() {
+            self.push(messages::wrong_arguments(
+                span,
+                "persistent",
+                "named arguments only: `persistent(class = \"standard\")`",
+            ));
+            return None;
+        }
+        let mut storage = Storage {
+            persistent: true,
+            class: None,
+            size: None,
+        };
+        for entry in named {
+            match (entry.key.as_str(), entry.value.value) {
+                ("class", Value::Str(class)) => storage.class = Some(class),
+                ("size", value) => storage.size = Some(Box::new(V::new(value, entry.value.span))),
+                (_, Value::Error) => {}
+                (_, other) => {
+                    self.push(messages::mismatched(entry.value.span, "string", other.type_name(), None));
+                }
+            }
+        }
+        Some(Value::Storage(storage))
+    }
+}
+
+enum Interpolated {
+    Text(String),
+    Secret(Vec<SecretPart>),
+    Error,
+}
+
+/// The text of a plain value inside a string, if it has one.
+pub(super) fn text_of(value: &Value) -> Option<String> {
+    Some(match value {
+        Value::Str(s) => s.clone(),
+        Value::Int(n) => n.to_string(),
+        Value::Float(d) => super::value::format_decimal(*d),
+        Value::Bool(b) => b.to_string(),
+        Value::Quantity { number, unit } => format!("{}{unit}", super::value::format_decimal(*number)),
+        Value::Port { number, .. } => number.to_string(),
+        _ => return None,
+    })
+}

@@ -1,0 +1,266 @@
+//! Kubernetes' rules for names, labels, ports, keys, images and paths, checked on
+//! the source so that the error points at the item rather than at a rejected object.
+
+use std::collections::HashMap;
+
+use super::schema::Kind;
+use super::value::{InstId, Value};
+use super::Checker;
+use crate::diagnostic::messages;
+use crate::source::Span;
+
+const MAX_NAME: usize = 63;
+const MAX_PORT_NAME: usize = 15;
+
+/// A DNS-1123 label: lowercase letters, digits and `-`, starting and ending with a
+/// letter or digit.
+pub fn is_dns_label(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+/// A DNS-1123 subdomain: dot-separated labels, at most 253 characters.
+fn is_dns_subdomain(name: &str) -> bool {
+    name.len() <= 253 && name.split('.').all(is_dns_label)
+}
+
+/// The name part of a label key, or a label value: alphanumerics, `-`, `_` and `.`,
+/// starting and ending alphanumeric, at most 63 characters.
+fn is_label_name(name: &str) -> bool {
+    name.len() <= MAX_NAME
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+}
+
+fn is_label_key(key: &str) -> bool {
+    match key.rsplit_once('/') {
+        Some((prefix, name)) => is_dns_subdomain(prefix) && is_label_name(name),
+        None => is_label_name(key),
+    }
+}
+
+fn is_label_value(value: &str) -> bool {
+    value.is_empty() || is_label_name(value)
+}
+
+/// An IANA service name, as Kubernetes requires of port names.
+fn is_port_name(name: &str) -> bool {
+    is_dns_label(name)
+        && name.len() <= MAX_PORT_NAME
+        && name.bytes().any(|b| b.is_ascii_lowercase())
+        && !name.contains("--")
+}
+
+fn is_env_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+/// A ConfigMap or Secret key.
+fn is_data_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 253
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+impl Checker<'_> {
+    pub(super) fn check_names(&mut self) {
+        let mut taken: HashMap<String, Span> = HashMap::new();
+        for index in 0..self.insts.len() {
+            let id = InstId(u32::try_from(index).unwrap_or(u32::MAX));
+            let Some(inst) = self.inst(id) else { continue };
+            let (kind, name, span) = (inst.kind, inst.k8s_name.clone(), inst.block.name.span);
+            match kind {
+                Kind::Service | Kind::Hook | Kind::Secret | Kind::Config => {
+                    if self.check_object_name(&name, span) {
+                        if let Some(first) = taken.get(&name) {
+                            let first = *first;
+                            self.push(messages::name_collision(span, &name, first));
+                        } else {
+                            taken.insert(name, span);
+                        }
+                    }
+                }
+                Kind::Stack => self.check_stack_names(id),
+                _ => {}
+            }
+            match kind {
+                Kind::Service => {
+                    self.check_ports(id);
+                    self.check_container(id);
+                    self.check_volumes(id);
+                }
+                Kind::Hook => self.check_container(id),
+                Kind::Secret | Kind::Config => self.check_keys(id),
+                _ => {}
+            }
+        }
+    }
+
+    /// Reports an invalid object name; true when the name is valid.
+    fn check_object_name(&mut self, name: &str, span: Span) -> bool {
+        if !is_dns_label(name) {
+            self.push(messages::invalid_name(span, name));
+            false
+        } else if name.len() > MAX_NAME {
+            self.push(messages::name_too_long(span, name, MAX_NAME));
+            false
+        } else {
+            true
+        }
+    }
+
+    fn check_stack_names(&mut self, stack: InstId) {
+        if let Some(v) = self.field(stack, "namespace") {
+            if let Value::Str(ns) = &v.value {
+                self.check_object_name(ns, v.span);
+            }
+        }
+        if let Some(Value::Record(entries)) = self.field(stack, "labels").map(|v| v.value) {
+            for e in entries {
+                if !is_label_key(&e.key) {
+                    self.push(messages::invalid_label(e.key_span, &e.key, "key"));
+                }
+                if let Value::Str(value) = &e.value.value {
+                    if !is_label_value(value) {
+                        self.push(messages::invalid_label(e.value.span, value, "value"));
+                    }
+                }
+            }
+        }
+    }
+
+    fn check_ports(&mut self, id: InstId) {
+        let Some(Value::Record(entries)) = self.field(id, "ports").map(|v| v.value) else {
+            return;
+        };
+        let mut numbers: HashMap<i64, Span> = HashMap::new();
+        for e in entries {
+            let name = e.key.replace('_', "-");
+            if !is_port_name(&name) {
+                self.push(messages::invalid_port_name(e.key_span, &name, MAX_PORT_NAME));
+            }
+            if let Value::Int(n) = e.value.value {
+                if let Some(first) = numbers.get(&n) {
+                    self.push(messages::duplicate_port(e.value.span, n, *first));
+                } else {
+                    numbers.insert(n, e.value.span);
+                }
+            }
+        }
+    }
+
+    fn check_container(&mut self, id: InstId) {
+        if let Some(v) = self.field(id, "image") {
+            if let Value::Str(image) = &v.value {
+                self.check_image(image, v.span);
+            }
+        }
+        if let Some(Value::Record(entries)) = self.field(id, "env").map(|v| v.value) {
+            for e in entries {
+                if !is_env_name(&e.key) {
+                    self.push(messages::invalid_env_name(e.key_span, &e.key));
+                }
+            }
+        }
+        let mut mounts: HashMap<String, Span> = HashMap::new();
+        if let Some(Value::Record(entries)) = self.field(id, "files").map(|v| v.value) {
+            for e in entries {
+                self.check_mount(&e.key, e.key_span, &mut mounts);
+            }
+        }
+        if let Some(Value::Record(volumes)) = self.field(id, "volumes").map(|v| v.value) {
+            for volume in volumes {
+                if let Value::Record(spec) = volume.value.value {
+                    if let Some(mount) = spec.iter().find(|e| e.key == "mount") {
+                        if let Value::Str(path) = &mount.value.value {
+                            self.check_mount(path, mount.value.span, &mut mounts);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn check_mount(&mut self, path: &str, span: Span, mounts: &mut HashMap<String, Span>) {
+        if !path.starts_with('/') || path.contains("/../") || path.ends_with("/..") {
+            self.push(messages::invalid_mount(span, path, "a mount path is an absolute path"));
+        } else if let Some(first) = mounts.get(path) {
+            self.push(
+                messages::invalid_mount(span, path, "two mounts at one path")
+                    .with_label(*first, "first mounted here"),
+            );
+        } else {
+            mounts.insert(path.to_string(), span);
+        }
+    }
+
+    fn check_image(&mut self, image: &str, span: Span) {
+        let (repository, tag) = split_image(image);
+        let valid = !repository.is_empty()
+            && !image.contains(char::is_whitespace)
+            && repository
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-' | b'/' | b':'));
+        if !valid {
+            self.push(messages::invalid_image(span, image));
+        } else if matches!(tag, None | Some("latest")) && !image.contains('@') {
+            self.push(messages::unpinned_image(span, image));
+        }
+    }
+
+    fn check_volumes(&mut self, id: InstId) {
+        let Some(Value::Record(entries)) = self.field(id, "volumes").map(|v| v.value) else {
+            return;
+        };
+        for e in entries {
+            let name = e.key.replace('_', "-");
+            if !is_dns_label(&name) || name.len() > MAX_NAME {
+                self.push(messages::invalid_name(e.key_span, &name));
+            }
+        }
+    }
+
+    fn check_keys(&mut self, id: InstId) {
+        let spans: Vec<(String, Span)> = self
+            .inst(id)
+            .map(|i| i.block.fields().map(|f| (f.key.name.clone(), f.key.span)).collect())
+            .unwrap_or_default();
+        for (key, span) in spans {
+            if !is_data_key(&key) {
+                self.push(messages::invalid_key(span, &key));
+            }
+        }
+    }
+}
+
+/// An image reference's repository (with registry) and tag.
+fn split_image(image: &str) -> (&str, Option<&str>) {
+    let without_digest = image.split('@').next().unwrap_or(image);
+    let last_slash = without_digest.rfind('/').map_or(0, |i| i + 1);
+    match without_digest
+        .get(last_slash..)
+        .and_then(|last| last.rfind(':'))
+    {
+        Some(colon) => {
+            let at = last_slash + colon;
+            (
+                without_digest.get(..at).unwrap_or(""),
+                without_digest.get(at + 1..),
+            )
+        }
+        None => (without_digest, None),
+    }
+}

@@ -1,0 +1,376 @@
+//! Scopes and instantiation: module scopes, item instances and component instances.
+
+use std::collections::HashMap;
+
+use super::schema::Kind;
+use super::value::InstId;
+use super::{Binding, Checker, CompId, Component, Inst, LetDef, LetId, Scope, ScopeId};
+use crate::diagnostic::{did_you_mean, messages};
+use crate::program::{ModuleId, Origin};
+use crate::source::Span;
+use crate::syntax::ast;
+
+/// How deep component instances may nest before it is taken for a recursion.
+const MAX_NESTING: usize = 32;
+
+impl<'a> Checker<'a> {
+    /// Builds every scope and instantiates the main module's items. Returns the
+    /// profile blocks.
+    pub(super) fn build_scopes(&mut self) -> Vec<&'a ast::Block> {
+        let program = self.program;
+        let module_scopes: Vec<ScopeId> = (0..program.modules.len())
+            .map(|i| self.new_scope(None, ModuleId(u32::try_from(i).unwrap_or(u32::MAX))))
+            .collect();
+        for (index, module) in program.modules.iter().enumerate() {
+            let Some(&scope) = module_scopes.get(index) else { continue };
+            self.declare_module(module, scope, index == 0);
+        }
+        for (index, module) in program.modules.iter().enumerate() {
+            let Some(&scope) = module_scopes.get(index) else { continue };
+            for (target, span) in &module.imports {
+                if let Some(&from) = module_scopes.get(target.0 as usize) {
+                    self.import_into(scope, from, *span);
+                }
+            }
+        }
+        let Some(&top) = module_scopes.first() else {
+            return Vec::new();
+        };
+        self.top = Some(top);
+        let mut profiles = Vec::new();
+        if let Some(main) = program.main() {
+            for item in &main.ast.items {
+                if let ast::Item::Block(block) = item {
+                    match Kind::from_keyword(&block.kind.name) {
+                        Some(Kind::Profile) => profiles.push(block),
+                        Some(Kind::Component) => {}
+                        _ => self.instantiate(block, top, None, 0),
+                    }
+                }
+            }
+        }
+        profiles
+    }
+
+    fn new_scope(&mut self, parent: Option<ScopeId>, module: ModuleId) -> ScopeId {
+        self.scopes.push(Scope {
+            parent,
+            module,
+            values: HashMap::new(),
+            components: HashMap::new(),
+        });
+        ScopeId(u32::try_from(self.scopes.len() - 1).unwrap_or(u32::MAX))
+    }
+
+    /// Declares a module's components and lets in its scope. Imported modules may hold
+    /// only components and lets.
+    fn declare_module(&mut self, module: &'a crate::program::Module, scope: ScopeId, is_main: bool) {
+        for item in &module.ast.items {
+            match item {
+                ast::Item::Import(_) => {}
+                ast::Item::Let(def) => {
+                    self.declare_let(def, scope);
+                }
+                ast::Item::Block(block) => match Kind::from_keyword(&block.kind.name) {
+                    Some(Kind::Component) => self.declare_component(block, scope),
+                    _ if !is_main => {
+                        let module_name = match &module.origin {
+                            Origin::Std(n) => format!("std/{n}"),
+                            _ => "an imported module".to_string(),
+                        };
+                        self.push(messages::item_not_allowed(
+                            block.kind.span,
+                            &block.kind.name,
+                            &format!("in {module_name}, which may only declare components and lets"),
+                        ));
+                    }
+                    _ => {}
+                },
+            }
+        }
+    }
+
+    fn declare_component(&mut self, block: &'a ast::Block, scope: ScopeId) {
+        let params = block
+            .entries
+            .iter()
+            .filter_map(|e| match e {
+                ast::Entry::Param(p) => Some(p),
+                _ => None,
+            })
+            .collect();
+        self.components.push(Component {
+            block,
+            scope,
+            params,
+        });
+        let id = CompId(u32::try_from(self.components.len() - 1).unwrap_or(u32::MAX));
+        if Kind::from_keyword(&block.name.name).is_some() {
+            self.push(messages::item_not_allowed(
+                block.name.span,
+                &block.name.name,
+                "as a component name: it is a built-in item kind",
+            ));
+            return;
+        }
+        let Some(s) = self.scopes.get_mut(scope.0 as usize) else { return };
+        if let Some((_, first)) = s.components.get(&block.name.name) {
+            let first = *first;
+            self.push(messages::duplicate(block.name.span, &block.name.name, first));
+        } else {
+            s.components
+                .insert(block.name.name.clone(), (id, block.name.span));
+        }
+    }
+
+    fn declare_let(&mut self, def: &'a ast::Let, scope: ScopeId) -> LetId {
+        self.lets.push(LetDef { def, scope });
+        let id = LetId(u32::try_from(self.lets.len() - 1).unwrap_or(u32::MAX));
+        self.bind(scope, &def.name, Binding::Let(id));
+        id
+    }
+
+    /// Binds a reference name, reporting a duplicate.
+    fn bind(&mut self, scope: ScopeId, name: &ast::Ident, binding: Binding) {
+        let Some(s) = self.scopes.get_mut(scope.0 as usize) else { return };
+        if let Some((_, first)) = s.values.get(&name.name) {
+            let first = *first;
+            self.push(messages::duplicate(name.span, &name.name, first));
+        } else {
+            s.values.insert(name.name.clone(), (binding, name.span));
+        }
+    }
+
+    /// Makes an imported module's own components and lets visible in `scope`.
+    fn import_into(&mut self, scope: ScopeId, from: ScopeId, import_span: Span) {
+        let Some(source) = self.scope(from) else { return };
+        let components: Vec<(String, (CompId, Span))> =
+            source.components.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        let values: Vec<(String, (Binding, Span))> = source
+            .values
+            .iter()
+            .filter(|(_, (b, _))| matches!(b, Binding::Let(_)))
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        let mut clashes = Vec::new();
+        if let Some(target) = self.scopes.get_mut(scope.0 as usize) {
+            for (name, (comp, span)) in components {
+                match target.components.get(&name) {
+                    Some((existing, _)) if *existing == comp => {}
+                    Some((_, first)) => clashes.push((name, *first, span)),
+                    None => {
+                        target.components.insert(name, (comp, span));
+                    }
+                }
+            }
+            for (name, (binding, span)) in values {
+                match target.values.get(&name) {
+                    Some((existing, _)) if *existing == binding => {}
+                    Some((_, first)) => clashes.push((name, *first, span)),
+                    None => {
+                        target.values.insert(name, (binding, span));
+                    }
+                }
+            }
+        }
+        for (name, first, _) in clashes {
+            self.push(messages::duplicate(import_span, &name, first));
+        }
+    }
+
+    /// Creates the item instance for `block`, written in `scope`, inside the component
+    /// instance `parent` (if any).
+    pub(super) fn instantiate(
+        &mut self,
+        block: &'a ast::Block,
+        scope: ScopeId,
+        parent: Option<InstId>,
+        depth: usize,
+    ) {
+        let (kind, component) = match self.resolve_kind(block, scope, parent.is_some()) {
+            Some(found) => found,
+            None => return,
+        };
+        if kind == Kind::Stack && self.stack.is_some() {
+            let first = self
+                .stack
+                .and_then(|s| self.inst(s))
+                .map_or(block.span, |s| s.block.name.span);
+            self.push(messages::second_stack(block.name.span, first));
+            return;
+        }
+        let (path, k8s_name) = self.naming(block, parent);
+        let id = InstId(u32::try_from(self.insts.len()).unwrap_or(u32::MAX));
+        self.insts.push(Inst {
+            kind,
+            block,
+            path,
+            k8s_name,
+            scope,
+            component,
+            inner: None,
+            members: Vec::new(),
+        });
+        match kind {
+            Kind::Stack => self.stack = Some(id),
+            _ => self.bind(scope, &block.name, Binding::Item(id)),
+        }
+        self.check_entries(block, kind);
+        if let Some(comp) = component {
+            self.instantiate_component(id, comp, depth);
+        }
+    }
+
+    /// Decides what kind of item a block is: a built-in kind or a component instance.
+    fn resolve_kind(
+        &mut self,
+        block: &ast::Block,
+        scope: ScopeId,
+        in_component: bool,
+    ) -> Option<(Kind, Option<CompId>)> {
+        let word = &block.kind.name;
+        if let Some(kind) = Kind::from_keyword(word) {
+            let misplaced = match kind {
+                Kind::Stack | Kind::Profile | Kind::Component => in_component,
+                _ => false,
+            };
+            if misplaced {
+                self.push(messages::item_not_allowed(
+                    block.kind.span,
+                    word,
+                    "inside a component",
+                ));
+                return None;
+            }
+            return Some((kind, None));
+        }
+        if let Some(comp) = self.lookup_component(scope, word) {
+            return Some((Kind::Instance, Some(comp)));
+        }
+        let mut candidates: Vec<String> = Kind::BUILTIN.iter().map(|k| k.keyword().to_string()).collect();
+        candidates.extend(self.components_in_scope(scope));
+        let suggestion = did_you_mean(word, candidates.iter().map(String::as_str)).map(str::to_string);
+        self.push(messages::unknown_kind(block.kind.span, word, suggestion.as_deref()));
+        None
+    }
+
+    /// The source path and Kubernetes name of an item: `main` takes its instance's
+    /// name, other items inside an instance are prefixed with it.
+    fn naming(&self, block: &ast::Block, parent: Option<InstId>) -> (String, String) {
+        let own = block.name.name.as_str();
+        match parent.and_then(|p| self.inst(p)) {
+            None => (own.to_string(), own.replace('_', "-")),
+            Some(p) if own == "main" => (p.path.clone(), p.k8s_name.clone()),
+            Some(p) => (
+                format!("{}.{own}", p.path),
+                format!("{}-{}", p.k8s_name, own.replace('_', "-")),
+            ),
+        }
+    }
+
+    /// Checks the shape of an item's body: only fields (and, in a component, items and
+    /// parameters), each field once.
+    fn check_entries(&mut self, block: &'a ast::Block, kind: Kind) {
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        for entry in &block.entries {
+            match entry {
+                ast::Entry::Field(field) => {
+                    if !field.subpath.is_empty() {
+                        self.push(messages::dotted_field(field.path_span()));
+                    }
+                    if let Some(first) = seen.get(field.key.name.as_str()) {
+                        self.push(messages::duplicate(field.key.span, &field.key.name, *first));
+                    } else {
+                        seen.insert(&field.key.name, field.key.span);
+                    }
+                }
+                ast::Entry::Block(inner) => self.push(messages::item_not_allowed(
+                    inner.kind.span,
+                    &inner.kind.name,
+                    &format!("inside a {}", kind.keyword()),
+                )),
+                ast::Entry::Param(p) => self.push(messages::item_not_allowed(
+                    p.name.span,
+                    "parameter",
+                    &format!("inside a {}: parameters belong to components", kind.keyword()),
+                )),
+                ast::Entry::Let(l) => self.push(messages::item_not_allowed(
+                    l.span,
+                    "let",
+                    &format!("inside a {}", kind.keyword()),
+                )),
+            }
+        }
+    }
+
+    /// Instantiates a component's body for the instance `id`.
+    fn instantiate_component(&mut self, id: InstId, comp: CompId, depth: usize) {
+        let Some(component) = self.components.get(comp.0 as usize) else { return };
+        let (body, comp_scope, params) = (
+            component.block,
+            component.scope,
+            component.params.clone(),
+        );
+        if depth >= MAX_NESTING {
+            let span = self.inst(id).map_or(body.span, |i| i.block.kind.span);
+            self.push(messages::component_recursion(span, &body.name.name));
+            return;
+        }
+        let module = self.module_of(comp_scope);
+        let inner = self.new_scope(Some(comp_scope), module);
+        if let Some(inst) = self.insts.get_mut(id.0 as usize) {
+            inst.inner = Some(inner);
+        }
+        for (index, param) in params.iter().enumerate() {
+            self.bind(inner, &param.name, Binding::Param(id, index));
+        }
+        for entry in &body.entries {
+            match entry {
+                ast::Entry::Let(def) => {
+                    self.declare_let(def, inner);
+                }
+                ast::Entry::Block(block) => {
+                    let before = self.insts.len();
+                    self.instantiate(block, inner, Some(id), depth + 1);
+                    if self.insts.len() > before {
+                        let member = InstId(u32::try_from(before).unwrap_or(u32::MAX));
+                        if let Some(inst) = self.insts.get_mut(id.0 as usize) {
+                            inst.members.push((block.name.name.clone(), member));
+                        }
+                    }
+                }
+                ast::Entry::Field(field) => self.push(messages::item_not_allowed(
+                    field.key.span,
+                    "field",
+                    "in a component body: declare a parameter (`name: type`) or an item",
+                )),
+                ast::Entry::Param(_) => {}
+            }
+        }
+    }
+
+    /// The instance's `main` item, which stands for the instance in references.
+    pub(super) fn main_of(&self, id: InstId) -> Option<InstId> {
+        self.inst(id)?
+            .members
+            .iter()
+            .find(|(name, _)| name == "main")
+            .map(|(_, m)| *m)
+    }
+
+    pub(super) fn member_of(&self, id: InstId, name: &str) -> Option<InstId> {
+        self.inst(id)?
+            .members
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, m)| *m)
+    }
+
+    pub(super) fn component(&self, id: CompId) -> Option<&Component<'a>> {
+        self.components.get(id.0 as usize)
+    }
+
+    pub(super) fn let_def(&self, id: LetId) -> Option<&LetDef<'a>> {
+        self.lets.get(id.0 as usize)
+    }
+}

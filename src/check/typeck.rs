@@ -1,0 +1,481 @@
+//! Checking values against the schema: types, ranges, required fields, the secret
+//! rule.
+
+use super::schema::{self, FieldSpec, Kind, Ty};
+use super::value::{InstId, ProbeKind, SecretPart, V, Value};
+use super::{Checker, LetId, ScopeId};
+use crate::diagnostic::{did_you_mean, messages};
+use crate::source::Span;
+use crate::syntax::ast;
+use crate::units::{self, Dimension, Inexact};
+
+/// Why a value is not a quantity of the wanted dimension.
+pub(super) enum QuantityError {
+    /// Not a quantity at all, or one of another dimension.
+    Type,
+    Inexact(Inexact),
+    Negative,
+    /// A plain number where a unit is needed (`memory = 512`).
+    NoUnit,
+}
+
+/// A value as a quantity in the dimension's base unit.
+pub(super) fn quantity(value: &Value, dimension: Dimension) -> Result<i64, QuantityError> {
+    let n = match (value, dimension) {
+        (Value::Quantity { number, unit }, _) => units::to_base(*number, unit, dimension)
+            .ok_or(QuantityError::Type)?
+            .map_err(QuantityError::Inexact)?,
+        (Value::Int(n), Dimension::Cpu) => n.checked_mul(1000).ok_or(QuantityError::Inexact(Inexact::Overflow))?,
+        (Value::Float(d), Dimension::Cpu) => units::cpu_millis(*d).map_err(QuantityError::Inexact)?,
+        (Value::Int(_) | Value::Float(_), _) => return Err(QuantityError::NoUnit),
+        _ => return Err(QuantityError::Type),
+    };
+    if n < 0 {
+        return Err(QuantityError::Negative);
+    }
+    Ok(n)
+}
+
+impl<'a> Checker<'a> {
+    pub(super) fn check_inst(&mut self, id: InstId) {
+        let Some(inst) = self.inst(id) else { return };
+        let (kind, block) = (inst.kind, inst.block);
+        match kind {
+            Kind::Stack | Kind::Service | Kind::Hook => {
+                let fields = kind.fields().unwrap_or(&[]);
+                self.check_fields(id, block, fields);
+            }
+            Kind::Secret => self.check_secret(id, block),
+            Kind::Config => self.check_config(id, block),
+            Kind::Instance => self.check_instance(id, block),
+            Kind::Profile | Kind::Component => {}
+        }
+    }
+
+    fn check_fields(&mut self, id: InstId, block: &'a ast::Block, fields: &'static [FieldSpec]) {
+        for field in block.fields() {
+            if schema::find(fields, &field.key.name).is_none() {
+                let what = format!("{} `{}`", block.kind.name, block.name.name);
+                let suggestion = did_you_mean(&field.key.name, fields.iter().map(|f| f.name));
+                self.push(messages::unknown_field(field.key.span, &field.key.name, &what, suggestion));
+            }
+            if field.op != ast::FieldOp::Assign {
+                self.push(messages::comparison_not_allowed(field.op_span, field.op.as_str()));
+            }
+        }
+        for spec in fields {
+            match self.field(id, spec.name) {
+                Some(v) => self.check_value(&v, &spec.ty, Some(id)),
+                None if spec.required => {
+                    let what = format!("{} `{}`", block.kind.name, block.name.name);
+                    self.push(messages::missing_field(block.name.span, spec.name, &what));
+                }
+                None => {}
+            }
+        }
+    }
+
+    fn check_secret(&mut self, id: InstId, block: &'a ast::Block) {
+        for key in self.keys_of(id) {
+            let Some(v) = self.field(id, &key) else { continue };
+            self.check_value(&v, &Ty::SecretSource, Some(id));
+            if let Value::Str(_) = v.value {
+                let what = format!("{}.{key}", block.name.name);
+                self.push(messages::literal_secret(v.span, &what));
+            }
+        }
+    }
+
+    fn check_config(&mut self, id: InstId, _block: &'a ast::Block) {
+        for key in self.keys_of(id) {
+            if let Some(v) = self.field(id, &key) {
+                self.check_value(&v, &Ty::Text, Some(id));
+            }
+        }
+    }
+
+    fn check_instance(&mut self, id: InstId, block: &'a ast::Block) {
+        let Some(comp) = self.inst(id).and_then(|i| i.component) else { return };
+        let Some(component) = self.component(comp) else { return };
+        let params = component.params.clone();
+        let comp_name = component.block.name.name.clone();
+        let comp_scope = component.scope;
+        for field in block.fields() {
+            if !params.iter().any(|p| p.name.name == field.key.name) {
+                let names: Vec<&str> = params.iter().map(|p| p.name.name.as_str()).collect();
+                let suggestion = did_you_mean(&field.key.name, names.iter().copied());
+                let what = format!("component `{comp_name}`");
+                self.push(messages::unknown_field(field.key.span, &field.key.name, &what, suggestion));
+            }
+        }
+        for (index, param) in params.iter().enumerate() {
+            let given = self.field(id, &param.name.name);
+            let value = match (given, &param.default) {
+                (Some(v), _) => v,
+                (None, Some(_)) => self.param_value_for_check(id, index),
+                (None, None) if param.ty.optional => continue,
+                (None, None) => {
+                    let what = format!("`{}` (component `{comp_name}`)", block.name.name);
+                    self.push(
+                        messages::missing_field(block.name.span, &param.name.name, &what)
+                            .with_label(param.span, "the parameter is declared here"),
+                    );
+                    continue;
+                }
+            };
+            self.check_declared(&value, &param.ty, comp_scope);
+        }
+    }
+
+    fn param_value_for_check(&mut self, id: InstId, index: usize) -> V {
+        let span = self.inst(id).map_or_else(Span::default, |i| i.block.name.span);
+        self.param_value(id, index, span)
+    }
+
+    /// Checks a value against a declared type (a parameter's or a `let`'s), whose
+    /// names are resolved in `scope`.
+    fn check_declared(&mut self, value: &V, ty: &ast::TypeExpr, scope: ScopeId) {
+        match &ty.kind {
+            ast::TypeExprKind::List(inner) => match &value.value {
+                Value::List(items) => {
+                    for item in items.clone() {
+                        self.check_declared(&item, inner, scope);
+                    }
+                }
+                Value::Error => {}
+                other => self.push(messages::mismatched(value.span, "a list", other.type_name(), None)),
+            },
+            ast::TypeExprKind::Named(name) => self.check_named_type(value, name, scope),
+        }
+    }
+
+    fn check_named_type(&mut self, value: &V, name: &ast::Ident, scope: ScopeId) {
+        let ty = match name.name.as_str() {
+            "string" => Ty::String,
+            "int" => Ty::Int {
+                min: i64::MIN,
+                max: i64::MAX,
+            },
+            "bool" => Ty::Bool,
+            "cpu" => Ty::Resource(Dimension::Cpu),
+            "bytes" => Ty::Resource(Dimension::Bytes),
+            "duration" => Ty::Quantity(Dimension::Duration),
+            "storage" => Ty::Storage,
+            "probe" => Ty::Probe,
+            "port" => Ty::Port,
+            "secret" => Ty::SecretSource,
+            "service" => Ty::Ref(&[Kind::Service]),
+            "hook" => Ty::Ref(&[Kind::Hook]),
+            other => {
+                match self.lookup_component(scope, other) {
+                    Some(comp) => {
+                        self.check_component_ref(value, comp, other);
+                        return;
+                    }
+                    None => {
+                        let types = [
+                            "string", "int", "bool", "cpu", "bytes", "duration", "storage", "probe",
+                            "port", "secret", "service", "hook",
+                        ];
+                        let suggestion = did_you_mean(other, types.iter().copied());
+                        self.push(messages::unknown_type(name.span, other, suggestion));
+                        return;
+                    }
+                }
+            }
+        };
+        self.check_value(value, &ty, None);
+    }
+
+    fn check_component_ref(&mut self, value: &V, comp: super::CompId, name: &str) {
+        match &value.value {
+            Value::Item(id) if self.inst(*id).and_then(|i| i.component) == Some(comp) => {}
+            Value::Error => {}
+            Value::Item(id) => {
+                let found = self.describe_item(*id);
+                self.push(messages::mismatched(value.span, &format!("an instance of `{name}`"), &found, None));
+            }
+            other => {
+                self.push(messages::mismatched(value.span, &format!("an instance of `{name}`"), other.type_name(), None))
+            }
+        }
+    }
+
+    pub(super) fn check_let(&mut self, id: LetId) {
+        let Some((def, scope)) = self.let_def(id).map(|d| (d.def, d.scope)) else { return };
+        let value = self.let_value(id, def.name.span);
+        if let Some(ty) = &def.ty {
+            self.check_declared(&value, ty, scope);
+        }
+    }
+
+    /// Checks a value against a type, reporting every problem.
+    pub(super) fn check_value(&mut self, v: &V, ty: &Ty, this: Option<InstId>) {
+        if v.is_error() {
+            return;
+        }
+        match ty {
+            Ty::String => self.expect_plain(v, |value| matches!(value, Value::Str(_)), "string"),
+            Ty::Text => self.expect_plain(v, is_text, "string"),
+            Ty::Int { min, max } => match v.value {
+                Value::Int(n) if n < *min || n > *max => {
+                    self.push(messages::out_of_range(v.span, &n.to_string(), "this field", *min, *max))
+                }
+                Value::Int(_) => {}
+                _ => self.mismatch(v, ty),
+            },
+            Ty::Bool => self.expect_plain(v, |value| matches!(value, Value::Bool(_)), "bool"),
+            Ty::Quantity(d) => self.check_quantity(v, *d),
+            Ty::Resource(d) => self.check_resource(v, *d),
+            Ty::List(inner) => match &v.value {
+                Value::List(items) => {
+                    for item in items {
+                        self.check_value(item, inner, this);
+                    }
+                }
+                _ => self.mismatch(v, ty),
+            },
+            Ty::OneOrList(inner) => match &v.value {
+                Value::List(items) => {
+                    for item in items {
+                        self.check_value(item, inner, this);
+                    }
+                }
+                _ => self.check_value(v, inner, this),
+            },
+            Ty::Map(inner) => match &v.value {
+                Value::Record(entries) => {
+                    for entry in entries {
+                        self.check_value(&entry.value, inner, this);
+                    }
+                }
+                _ => self.mismatch(v, ty),
+            },
+            Ty::Record(fields) => self.check_record(v, fields, this),
+            Ty::Probe => self.check_probe(v, this),
+            Ty::Storage => self.check_storage(v),
+            Ty::Ref(kinds) => match &v.value {
+                Value::Item(id) if self.kind_of(*id).is_some_and(|k| kinds.contains(&k)) => {}
+                _ => self.mismatch(v, ty),
+            },
+            Ty::Enum(words) => match &v.value {
+                Value::Word(w) if words.contains(&w.as_str()) => {}
+                Value::Word(w) => {
+                    let suggestion = did_you_mean(w, words.iter().copied());
+                    self.push(messages::unknown_variant(v.span, w, words, suggestion));
+                }
+                _ => self.mismatch(v, ty),
+            },
+            Ty::EnvValue => match &v.value {
+                Value::Secret { .. } | Value::ConfigKey { .. } => {}
+                _ => self.expect_plain(v, is_text, "string, secret value or config value"),
+            },
+            Ty::FileSource => match &v.value {
+                Value::Secret { .. } | Value::ConfigKey { .. } => {}
+                Value::Str(_) => self.push(
+                    messages::mismatched(v.span, "a config value or a secret value", "string", None)
+                        .with_help("put the content in a `config` item and mount `CONFIG.KEY`"),
+                ),
+                _ => self.mismatch(v, ty),
+            },
+            Ty::SecretSource => match &v.value {
+                Value::Str(_)
+                | Value::Generate { .. }
+                | Value::EnvVar(_)
+                | Value::Secret { .. }
+                | Value::SecretText(_) => {}
+                _ => self.mismatch(v, ty),
+            },
+            Ty::Port => match v.value {
+                Value::Int(n) if !(1..=65535).contains(&n) => self.push(messages::port_out_of_range(v.span, n)),
+                Value::Int(_) => {}
+                _ => self.mismatch(v, ty),
+            },
+        }
+    }
+
+    /// Expects a plain (non-secret) value; a secret here breaks the secret rule.
+    fn expect_plain(&mut self, v: &V, ok: fn(&Value) -> bool, expected: &str) {
+        match &v.value {
+            value if ok(value) => {}
+            Value::Secret { item, key } => {
+                let name = self.secret_name(*item, key);
+                let declared = self.key_span(*item, key);
+                self.push(messages::secret_in_plain_position(v.span, &name, declared));
+            }
+            Value::SecretText(parts) => {
+                if let Some(SecretPart::Secret { item, key, span }) =
+                    parts.iter().find(|p| matches!(p, SecretPart::Secret { .. }))
+                {
+                    let name = self.secret_name(*item, key);
+                    self.push(messages::secret_interpolated(*span, &name, v.span));
+                }
+            }
+            Value::Generate { .. } | Value::EnvVar(_) => {
+                self.push(messages::secret_source_outside_secret(v.span, v.value.type_name()));
+            }
+            Value::Word(w) => self.push(messages::mismatched(v.span, expected, &format!("`{w}`"), None)),
+            other => {
+                let found = self.describe_value(other);
+                self.push(messages::mismatched(v.span, expected, &found, None));
+            }
+        }
+    }
+
+    fn describe_value(&self, value: &Value) -> String {
+        match value {
+            Value::Item(id) => self.describe_item(*id),
+            other => other.type_name().to_string(),
+        }
+    }
+
+    fn secret_name(&self, item: InstId, key: &str) -> String {
+        let path = self.inst(item).map(|i| i.path.clone()).unwrap_or_default();
+        format!("{path}.{key}")
+    }
+
+    fn key_span(&self, item: InstId, key: &str) -> Option<Span> {
+        self.inst(item)?
+            .block
+            .fields()
+            .find(|f| f.key.name == key)
+            .map(|f| f.key.span)
+    }
+
+    fn mismatch(&mut self, v: &V, ty: &Ty) {
+        match &v.value {
+            Value::Secret { .. } | Value::SecretText(_) | Value::Generate { .. } | Value::EnvVar(_) => {
+                self.expect_plain(v, |_| false, &ty.describe());
+            }
+            Value::Word(w) => {
+                self.push(messages::mismatched(v.span, &ty.describe(), &format!("`{w}`"), None));
+            }
+            other => {
+                let found = self.describe_value(other);
+                self.push(messages::mismatched(v.span, &ty.describe(), &found, None));
+            }
+        }
+    }
+
+    fn check_quantity(&mut self, v: &V, dimension: Dimension) {
+        if let Err(e) = quantity(&v.value, dimension) {
+            self.quantity_error(v, dimension, e);
+        }
+    }
+
+    fn quantity_error(&mut self, v: &V, dimension: Dimension, error: QuantityError) {
+        match error {
+            QuantityError::Type => {
+                let found = match &v.value {
+                    value @ Value::Quantity { .. } => {
+                        format!("`{}`", super::eval::text_of(value).unwrap_or_default())
+                    }
+                    other => self.describe_value(other),
+                };
+                self.push(messages::mismatched(v.span, dimension.name(), &found, None));
+            }
+            QuantityError::NoUnit => self.push(messages::missing_unit(v.span, dimension)),
+            QuantityError::Negative => self.push(messages::out_of_range(v.span, "a negative quantity", dimension.name(), 0, i64::MAX)),
+            QuantityError::Inexact(Inexact::Overflow) => self.push(messages::number_out_of_range(v.span)),
+            QuantityError::Inexact(Inexact::Fraction) => self.push(messages::too_precise(v.span, dimension)),
+        }
+    }
+
+    fn check_resource(&mut self, v: &V, dimension: Dimension) {
+        let Value::Range(lo, hi) = &v.value else {
+            self.check_quantity(v, dimension);
+            return;
+        };
+        let lo_n = quantity(&lo.value, dimension);
+        let hi_n = quantity(&hi.value, dimension);
+        match (lo_n, hi_n) {
+            (Ok(a), Ok(b)) if a > b => self.push(messages::reversed_range(v.span, lo.span, hi.span)),
+            (Ok(_), Ok(_)) => {}
+            (lo_n, hi_n) => {
+                if let (Err(e), false) = (lo_n, lo.is_error()) {
+                    self.quantity_error(lo, dimension, e);
+                }
+                if let (Err(e), false) = (hi_n, hi.is_error()) {
+                    self.quantity_error(hi, dimension, e);
+                }
+            }
+        }
+    }
+
+    fn check_record(&mut self, v: &V, fields: &'static [FieldSpec], this: Option<InstId>) {
+        let Value::Record(entries) = &v.value else {
+            self.mismatch(v, &Ty::Record(fields));
+            return;
+        };
+        for entry in entries {
+            match schema::find(fields, &entry.key) {
+                Some(spec) => self.check_value(&entry.value, &spec.ty, this),
+                None => {
+                    let suggestion = did_you_mean(&entry.key, fields.iter().map(|f| f.name));
+                    self.push(messages::unknown_field(entry.key_span, &entry.key, "this record", suggestion));
+                }
+            }
+        }
+        for spec in fields.iter().filter(|f| f.required) {
+            if !entries.iter().any(|e| e.key == spec.name) {
+                self.push(messages::missing_field(v.span, spec.name, "this record"));
+            }
+        }
+    }
+
+    fn check_probe(&mut self, v: &V, this: Option<InstId>) {
+        let Value::Probe(probe) = &v.value else {
+            self.mismatch(v, &Ty::Probe);
+            return;
+        };
+        match &probe.kind {
+            ProbeKind::Tcp { port } | ProbeKind::Http { port, .. } => self.check_probe_port(port, this),
+            ProbeKind::Exec { command } => {
+                for part in command {
+                    self.check_value(part, &Ty::Text, this);
+                }
+            }
+        }
+        for entry in &probe.timing {
+            if let Some(spec) = schema::find(schema::PROBE_ARGS, &entry.key) {
+                self.check_value(&entry.value, &spec.ty, this);
+            }
+        }
+    }
+
+    /// A probe checks one of the service's own ports, or a port number.
+    fn check_probe_port(&mut self, port: &V, this: Option<InstId>) {
+        match &port.value {
+            Value::Port { service, .. } if Some(*service) == this => {}
+            Value::Port { service, name, .. } => {
+                let owner = self.describe_item(*service);
+                self.push(messages::foreign_probe_port(port.span, name, &owner));
+            }
+            Value::Int(_) => self.check_value(port, &Ty::Port, this),
+            _ => self.mismatch(port, &Ty::Port),
+        }
+    }
+
+    fn check_storage(&mut self, v: &V) {
+        match &v.value {
+            Value::Storage(storage) => {
+                if let Some(size) = &storage.size {
+                    self.check_quantity(size, Dimension::Bytes);
+                }
+            }
+            Value::Word(w) if schema::STORAGE_WORDS.contains(&w.as_str()) => {}
+            Value::Word(w) => {
+                let suggestion = did_you_mean(w, schema::STORAGE_WORDS.iter().copied());
+                self.push(messages::unknown_variant(v.span, w, schema::STORAGE_WORDS, suggestion));
+            }
+            _ => self.mismatch(v, &Ty::Storage),
+        }
+    }
+}
+
+fn is_text(value: &Value) -> bool {
+    matches!(
+        value,
+        Value::Str(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Quantity { .. } | Value::Port { .. }
+    )
+}

@@ -1,0 +1,476 @@
+//! The wording of every diagnostic: one constructor per situation, each naming its
+//! code. Messages are lowercase, without a final period, with code in backticks; the
+//! label says what is wrong at the span; the help line gives one concrete fix.
+
+use super::{Code, Diagnostic};
+use crate::source::Span;
+use crate::units::Dimension;
+
+fn with_suggestion(d: Diagnostic, span: Span, suggestion: Option<&str>) -> Diagnostic {
+    match suggestion {
+        Some(s) => d
+            .with_help(format!("did you mean `{s}`?"))
+            .with_suggestion(span, s),
+        None => d,
+    }
+}
+
+/// A list of words for a message: "`a`, `b` or `c`".
+fn one_of(words: &[String]) -> String {
+    match words {
+        [] => "something else".to_string(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+// Syntax: E00xx.
+
+pub fn syntax_error(span: Span, expected: &[String], found: &str) -> Diagnostic {
+    let expected = one_of(expected);
+    Diagnostic::new(Code::E0001, format!("expected {expected}, found {found}"))
+        .at(span, format!("expected {expected} here"))
+}
+
+pub fn missing_separator(prev: Span, next: Span) -> Diagnostic {
+    Diagnostic::new(Code::E0002, "entries on one line must be separated by `,`")
+        .at(next, "this entry starts on the same line")
+        .with_label(prev, "after this entry")
+        .with_help("put a `,` or a line break between the two entries")
+        .with_suggestion(Span { start: prev.end, end: prev.end, ..prev }, ",")
+}
+
+pub fn invalid_escape(span: Span, escape: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0003, format!("unknown escape sequence `{escape}`"))
+        .at(span, "not a valid escape")
+        .with_help("the escapes are `\\n`, `\\t`, `\\r`, `\\\\`, `\\\"`, `\\$` and `\\0`; write `$${` for a literal `${`")
+}
+
+pub fn newline_in_string(at: Span, string: Span) -> Diagnostic {
+    Diagnostic::new(Code::E0004, "line break in a string")
+        .at(at, "the string continues on the next line")
+        .with_label(string, "in this string")
+        .with_help("close the string with `\"`, or use a `\"\"\"` multi-line string")
+}
+
+pub fn number_out_of_range(span: Span) -> Diagnostic {
+    Diagnostic::new(Code::E0005, "number too large")
+        .at(span, "this does not fit in 64 bits")
+        .with_help("use a larger unit, or a smaller number")
+}
+
+pub fn unknown_unit(span: Span, unit: &str, suggestion: Option<&str>) -> Diagnostic {
+    let d = Diagnostic::new(Code::E0006, format!("unknown unit `{unit}`")).at(span, "unknown unit");
+    match suggestion {
+        Some(s) => d.with_help(format!("did you mean `{s}`?")).with_suggestion(span, s),
+        None => d.with_help(
+            "units are `m` (millicores or minutes), `Ki` `Mi` `Gi` `Ti` `Pi` `Ei`, `k` `M` `G` `T` `P` `E`, `ms` `s` `h`",
+        ),
+    }
+}
+
+// Names and modules: E01xx.
+
+pub fn unknown_name(span: Span, name: &str, suggestion: Option<&str>) -> Diagnostic {
+    let d = Diagnostic::new(Code::E0101, format!("unknown name `{name}`"))
+        .at(span, "not found in this scope");
+    with_suggestion(d, span, suggestion)
+}
+
+pub fn unknown_type(span: Span, name: &str, suggestion: Option<&str>) -> Diagnostic {
+    let d = Diagnostic::new(Code::E0101, format!("unknown type `{name}`")).at(span, "not a type");
+    with_suggestion(d, span, suggestion)
+}
+
+pub fn unknown_field(span: Span, field: &str, owner: &str, suggestion: Option<&str>) -> Diagnostic {
+    let d = Diagnostic::new(Code::E0102, format!("unknown field `{field}` in {owner}"))
+        .at(span, "unknown field");
+    with_suggestion(d, span, suggestion)
+}
+
+pub fn unknown_port(
+    span: Span,
+    port: &str,
+    service: Option<&str>,
+    suggestion: Option<&str>,
+) -> Diagnostic {
+    let owner = service.map(|s| format!(" of {s}")).unwrap_or_default();
+    let d = Diagnostic::new(Code::E0103, format!("unknown port `{port}`{owner}"))
+        .at(span, "no port of this name");
+    with_suggestion(d, span, suggestion)
+}
+
+pub fn foreign_probe_port(span: Span, port: &str, owner: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0103, format!("a probe checks the service's own ports, not port `{port}` of {owner}"))
+        .at(span, "a port of another service")
+        .with_help("probe one of this service's ports: `ports.NAME`")
+}
+
+pub fn duplicate(span: Span, name: &str, first: Span) -> Diagnostic {
+    Diagnostic::new(Code::E0104, format!("`{name}` is defined twice"))
+        .at(span, "defined again here")
+        .with_label(first, "first defined here")
+        .with_help("rename or remove one of them")
+}
+
+pub fn unknown_kind(span: Span, kind: &str, suggestion: Option<&str>) -> Diagnostic {
+    let d = Diagnostic::new(Code::E0105, format!("unknown item kind `{kind}`"))
+        .at(span, "not an item kind or a component in scope");
+    match suggestion {
+        Some(_) => with_suggestion(d, span, suggestion),
+        None => d.with_help(
+            "the kinds are `stack`, `profile`, `service`, `secret`, `config`, `hook` and `component`; \
+             components come from `import`",
+        ),
+    }
+}
+
+pub fn unknown_member(span: Span, owner: &str, member: &str, suggestion: Option<&str>) -> Diagnostic {
+    let d = Diagnostic::new(Code::E0106, format!("{owner} has no member `{member}`"))
+        .at(span, "unknown member");
+    with_suggestion(d, span, suggestion)
+}
+
+pub fn module_not_found(span: Span, path: &str, reason: &str, suggestion: Option<&str>) -> Diagnostic {
+    let d = Diagnostic::new(Code::E0107, format!("cannot import `{path}`"))
+        .at(span, reason.to_string());
+    match suggestion {
+        Some(s) => d
+            .with_help(format!("did you mean `{s}`?"))
+            .with_suggestion(span, format!("\"{s}\"")),
+        None => d,
+    }
+}
+
+pub fn path_escapes(span: Span, path: &str, root: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0108, format!("`{path}` is outside the project"))
+        .at(span, "this path leaves the project directory")
+        .with_help(format!("files a stack uses must be inside `{root}`, the directory of the main file"))
+}
+
+pub fn import_cycle(span: Span, chain: &[String]) -> Diagnostic {
+    Diagnostic::new(Code::E0109, format!("import cycle: {}", chain.join(" → ")))
+        .at(span, "this import closes the cycle")
+        .with_help("move what both modules need into a third module")
+}
+
+pub fn unknown_profile(name: &str, profiles: &[&str], suggestion: Option<&str>) -> Diagnostic {
+    let d = Diagnostic::new(Code::E0110, format!("unknown profile `{name}`"));
+    match (suggestion, profiles) {
+        (Some(s), _) => d.with_help(format!("did you mean `{s}`?")),
+        (None, []) => d.with_help("the stack declares no profiles"),
+        (None, names) => {
+            let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+            d.with_help(format!("the profiles are {}", one_of(&names)))
+        }
+    }
+}
+
+pub fn missing_stack(at: Span) -> Diagnostic {
+    Diagnostic::new(Code::E0111, "no `stack` item")
+        .at(at, "the file declares no stack")
+        .with_help("add `stack NAME { namespace = \"...\" }`")
+}
+
+pub fn second_stack(span: Span, first: Span) -> Diagnostic {
+    Diagnostic::new(Code::E0112, "more than one `stack` item")
+        .at(span, "a second stack")
+        .with_label(first, "the stack is declared here")
+        .with_help("a file describes one stack: remove one of them")
+}
+
+pub fn invalid_override(span: Span, path: &str, reason: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0113, format!("cannot override `{path}`")).at(span, reason.to_string())
+}
+
+pub fn dotted_field(span: Span) -> Diagnostic {
+    Diagnostic::new(Code::E0113, "dotted paths are only allowed in profiles")
+        .at(span, "a dotted path")
+        .with_help("write the nested record instead: `a = { b = ... }`")
+}
+
+pub fn item_not_allowed(span: Span, what: &str, place: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0114, format!("`{what}` is not allowed {place}"))
+        .at(span, "not allowed here")
+}
+
+pub fn component_recursion(span: Span, component: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0212, format!("component `{component}` contains itself"))
+        .at(span, "instantiating this nests without end")
+        .with_help("a component may not contain an instance of itself, directly or through others")
+}
+
+pub fn file_not_found(span: Span, path: &str, reason: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0115, format!("cannot read `{path}`")).at(span, reason.to_string())
+}
+
+/// The main file itself cannot be read.
+pub fn cannot_read(path: &str, reason: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0115, format!("cannot read `{path}`: {reason}"))
+}
+
+// Types and values: E02xx.
+
+pub fn mismatched(span: Span, expected: &str, found: &str, help: Option<&str>) -> Diagnostic {
+    let d = Diagnostic::new(Code::E0201, format!("expected {expected}, found {found}"))
+        .at(span, format!("expected {expected}"));
+    match help {
+        Some(h) => d.with_help(h.to_string()),
+        None => d,
+    }
+}
+
+pub fn missing_unit(span: Span, dimension: Dimension) -> Diagnostic {
+    let example = match dimension {
+        Dimension::Bytes => "`512Mi`",
+        Dimension::Duration => "`30s`",
+        Dimension::Cpu => "`500m`",
+    };
+    Diagnostic::new(Code::E0201, format!("expected {}, found a number without a unit", dimension.name()))
+        .at(span, "a unit is needed")
+        .with_help(format!("add a unit, as in {example}"))
+}
+
+pub fn not_text(span: Span, found: &str, hint: Option<&str>) -> Diagnostic {
+    let d = Diagnostic::new(Code::E0201, format!("a {found} cannot be put in a string"))
+        .at(span, "not text");
+    match hint {
+        Some(h) => d.with_help(format!("did you mean {h}?")),
+        None => d,
+    }
+}
+
+pub fn cannot_add(span: Span, left: &str, right: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0201, format!("cannot add a {right} to a {left}"))
+        .at(span, "`+` joins strings, lists, or adds ints")
+}
+
+pub fn not_a_service(span: Span, method: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0201, format!("`{method}` needs a service"))
+        .at(span, "not a service")
+}
+
+pub fn required_outside_columns(span: Span) -> Diagnostic {
+    Diagnostic::new(Code::E0201, "`required` marks a table column")
+        .at(span, "only table columns can be required")
+}
+
+pub fn missing_field(span: Span, field: &str, owner: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0202, format!("missing `{field}` in {owner}"))
+        .at(span, format!("`{field}` is required"))
+        .with_help(format!("add `{field} = ...`"))
+}
+
+pub fn secret_interpolated(span: Span, secret: &str, string: Span) -> Diagnostic {
+    Diagnostic::new(Code::E0203, format!("secret `{secret}` is interpolated into a string"))
+        .at(span, "a secret value inside a string")
+        .with_label(string, "this string would hold the secret in plain text")
+        .with_help(format!(
+            "pass `{secret}` whole (an env var becomes a `secretKeyRef`), or build the string in a `secret` item"
+        ))
+}
+
+pub fn secret_in_plain_position(span: Span, secret: &str, declared: Option<Span>) -> Diagnostic {
+    let d = Diagnostic::new(Code::E0204, format!("secret `{secret}` used where a plain value is expected"))
+        .at(span, "this field is not secret");
+    let d = match declared {
+        Some(at) => d.with_label(at, "declared secret here"),
+        None => d,
+    };
+    d.with_help("secret values go to `env`, `files` or another `secret`")
+}
+
+pub fn secret_source_outside_secret(span: Span, what: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0204, format!("a {what} belongs in a `secret` item"))
+        .at(span, "only a secret can hold this")
+        .with_help("declare it in a secret, `secret creds { token = ... }`, and use `creds.token`")
+}
+
+pub fn dependency_cycle(names: &[String], edges: &[(Span, String, String)]) -> Diagnostic {
+    let mut chain = names.to_vec();
+    if let Some(first) = names.first() {
+        chain.push(first.clone());
+    }
+    let mut d = Diagnostic::new(Code::E0205, format!("dependency cycle: {}", chain.join(" → ")));
+    for (i, (span, from, to)) in edges.iter().enumerate() {
+        let text = format!("`{from}` waits for `{to}`");
+        d = if i == 0 { d.at(*span, text) } else { d.with_label(*span, text) };
+    }
+    d.with_help("remove one of these `needs` or `after` references")
+}
+
+pub fn reversed_range(span: Span, lo: Span, hi: Span) -> Diagnostic {
+    Diagnostic::new(Code::E0206, "range starts above its end")
+        .at(span, "the request is larger than the limit")
+        .with_label(lo, "request")
+        .with_label(hi, "limit")
+        .with_help("write `request..limit` with request ≤ limit")
+}
+
+pub fn port_out_of_range(span: Span, port: i64) -> Diagnostic {
+    Diagnostic::new(Code::E0207, format!("port {port} is out of range"))
+        .at(span, "ports are 1 to 65535")
+}
+
+pub fn out_of_range(span: Span, value: &str, what: &str, min: i64, max: i64) -> Diagnostic {
+    let bounds = match (min, max) {
+        (min, i64::MAX) => format!("at least {min}"),
+        (i64::MIN, max) => format!("at most {max}"),
+        (min, max) => format!("between {min} and {max}"),
+    };
+    Diagnostic::new(Code::E0208, format!("{value} is out of range for {what}"))
+        .at(span, format!("must be {bounds}"))
+}
+
+pub fn too_precise(span: Span, dimension: Dimension) -> Diagnostic {
+    let unit = match dimension {
+        Dimension::Cpu => "millicore (`1m`)",
+        Dimension::Bytes => "byte",
+        Dimension::Duration => "millisecond",
+    };
+    Diagnostic::new(Code::E0208, format!("{} finer than one {unit}", dimension.name()))
+        .at(span, "this is a fraction of the smallest unit")
+}
+
+pub fn wrong_arguments(span: Span, function: &str, expected: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0209, format!("wrong arguments to `{function}`"))
+        .at(span, format!("`{function}` takes {expected}"))
+}
+
+pub fn unknown_argument(span: Span, function: &str, name: &str, suggestion: Option<&str>) -> Diagnostic {
+    let d = Diagnostic::new(Code::E0209, format!("`{function}` has no argument `{name}`"))
+        .at(span, "unknown argument");
+    with_suggestion(d, span, suggestion)
+}
+
+pub fn method_without_call(span: Span, method: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0209, format!("`{method}` needs an argument"))
+        .at(span, "call it with a port name")
+        .with_help(format!("write `{method}(PORT)`, as in `db.{method}(api)`"))
+}
+
+pub fn unknown_function(span: Span, name: &str, suggestion: Option<&str>) -> Diagnostic {
+    let d = Diagnostic::new(Code::E0210, format!("unknown function `{name}`")).at(span, "not a function");
+    match suggestion {
+        Some(_) => with_suggestion(d, span, suggestion),
+        None => d.with_help(
+            "the functions are `tcp`, `http`, `exec`, `generate`, `env`, `file`, `persistent` and `SERVICE.url`",
+        ),
+    }
+}
+
+pub fn reference_cycle(span: Span, cycle: &[(String, Span)]) -> Diagnostic {
+    let mut names: Vec<String> = cycle.iter().map(|(n, _)| n.clone()).collect();
+    if let Some(first) = names.first().cloned() {
+        names.push(first);
+    }
+    let mut d = Diagnostic::new(Code::E0212, format!("reference cycle: {}", names.join(" → ")))
+        .at(span, "this needs itself");
+    for (name, at) in cycle.iter().skip(1) {
+        d = d.with_label(*at, format!("`{name}` is needed here"));
+    }
+    d.with_help("a value cannot be computed from itself")
+}
+
+pub fn comparison_not_allowed(span: Span, op: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0213, format!("`{op}` is only allowed in a check's `expect`"))
+        .at(span, "write `=` here")
+        .with_suggestion(span, "=")
+}
+
+pub fn unknown_variant(span: Span, word: &str, words: &[&str], suggestion: Option<&str>) -> Diagnostic {
+    let names: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+    let d = Diagnostic::new(Code::E0214, format!("unknown variant `{word}`"))
+        .at(span, format!("expected {}", one_of(&names)));
+    with_suggestion(d, span, suggestion)
+}
+
+// Kubernetes: E03xx.
+
+pub fn invalid_name(span: Span, name: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0301, format!("`{name}` is not a valid Kubernetes name"))
+        .at(span, "names are lowercase letters, digits and `-`, starting and ending with a letter or digit")
+        .with_help("item names become Kubernetes names with `_` replaced by `-`; use lowercase and no leading or trailing `_`")
+}
+
+pub fn name_too_long(span: Span, name: &str, max: usize) -> Diagnostic {
+    Diagnostic::new(
+        Code::E0302,
+        format!("Kubernetes name `{name}` is {} characters long", name.len()),
+    )
+    .at(span, format!("at most {max} characters"))
+    .with_help("use a shorter name (items inside an instance are named `INSTANCE-ITEM`)")
+}
+
+pub fn name_collision(span: Span, name: &str, first: Span) -> Diagnostic {
+    Diagnostic::new(Code::E0303, format!("two items are named `{name}` in Kubernetes"))
+        .at(span, format!("this becomes `{name}`"))
+        .with_label(first, format!("this becomes `{name}` too"))
+        .with_help("`_` becomes `-` and items inside an instance are named `INSTANCE-ITEM`: rename one")
+}
+
+pub fn invalid_label(span: Span, text: &str, what: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0304, format!("`{text}` is not a valid label {what}"))
+        .at(span, "invalid label")
+        .with_help(
+            "a label key is `[prefix/]name`, a name or value at most 63 letters, digits, `-`, `_` or `.`, \
+             starting and ending with a letter or digit",
+        )
+}
+
+pub fn invalid_port_name(span: Span, name: &str, max: usize) -> Diagnostic {
+    Diagnostic::new(Code::E0305, format!("`{name}` is not a valid port name"))
+        .at(span, format!("at most {max} lowercase letters, digits and `-`, with a letter"))
+}
+
+pub fn duplicate_port(span: Span, port: i64, first: Span) -> Diagnostic {
+    Diagnostic::new(Code::E0306, format!("port {port} is declared twice"))
+        .at(span, "declared again here")
+        .with_label(first, "first declared here")
+}
+
+pub fn invalid_env_name(span: Span, name: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0307, format!("`{name}` is not a valid environment variable name"))
+        .at(span, "letters, digits, `_`, `-` and `.`, not starting with a digit")
+}
+
+pub fn invalid_key(span: Span, key: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0308, format!("`{key}` is not a valid key"))
+        .at(span, "keys are letters, digits, `-`, `_` and `.`")
+}
+
+pub fn invalid_image(span: Span, image: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0309, format!("`{image}` is not a valid image reference"))
+        .at(span, "invalid image")
+        .with_help("write `[registry/]repository[:tag][@digest]`, the repository in lowercase")
+}
+
+pub fn invalid_mount(span: Span, path: &str, reason: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0310, format!("invalid mount path `{path}`")).at(span, reason.to_string())
+}
+
+// Warnings.
+
+pub fn literal_secret(span: Span, what: &str) -> Diagnostic {
+    Diagnostic::new(Code::W0001, format!("secret `{what}` has a literal value"))
+        .at(span, "anyone who reads this file knows the secret")
+        .with_help("use `generate(32)` or `env(\"NAME\")`; the value never appears in compiled files either way")
+}
+
+pub fn unpinned_image(span: Span, image: &str) -> Diagnostic {
+    Diagnostic::new(Code::W0002, format!("image `{image}` is not pinned to a version"))
+        .at(span, "no tag, or `latest`")
+        .with_help("pin a tag or a digest so that every run deploys the same image")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_read_as_prose() {
+        let words: Vec<String> = ["`a`", "`b`", "`c`"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(one_of(&words), "`a`, `b` or `c`");
+        assert_eq!(one_of(&words[..1]), "`a`");
+    }
+}

@@ -1,0 +1,190 @@
+//! Terminal rendering of diagnostics through miette.
+//!
+//! This is the only place that knows miette. Labels in the primary span's file are
+//! drawn together; a label in another file (a declaration in an imported module, say)
+//! is drawn as a related note with its own source excerpt.
+
+use std::fmt;
+
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode, SourceSpan,
+};
+
+use super::{Diagnostic, Label, Severity};
+use crate::source::{SourceMap, Span};
+
+/// How to draw diagnostics.
+#[derive(Clone, Copy, Debug)]
+pub struct RenderOptions {
+    pub color: bool,
+    pub width: usize,
+}
+
+impl RenderOptions {
+    /// Stable output for tests and logs: no colour, unicode frames, 100 columns.
+    pub fn plain() -> RenderOptions {
+        RenderOptions {
+            color: false,
+            width: 100,
+        }
+    }
+}
+
+/// Renders one diagnostic to text, ending with a newline.
+pub fn render(diagnostic: &Diagnostic, sources: &SourceMap, options: RenderOptions) -> String {
+    let theme = if options.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(options.width)
+        .with_links(false)
+        .with_urls(false);
+    let report = Report::new(diagnostic, sources);
+    let mut out = String::new();
+    if handler.render_report(&mut out, &report).is_err() {
+        out = format!("{}: {}\n", diagnostic.code, diagnostic.message);
+    }
+    out
+}
+
+/// Renders a list of diagnostics followed by a one-line summary.
+pub fn render_all(diagnostics: &[Diagnostic], sources: &SourceMap, options: RenderOptions) -> String {
+    let mut out = String::new();
+    for d in diagnostics {
+        out.push_str(&render(d, sources, options));
+        out.push('\n');
+    }
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.len() - errors;
+    if errors + warnings > 0 {
+        out.push_str(&summary(errors, warnings));
+        out.push('\n');
+    }
+    out
+}
+
+fn summary(errors: usize, warnings: usize) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    match (errors, warnings) {
+        (0, w) => plural(w, "warning"),
+        (e, 0) => plural(e, "error"),
+        (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
+    }
+}
+
+/// A diagnostic seen through miette's eyes.
+struct Report {
+    code: String,
+    message: String,
+    severity: Severity,
+    help: Option<String>,
+    source: Option<NamedSource<String>>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<Report>,
+}
+
+impl Report {
+    fn new(d: &Diagnostic, sources: &SourceMap) -> Report {
+        let mut report = Report {
+            code: d.code.as_str().to_string(),
+            message: d.message.clone(),
+            severity: d.severity(),
+            help: d.help.clone(),
+            source: None,
+            labels: Vec::new(),
+            related: Vec::new(),
+        };
+        let Some(primary) = d.span else {
+            return report;
+        };
+        report.source = named_source(primary, sources);
+        report
+            .labels
+            .push(LabeledSpan::new_primary_with_span(non_empty(&d.label), source_span(primary)));
+        for Label { span, message } in &d.secondary {
+            if span.file == primary.file {
+                report
+                    .labels
+                    .push(LabeledSpan::new_with_span(non_empty(message), source_span(*span)));
+            } else {
+                report.related.push(Report::note(*span, message, sources));
+            }
+        }
+        report
+    }
+
+    fn note(span: Span, message: &str, sources: &SourceMap) -> Report {
+        Report {
+            code: String::new(),
+            message: message.to_string(),
+            severity: Severity::Warning,
+            help: None,
+            source: named_source(span, sources),
+            labels: vec![LabeledSpan::new_primary_with_span(None, source_span(span))],
+            related: Vec::new(),
+        }
+    }
+}
+
+fn named_source(span: Span, sources: &SourceMap) -> Option<NamedSource<String>> {
+    let file = sources.get(span.file)?;
+    Some(NamedSource::new(file.name.clone(), file.text.to_string()))
+}
+
+fn source_span(span: Span) -> SourceSpan {
+    SourceSpan::new((span.start as usize).into(), span.len())
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+impl fmt::Debug for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Report {}
+
+impl miette::Diagnostic for Report {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        (!self.code.is_empty()).then(|| Box::new(&self.code) as Box<dyn fmt::Display>)
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning if self.code.is_empty() => miette::Severity::Advice,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        (!self.labels.is_empty()).then(|| Box::new(self.labels.iter().cloned()) as Box<_>)
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        (!self.related.is_empty()).then(|| {
+            Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)) as Box<_>
+        })
+    }
+}

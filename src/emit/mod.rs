@@ -1,0 +1,90 @@
+//! Emitting objects: a YAML stream, a JSON `List`, or a directory of files.
+//!
+//! Output is deterministic: the objects come in [`crate::lower`]'s order and every map
+//! is sorted or in k8s-openapi's field order, so the same input gives the same bytes.
+
+mod yaml;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::lower::Object;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Yaml,
+    Json,
+}
+
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Yaml => "yaml",
+            Format::Json => "json",
+        }
+    }
+}
+
+/// All objects as one YAML stream, documents separated by `---`.
+pub fn to_yaml(objects: &[Object]) -> String {
+    let mut out = String::new();
+    for object in objects {
+        out.push_str("---\n");
+        yaml::write_document(&mut out, &to_value(object));
+    }
+    out
+}
+
+/// All objects as a Kubernetes `List`, which `kubectl apply -f` accepts.
+pub fn to_json(objects: &[Object]) -> String {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct List<'a> {
+        api_version: &'static str,
+        kind: &'static str,
+        items: &'a [Object],
+    }
+    let list = List {
+        api_version: "v1",
+        kind: "List",
+        items: objects,
+    };
+    let mut out = serde_json::to_string_pretty(&list).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+fn to_value(object: &Object) -> serde_json::Value {
+    serde_json::to_value(object).unwrap_or(serde_json::Value::Null)
+}
+
+/// One file per object: `RANK-KIND-NAME.EXT`. The rank prefix keeps the files in
+/// apply order for `kubectl apply -f DIR`, and does not change when objects are added.
+pub fn to_files(objects: &[Object], format: Format) -> BTreeMap<String, String> {
+    objects
+        .iter()
+        .map(|object| {
+            let name = format!(
+                "{}-{}-{}.{}",
+                object.rank(),
+                object.kind().to_ascii_lowercase(),
+                object.name(),
+                format.extension()
+            );
+            let text = match format {
+                Format::Yaml => {
+                    let mut out = String::new();
+                    yaml::write_document(&mut out, &to_value(object));
+                    out
+                }
+                Format::Json => {
+                    let mut out = serde_json::to_string_pretty(object).unwrap_or_default();
+                    out.push('\n');
+                    out
+                }
+            };
+            (name, text)
+        })
+        .collect()
+}

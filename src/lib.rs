@@ -1,0 +1,93 @@
+//! floe: a typed language for data-platform stacks, compiled to Kubernetes.
+//!
+//! ```text
+//! source ──parse──▶ AST ──check──▶ model ──lower──▶ objects ──emit──▶ YAML / JSON
+//!   syntax            check          model    lower      emit
+//!                                      └──plan──▶ waves (what `floe run` follows)
+//! ```
+//!
+//! Every stage returns its result together with diagnostics and never stops at the
+//! first problem; a stage after `check` runs only on a program without errors. The
+//! compiler core does no IO of its own: files are read through
+//! [`program::FileSystem`].
+
+#![deny(unsafe_code)]
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod check;
+pub mod diagnostic;
+pub mod emit;
+pub mod lower;
+pub mod model;
+pub mod plan;
+pub mod program;
+pub mod source;
+pub mod stdlib;
+pub mod syntax;
+pub mod units;
+
+use diagnostic::Diagnostic;
+use program::{FileSystem, Program};
+
+/// The result of compiling a program with one profile.
+pub struct Compilation {
+    pub stack: Option<model::Stack>,
+    /// Empty when there are errors.
+    pub objects: Vec<lower::Object>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Compilation {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Checks and lowers a program with `profile` applied.
+pub fn compile(program: &Program, fs: &dyn FileSystem, profile: Option<&str>) -> Compilation {
+    let checked = check::check(program, fs, profile);
+    let objects = checked.stack.as_ref().map(lower::lower).unwrap_or_default();
+    Compilation {
+        stack: checked.stack,
+        objects,
+        diagnostics: checked.diagnostics,
+    }
+}
+
+/// Checks a program without a profile and with each of its profiles. A diagnostic
+/// that only some of them have says which.
+pub fn check_every_profile(program: &Program, fs: &dyn FileSystem) -> Vec<Diagnostic> {
+    let profiles = check::profile_names(program);
+    let mut runs: Vec<(Option<&str>, Vec<Diagnostic>)> =
+        vec![(None, check::check(program, fs, None).diagnostics)];
+    for name in &profiles {
+        runs.push((Some(name.as_str()), check::check(program, fs, Some(name)).diagnostics));
+    }
+    let mut seen: Vec<&Diagnostic> = Vec::new();
+    let mut merged: Vec<Diagnostic> = Vec::new();
+    for (_, diagnostics) in &runs {
+        for d in diagnostics {
+            if seen.contains(&d) {
+                continue;
+            }
+            seen.push(d);
+            let present: Vec<Option<&str>> = runs
+                .iter()
+                .filter(|(_, ds)| ds.contains(d))
+                .map(|(p, _)| *p)
+                .collect();
+            let mut d = d.clone();
+            if present.len() < runs.len() {
+                let names: Vec<String> = present
+                    .iter()
+                    .map(|p| p.map_or("no profile".to_string(), |p| format!("profile `{p}`")))
+                    .collect();
+                d.message = format!("{} (with {})", d.message, names.join(", "));
+            }
+            merged.push(d);
+        }
+    }
+    let mut sorted = diagnostic::Diagnostics::default();
+    sorted.extend(merged);
+    sorted.into_sorted()
+}

@@ -1,0 +1,334 @@
+//! The `floe` command line: parses arguments, calls the library, renders results and
+//! maps them to exit codes (0 success, 1 errors in the input, 2 misuse).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use floe::diagnostic::render::{RenderOptions, render_all};
+use floe::diagnostic::{Code, Diagnostic, json};
+use floe::emit::{self, Format};
+use floe::program::{self, Program, RealFs};
+use floe::source::SourceMap;
+
+#[derive(Parser)]
+#[command(
+    name = "floe",
+    version,
+    about = "A typed language for data-platform stacks, compiled to Kubernetes",
+    long_about = "floe checks a .floe stack (services, secrets, config, hooks) and compiles \
+                  it to Kubernetes manifests: deterministic, ready to check in."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// When to use colour in diagnostics.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Type-check a stack: without --profile, with no profile and with each profile.
+    Check {
+        file: PathBuf,
+        #[arg(long, short)]
+        profile: Option<String>,
+        /// How to print diagnostics.
+        #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
+        message_format: MessageFormat,
+    },
+    /// Compile a stack to Kubernetes manifests.
+    Compile {
+        file: PathBuf,
+        #[arg(long, short)]
+        profile: Option<String>,
+        #[arg(long, short, value_enum, default_value_t = OutputFormat::Yaml)]
+        format: OutputFormat,
+        /// Write one file per object into this directory instead of printing.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// With --output: write nothing, and exit 1 when the directory differs from
+        /// what would be written.
+        #[arg(long, requires = "output")]
+        check: bool,
+        #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
+        message_format: MessageFormat,
+    },
+    /// Print the order in which the stack's services and hooks start, as waves.
+    Plan {
+        file: PathBuf,
+        #[arg(long, short)]
+        profile: Option<String>,
+        #[arg(long, short, value_enum, default_value_t = PlanFormat::Text)]
+        format: PlanFormat,
+    },
+    /// Explain an error code, e.g. `floe explain E0203`.
+    Explain { code: String },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum MessageFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    Yaml,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PlanFormat {
+    Text,
+    Json,
+    Dot,
+    Mermaid,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let color = match cli.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let reporter = Reporter { color };
+    match cli.command {
+        Command::Check {
+            file,
+            profile,
+            message_format,
+        } => check(&file, profile.as_deref(), message_format, &reporter),
+        Command::Compile {
+            file,
+            profile,
+            format,
+            output,
+            check,
+            message_format,
+        } => {
+            let format = match format {
+                OutputFormat::Yaml => Format::Yaml,
+                OutputFormat::Json => Format::Json,
+            };
+            let target = Target { output, check };
+            compile(&file, profile.as_deref(), format, &target, message_format, &reporter)
+        }
+        Command::Plan {
+            file,
+            profile,
+            format,
+        } => plan(&file, profile.as_deref(), format, &reporter),
+        Command::Explain { code } => explain(&code),
+    }
+}
+
+/// Prints diagnostics to stderr.
+struct Reporter {
+    color: bool,
+}
+
+impl Reporter {
+    fn report(&self, diagnostics: &[Diagnostic], sources: &SourceMap, format: MessageFormat) {
+        let mut err = std::io::stderr().lock();
+        match format {
+            MessageFormat::Json => {
+                for d in diagnostics {
+                    let _ = writeln!(err, "{}", json::to_json_line(d, sources));
+                }
+            }
+            MessageFormat::Human => {
+                let options = RenderOptions {
+                    color: self.color,
+                    width: 100,
+                };
+                let _ = err.write_all(render_all(diagnostics, sources, options).as_bytes());
+            }
+        }
+    }
+}
+
+fn load(path: &Path, reporter: &Reporter, format: MessageFormat) -> Option<Program> {
+    match program::load(&RealFs, path) {
+        Ok(program) => Some(program),
+        Err(d) => {
+            reporter.report(&[d], &SourceMap::new(), format);
+            None
+        }
+    }
+}
+
+fn exit_for(diagnostics: &[Diagnostic]) -> ExitCode {
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn check(path: &Path, profile: Option<&str>, format: MessageFormat, reporter: &Reporter) -> ExitCode {
+    let Some(program) = load(path, reporter, format) else {
+        return ExitCode::from(1);
+    };
+    let diagnostics = match profile {
+        Some(p) => floe::check::check(&program, &RealFs, Some(p)).diagnostics,
+        None => floe::check_every_profile(&program, &RealFs),
+    };
+    reporter.report(&diagnostics, &program.sources, format);
+    exit_for(&diagnostics)
+}
+
+/// Where compiled output goes.
+struct Target {
+    output: Option<PathBuf>,
+    check: bool,
+}
+
+fn compile(
+    path: &Path,
+    profile: Option<&str>,
+    format: Format,
+    target: &Target,
+    message_format: MessageFormat,
+    reporter: &Reporter,
+) -> ExitCode {
+    let Some(program) = load(path, reporter, message_format) else {
+        return ExitCode::from(1);
+    };
+    let compilation = floe::compile(&program, &RealFs, profile);
+    reporter.report(&compilation.diagnostics, &program.sources, message_format);
+    if compilation.has_errors() {
+        return ExitCode::from(1);
+    }
+    match &target.output {
+        None => {
+            let text = match format {
+                Format::Yaml => emit::to_yaml(&compilation.objects),
+                Format::Json => emit::to_json(&compilation.objects),
+            };
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Some(dir) => {
+            let files = emit::to_files(&compilation.objects, format);
+            if target.check {
+                check_dir(dir, &files, format)
+            } else {
+                write_dir(dir, &files, format)
+            }
+        }
+    }
+}
+
+/// Writes the files and removes stale manifests of the same format from `dir`.
+fn write_dir(dir: &Path, files: &std::collections::BTreeMap<String, String>, format: Format) -> ExitCode {
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        eprintln!("error: cannot create {}: {e}", dir.display());
+        return ExitCode::from(1);
+    }
+    for stale in existing_manifests(dir, format) {
+        if !files.contains_key(&stale) {
+            if let Err(e) = std::fs::remove_file(dir.join(&stale)) {
+                eprintln!("error: cannot remove {}: {e}", dir.join(&stale).display());
+                return ExitCode::from(1);
+            }
+        }
+    }
+    for (name, text) in files {
+        let path = dir.join(name);
+        let unchanged = std::fs::read_to_string(&path).is_ok_and(|old| old == *text);
+        if !unchanged {
+            if let Err(e) = std::fs::write(&path, text) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return ExitCode::from(1);
+            }
+        }
+    }
+    eprintln!("wrote {} objects to {}", files.len(), dir.display());
+    ExitCode::SUCCESS
+}
+
+fn check_dir(dir: &Path, files: &std::collections::BTreeMap<String, String>, format: Format) -> ExitCode {
+    let mut differences = Vec::new();
+    for (name, text) in files {
+        match std::fs::read_to_string(dir.join(name)) {
+            Ok(old) if old == *text => {}
+            Ok(_) => differences.push(format!("changed: {name}")),
+            Err(_) => differences.push(format!("missing: {name}")),
+        }
+    }
+    for stale in existing_manifests(dir, format) {
+        if !files.contains_key(&stale) {
+            differences.push(format!("stale:   {stale}"));
+        }
+    }
+    if differences.is_empty() {
+        eprintln!("{} is up to date ({} objects)", dir.display(), files.len());
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("{} is out of date:", dir.display());
+    for d in &differences {
+        eprintln!("  {d}");
+    }
+    eprintln!("run the same command without --check to update it");
+    ExitCode::from(1)
+}
+
+/// Files in `dir` that look like manifests floe writes (`RANK-KIND-NAME.EXT`).
+fn existing_manifests(dir: &Path, format: Format) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let suffix = format!(".{}", format.extension());
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(&suffix) && n.starts_with(|c: char| c.is_ascii_digit()) && n.get(1..2) == Some("-"))
+        .collect();
+    names.sort();
+    names
+}
+
+fn plan(path: &Path, profile: Option<&str>, format: PlanFormat, reporter: &Reporter) -> ExitCode {
+    let Some(program) = load(path, reporter, MessageFormat::Human) else {
+        return ExitCode::from(1);
+    };
+    let compilation = floe::compile(&program, &RealFs, profile);
+    reporter.report(&compilation.diagnostics, &program.sources, MessageFormat::Human);
+    let Some(stack) = compilation.stack else {
+        return ExitCode::from(1);
+    };
+    let plan = floe::plan::plan(&stack);
+    let text = match format {
+        PlanFormat::Text => plan.to_text(),
+        PlanFormat::Json => plan.to_json(),
+        PlanFormat::Dot => plan.to_dot(),
+        PlanFormat::Mermaid => plan.to_mermaid(),
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    ExitCode::SUCCESS
+}
+
+fn explain(code: &str) -> ExitCode {
+    match Code::parse(code) {
+        Some(code) => {
+            print!("{}", code.explanation());
+            ExitCode::SUCCESS
+        }
+        None => {
+            eprintln!("error: `{code}` is not a floe error code");
+            eprintln!("codes look like `E0201` or `W0001`; they are printed with every diagnostic");
+            ExitCode::from(2)
+        }
+    }
+}

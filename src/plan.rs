@@ -1,0 +1,209 @@
+//! The run plan: the stack's workloads in waves, each wave depending only on earlier
+//! ones. `floe plan` prints it; `floe run` follows it.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::model::{self, WorkloadKind, WorkloadRef};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    pub stack: String,
+    pub namespace: String,
+    pub waves: Vec<Wave>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Wave {
+    pub steps: Vec<Step>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Step {
+    pub kind: StepKind,
+    /// The Kubernetes name.
+    pub name: String,
+    /// The item's path in the source (`metastore.auth`).
+    pub item: String,
+    /// What must be ready first, as `kind/name`.
+    pub after: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepKind {
+    Service,
+    Hook,
+}
+
+impl StepKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepKind::Service => "service",
+            StepKind::Hook => "hook",
+        }
+    }
+}
+
+impl From<WorkloadKind> for StepKind {
+    fn from(kind: WorkloadKind) -> StepKind {
+        match kind {
+            WorkloadKind::Service => StepKind::Service,
+            WorkloadKind::Hook => StepKind::Hook,
+        }
+    }
+}
+
+fn key(r: &WorkloadRef) -> String {
+    format!("{}/{}", StepKind::from(r.kind).as_str(), r.name)
+}
+
+/// Places every workload in the earliest wave after all it depends on. The checker
+/// has rejected cycles, so every workload gets a wave.
+pub fn plan(stack: &model::Stack) -> Plan {
+    let mut nodes: BTreeMap<String, Step> = BTreeMap::new();
+    for s in &stack.services {
+        let step = Step {
+            kind: StepKind::Service,
+            name: s.name.clone(),
+            item: s.origin.path.clone(),
+            after: s.needs.iter().map(key).collect(),
+        };
+        nodes.insert(format!("service/{}", s.name), step);
+    }
+    for h in &stack.hooks {
+        let step = Step {
+            kind: StepKind::Hook,
+            name: h.name.clone(),
+            item: h.origin.path.clone(),
+            after: h.after.iter().map(key).collect(),
+        };
+        nodes.insert(format!("hook/{}", h.name), step);
+    }
+    let mut depth: BTreeMap<String, usize> = BTreeMap::new();
+    let keys: Vec<String> = nodes.keys().cloned().collect();
+    for k in &keys {
+        wave_of(k, &nodes, &mut depth, 0);
+    }
+    let count = depth.values().copied().max().map_or(0, |d| d + 1);
+    let mut waves = vec![Wave { steps: Vec::new() }; count];
+    for (k, step) in nodes {
+        if let Some(wave) = depth.get(&k).and_then(|d| waves.get_mut(*d)) {
+            wave.steps.push(step);
+        }
+    }
+    for wave in &mut waves {
+        wave.steps.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+    }
+    Plan {
+        stack: stack.name.clone(),
+        namespace: stack.namespace.clone(),
+        waves,
+    }
+}
+
+fn wave_of(
+    key: &str,
+    nodes: &BTreeMap<String, Step>,
+    depth: &mut BTreeMap<String, usize>,
+    guard: usize,
+) -> usize {
+    if let Some(d) = depth.get(key) {
+        return *d;
+    }
+    // The checker rejects cycles; the guard keeps a bug from recursing forever.
+    if guard > nodes.len() {
+        return 0;
+    }
+    let d = nodes
+        .get(key)
+        .map(|step| {
+            step.after
+                .iter()
+                .map(|dep| wave_of(dep, nodes, depth, guard + 1) + 1)
+                .max()
+                .unwrap_or(0)
+        })
+        .unwrap_or(0);
+    depth.insert(key.to_string(), d);
+    d
+}
+
+impl Plan {
+    pub fn to_text(&self) -> String {
+        let mut out = format!("stack {} (namespace {})\n", self.stack, self.namespace);
+        for (i, wave) in self.waves.iter().enumerate() {
+            let _ = writeln!(out, "\nwave {}", i + 1);
+            for step in &wave.steps {
+                let _ = write!(out, "  {:<7} {}", step.kind.as_str(), step.name);
+                if !step.after.is_empty() {
+                    let _ = write!(out, "  after {}", step.after.join(", "));
+                }
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut out = serde_json::to_string_pretty(self).unwrap_or_default();
+        out.push('\n');
+        out
+    }
+
+    /// Graphviz: an edge from each dependency to what waits for it.
+    pub fn to_dot(&self) -> String {
+        let mut out = format!("digraph \"{}\" {{\n  rankdir=LR;\n", self.stack);
+        for (i, wave) in self.waves.iter().enumerate() {
+            let _ = writeln!(out, "  subgraph cluster_{} {{\n    label=\"wave {}\";", i + 1, i + 1);
+            for step in &wave.steps {
+                let shape = match step.kind {
+                    StepKind::Service => "box",
+                    StepKind::Hook => "ellipse",
+                };
+                let _ = writeln!(
+                    out,
+                    "    \"{}/{}\" [label=\"{}\", shape={shape}];",
+                    step.kind.as_str(),
+                    step.name,
+                    step.name
+                );
+            }
+            out.push_str("  }\n");
+        }
+        for step in self.waves.iter().flat_map(|w| &w.steps) {
+            for dep in &step.after {
+                let _ = writeln!(out, "  \"{dep}\" -> \"{}/{}\";", step.kind.as_str(), step.name);
+            }
+        }
+        out.push_str("}\n");
+        out
+    }
+
+    /// Mermaid flowchart, for Markdown documents.
+    pub fn to_mermaid(&self) -> String {
+        let id = |key: &str| key.replace(['/', '-'], "_");
+        let mut out = String::from("flowchart LR\n");
+        for (i, wave) in self.waves.iter().enumerate() {
+            let _ = writeln!(out, "  subgraph wave{}[\"wave {}\"]", i + 1, i + 1);
+            for step in &wave.steps {
+                let key = format!("{}/{}", step.kind.as_str(), step.name);
+                let shape = match step.kind {
+                    StepKind::Service => format!("[\"{}\"]", step.name),
+                    StepKind::Hook => format!("([\"{}\"])", step.name),
+                };
+                let _ = writeln!(out, "    {}{shape}", id(&key));
+            }
+            out.push_str("  end\n");
+        }
+        for step in self.waves.iter().flat_map(|w| &w.steps) {
+            let key = format!("{}/{}", step.kind.as_str(), step.name);
+            for dep in &step.after {
+                let _ = writeln!(out, "  {} --> {}", id(dep), id(&key));
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,568 @@
+//! Turns pest pairs into the AST.
+//!
+//! The grammar accepts some things broadly (any unit after a number, any character
+//! after a backslash, entries on one line) so that this builder can report them with a
+//! precise diagnostic instead of a generic parse failure.
+
+use pest::iterators::{Pair, Pairs};
+
+use super::Rule;
+use super::ast::*;
+use super::strings;
+use crate::diagnostic::{Diagnostic, messages};
+use crate::source::{FileId, Span};
+
+pub(super) struct Builder<'t> {
+    file: FileId,
+    /// The text being parsed: the whole file, or one item of it when recovering.
+    text: &'t str,
+    /// Added to pest's offsets: the start of the parsed piece in the whole file.
+    base: usize,
+    /// Every comment of the text, in order (offsets in `text`).
+    comment_ranges: Vec<(usize, usize)>,
+    pub comments: Vec<Comment>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl<'t> Builder<'t> {
+    /// A builder for `text`, whose parse is `pairs`.
+    pub fn new(file: FileId, text: &'t str, base: usize, pairs: &Pairs<'_, Rule>) -> Builder<'t> {
+        let mut comment_ranges = Vec::new();
+        let mut comments = Vec::new();
+        for pair in pairs.clone().flatten() {
+            if pair.as_rule() == Rule::COMMENT {
+                let s = pair.as_span();
+                comment_ranges.push((s.start(), s.end()));
+                comments.push(Comment {
+                    text: pair.as_str().to_string(),
+                    span: Span::new(file, base + s.start(), base + s.end()),
+                });
+            }
+        }
+        Builder {
+            file,
+            text,
+            base,
+            comment_ranges,
+            comments,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// The span of a pair without the blank space and comments pest lets a rule
+    /// swallow after its last token.
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        let end = self.trim_trivia(s.start(), s.end());
+        Span::new(self.file, self.base + s.start(), self.base + end)
+    }
+
+    fn trim_trivia(&self, start: usize, mut end: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        loop {
+            while end > start && bytes.get(end - 1).is_some_and(|b| b.is_ascii_whitespace()) {
+                end -= 1;
+            }
+            let ending_here = self
+                .comment_ranges
+                .binary_search_by(|(_, e)| e.cmp(&end))
+                .ok()
+                .and_then(|i| self.comment_ranges.get(i))
+                .filter(|(s, _)| *s >= start);
+            match ending_here {
+                Some((s, _)) => end = *s,
+                None => return end,
+            }
+        }
+    }
+
+    /// The children of a pair, without comments.
+    fn children<'i>(&mut self, pair: Pair<'i, Rule>) -> Vec<Pair<'i, Rule>> {
+        pair.into_inner()
+            .filter(|child| child.as_rule() != Rule::COMMENT)
+            .collect()
+    }
+
+    pub fn items(&mut self, pairs: Pairs<'_, Rule>) -> Vec<Item> {
+        let mut items = Vec::new();
+        for top in pairs {
+            for pair in self.children(top) {
+                match pair.as_rule() {
+                    Rule::EOI => {}
+                    _ => items.push(self.item(pair)),
+                }
+            }
+        }
+        items
+    }
+
+    fn item(&mut self, pair: Pair<'_, Rule>) -> Item {
+        match pair.as_rule() {
+            Rule::import => Item::Import(self.import(pair)),
+            Rule::let_item => Item::Let(self.let_item(pair)),
+            _ => Item::Block(self.block(pair)),
+        }
+    }
+
+    fn import(&mut self, pair: Pair<'_, Rule>) -> Import {
+        let span = self.span(&pair);
+        let mut path = String::new();
+        let mut path_span = span;
+        for child in self.children(pair) {
+            if child.as_rule() == Rule::string {
+                path_span = self.span(&child);
+                let s = self.string(child);
+                path = s.as_plain().unwrap_or_default();
+            }
+        }
+        Import {
+            path,
+            path_span,
+            span,
+        }
+    }
+
+    fn let_item(&mut self, pair: Pair<'_, Rule>) -> Let {
+        let span = self.span(&pair);
+        let mut name = None;
+        let mut ty = None;
+        let mut value = None;
+        for child in self.children(pair) {
+            match child.as_rule() {
+                Rule::name => name = Some(self.ident(&child)),
+                Rule::type_expr => ty = Some(self.type_expr(child)),
+                Rule::expr => value = Some(self.expr(child)),
+                _ => {}
+            }
+        }
+        Let {
+            name: name.unwrap_or_else(|| self.missing_ident(span)),
+            ty,
+            value: value.unwrap_or_else(|| missing_expr(span)),
+            span,
+        }
+    }
+
+    fn block(&mut self, pair: Pair<'_, Rule>) -> Block {
+        let span = self.span(&pair);
+        let mut names = Vec::new();
+        let mut entries = Vec::new();
+        let mut body_span = span;
+        for child in self.children(pair) {
+            match child.as_rule() {
+                Rule::name => names.push(self.ident(&child)),
+                Rule::body => {
+                    body_span = self.span(&child);
+                    entries = self.body(child);
+                }
+                _ => {}
+            }
+        }
+        let mut names = names.into_iter();
+        let kind = names.next().unwrap_or_else(|| self.missing_ident(span));
+        let name = names.next().unwrap_or_else(|| self.missing_ident(span));
+        Block {
+            kind,
+            name,
+            entries,
+            body_span,
+            span,
+        }
+    }
+
+    fn body(&mut self, pair: Pair<'_, Rule>) -> Vec<Entry> {
+        let mut entries: Vec<Entry> = Vec::new();
+        for child in self.children(pair) {
+            let entry = match child.as_rule() {
+                Rule::field => Entry::Field(self.field(child)),
+                Rule::param => Entry::Param(self.param(child)),
+                Rule::let_item => Entry::Let(self.let_item(child)),
+                Rule::block => Entry::Block(self.block(child)),
+                _ => continue,
+            };
+            if let Some(prev) = entries.last() {
+                self.check_separator(prev.span(), entry.span());
+            }
+            entries.push(entry);
+        }
+        entries
+    }
+
+    /// Entries on one line must be separated by a comma.
+    fn check_separator(&mut self, prev: Span, next: Span) {
+        let between = Span::new(self.file, prev.end as usize, next.start as usize);
+        let comma_or_newline = self.gap_has_separator(between);
+        if !comma_or_newline {
+            self.diagnostics.push(messages::missing_separator(prev, next));
+        }
+    }
+
+    fn gap_has_separator(&self, gap: Span) -> bool {
+        let start = (gap.start as usize).saturating_sub(self.base);
+        let end = (gap.end as usize).saturating_sub(self.base);
+        self.text
+            .get(start..end)
+            .is_none_or(|between| between.contains([',', '\n']))
+    }
+
+    fn field(&mut self, pair: Pair<'_, Rule>) -> Field {
+        let span = self.span(&pair);
+        let mut keys = Vec::new();
+        let mut op = FieldOp::Assign;
+        let mut op_span = span;
+        let mut value = None;
+        for child in self.children(pair) {
+            match child.as_rule() {
+                Rule::path => {
+                    for key in self.children(child) {
+                        keys.push(self.key(key));
+                    }
+                }
+                Rule::field_op => {
+                    op_span = self.span(&child);
+                    op = field_op(child.as_str());
+                }
+                Rule::expr => value = Some(self.expr(child)),
+                _ => {}
+            }
+        }
+        let mut keys = keys.into_iter();
+        let key = keys.next().unwrap_or_else(|| Key {
+            name: String::new(),
+            quoted: false,
+            span,
+        });
+        Field {
+            key,
+            subpath: keys.collect(),
+            op,
+            op_span,
+            value: value.unwrap_or_else(|| missing_expr(span)),
+            span,
+        }
+    }
+
+    fn key(&mut self, pair: Pair<'_, Rule>) -> Key {
+        let span = self.span(&pair);
+        if pair.as_rule() == Rule::string {
+            let s = self.string(pair);
+            Key {
+                name: s.as_plain().unwrap_or_default(),
+                quoted: true,
+                span,
+            }
+        } else {
+            Key {
+                name: pair.as_str().to_string(),
+                quoted: false,
+                span,
+            }
+        }
+    }
+
+    fn param(&mut self, pair: Pair<'_, Rule>) -> Param {
+        let span = self.span(&pair);
+        let mut name = None;
+        let mut ty = None;
+        let mut default = None;
+        for child in self.children(pair) {
+            match child.as_rule() {
+                Rule::name => name = Some(self.ident(&child)),
+                Rule::type_expr => ty = Some(self.type_expr(child)),
+                Rule::expr => default = Some(self.expr(child)),
+                _ => {}
+            }
+        }
+        let name = name.unwrap_or_else(|| self.missing_ident(span));
+        Param {
+            ty: ty.unwrap_or_else(|| TypeExpr {
+                kind: TypeExprKind::Named(name.clone()),
+                optional: false,
+                span,
+            }),
+            name,
+            default,
+            span,
+        }
+    }
+
+    fn type_expr(&mut self, pair: Pair<'_, Rule>) -> TypeExpr {
+        let span = self.span(&pair);
+        let mut kind = None;
+        let mut optional = false;
+        for child in self.children(pair) {
+            match child.as_rule() {
+                Rule::name => kind = Some(TypeExprKind::Named(self.ident(&child))),
+                Rule::list_type => {
+                    let inner = self
+                        .children(child)
+                        .into_iter()
+                        .next()
+                        .map(|t| self.type_expr(t));
+                    if let Some(inner) = inner {
+                        kind = Some(TypeExprKind::List(Box::new(inner)));
+                    }
+                }
+                Rule::optional_mark => optional = true,
+                _ => {}
+            }
+        }
+        TypeExpr {
+            kind: kind.unwrap_or_else(|| TypeExprKind::Named(self.missing_ident(span))),
+            optional,
+            span,
+        }
+    }
+
+    fn ident(&self, pair: &Pair<'_, Rule>) -> Ident {
+        Ident {
+            name: pair.as_str().to_string(),
+            span: self.span(pair),
+        }
+    }
+
+    fn missing_ident(&self, span: Span) -> Ident {
+        Ident {
+            name: String::new(),
+            span,
+        }
+    }
+
+    // Expressions.
+
+    pub(super) fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        let span = self.span(&pair);
+        let mut parts = self.children(pair).into_iter();
+        let lo = match parts.next() {
+            Some(p) => self.sum(p),
+            None => return missing_expr(span),
+        };
+        match (parts.next(), parts.next()) {
+            (Some(_range_op), Some(hi)) => {
+                let hi = self.sum(hi);
+                Expr {
+                    kind: ExprKind::Range(Box::new(lo), Box::new(hi)),
+                    span,
+                }
+            }
+            _ => lo,
+        }
+    }
+
+    fn sum(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        let mut acc: Option<Expr> = None;
+        for child in self.children(pair) {
+            if child.as_rule() != Rule::postfix {
+                continue;
+            }
+            let right = self.postfix(child);
+            acc = Some(match acc {
+                None => right,
+                Some(left) => Expr {
+                    span: left.span.to(right.span),
+                    kind: ExprKind::Add(Box::new(left), Box::new(right)),
+                },
+            });
+        }
+        acc.unwrap_or_else(|| missing_expr(Span::new(self.file, self.base, self.base)))
+    }
+
+    fn postfix(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        let span = self.span(&pair);
+        let mut expr: Option<Expr> = None;
+        for child in self.children(pair) {
+            let child_span = self.span(&child);
+            expr = Some(match (child.as_rule(), expr) {
+                (Rule::member, Some(base)) => {
+                    let name = self
+                        .children(child)
+                        .first()
+                        .map(|n| self.ident(n))
+                        .unwrap_or_else(|| self.missing_ident(child_span));
+                    Expr {
+                        span: base.span.to(child_span),
+                        kind: ExprKind::Member(Box::new(base), name),
+                    }
+                }
+                (Rule::call, Some(callee)) => {
+                    let args = self.args(child);
+                    Expr {
+                        span: callee.span.to(child_span),
+                        kind: ExprKind::Call(Box::new(callee), args),
+                    }
+                }
+                (Rule::modifier, Some(inner)) => Expr {
+                    span: inner.span.to(child_span),
+                    kind: ExprKind::Required(Box::new(inner)),
+                },
+                (_, _) => self.primary(child),
+            });
+        }
+        expr.unwrap_or_else(|| missing_expr(span))
+    }
+
+    fn args(&mut self, pair: Pair<'_, Rule>) -> Vec<Arg> {
+        let mut args = Vec::new();
+        for arg in self.children(pair) {
+            let mut name = None;
+            let mut value = None;
+            let arg_span = self.span(&arg);
+            for part in self.children(arg) {
+                match part.as_rule() {
+                    Rule::name => name = Some(self.ident(&part)),
+                    Rule::expr => value = Some(self.expr(part)),
+                    _ => {}
+                }
+            }
+            args.push(Arg {
+                name,
+                value: value.unwrap_or_else(|| missing_expr(arg_span)),
+            });
+        }
+        args
+    }
+
+    fn primary(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        let span = self.span(&pair);
+        let kind = match pair.as_rule() {
+            Rule::boolean => ExprKind::Bool(pair.as_str() == "true"),
+            Rule::number => self.number(pair.as_str(), span),
+            Rule::quantity => self.quantity(pair, span),
+            Rule::string | Rule::ml_string => ExprKind::Str(self.string(pair)),
+            Rule::name => ExprKind::Name(pair.as_str().to_string()),
+            Rule::paren => {
+                let inner = self.children(pair).into_iter().next();
+                let inner = inner.map_or_else(|| missing_expr(span), |p| self.expr(p));
+                ExprKind::Paren(Box::new(inner))
+            }
+            Rule::list => {
+                let items = self.children(pair);
+                ExprKind::List(items.into_iter().map(|p| self.expr(p)).collect())
+            }
+            Rule::record => ExprKind::Record(self.record(pair)),
+            _ => ExprKind::Name(String::new()),
+        };
+        Expr { kind, span }
+    }
+
+    fn record(&mut self, pair: Pair<'_, Rule>) -> Vec<Field> {
+        let mut fields: Vec<Field> = Vec::new();
+        for child in self.children(pair) {
+            let field = self.field(child);
+            if let Some(prev) = fields.last() {
+                self.check_separator(prev.span, field.span);
+            }
+            fields.push(field);
+        }
+        fields
+    }
+
+    fn number(&mut self, text: &str, span: Span) -> ExprKind {
+        match strings::parse_decimal(text) {
+            Some(d) if d.scale > 0 => ExprKind::Float(d),
+            Some(d) => match i64::try_from(d.mantissa) {
+                Ok(n) => ExprKind::Int(n),
+                Err(_) => {
+                    self.diagnostics.push(messages::number_out_of_range(span));
+                    ExprKind::Int(0)
+                }
+            },
+            None => {
+                self.diagnostics.push(messages::number_out_of_range(span));
+                ExprKind::Int(0)
+            }
+        }
+    }
+
+    fn quantity(&mut self, pair: Pair<'_, Rule>, span: Span) -> ExprKind {
+        let mut number = Decimal {
+            mantissa: 0,
+            scale: 0,
+        };
+        let mut unit = String::new();
+        let mut unit_span = span;
+        for child in self.children(pair) {
+            match child.as_rule() {
+                Rule::number => match strings::parse_decimal(child.as_str()) {
+                    Some(d) => number = d,
+                    None => self.diagnostics.push(messages::number_out_of_range(span)),
+                },
+                Rule::unit => {
+                    unit = child.as_str().to_string();
+                    unit_span = self.span(&child);
+                }
+                _ => {}
+            }
+        }
+        if !crate::units::is_known(&unit) {
+            self.diagnostics
+                .push(messages::unknown_unit(unit_span, &unit, crate::units::suggest(&unit)));
+        }
+        ExprKind::Quantity(Quantity {
+            number,
+            unit,
+            unit_span,
+        })
+    }
+
+    fn string(&mut self, pair: Pair<'_, Rule>) -> Str {
+        let multiline = pair.as_rule() == Rule::ml_string;
+        let span = self.span(&pair);
+        let mut raw = Vec::new();
+        for part in self.children(pair) {
+            let part_span = self.span(&part);
+            match part.as_rule() {
+                Rule::interp => {
+                    let inner = self.children(part).into_iter().next();
+                    let expr = inner.map_or_else(|| missing_expr(part_span), |p| self.expr(p));
+                    raw.push(strings::RawPart::Interp(expr));
+                }
+                Rule::dollar_esc => raw.push(strings::RawPart::Text("${".to_string())),
+                Rule::escape => match strings::unescape(part.as_str()) {
+                    Some(c) => raw.push(strings::RawPart::Text(c.to_string())),
+                    None => {
+                        self.diagnostics.push(messages::invalid_escape(part_span, part.as_str()));
+                    }
+                },
+                _ => {
+                    let text = part.as_str();
+                    if !multiline {
+                        if let Some(pos) = text.find('\n') {
+                            let at = part_span.start as usize + pos;
+                            self.diagnostics.push(messages::newline_in_string(
+                                Span::new(self.file, at, at + 1),
+                                span,
+                            ));
+                        }
+                    }
+                    raw.push(strings::RawPart::Source(text.to_string()));
+                }
+            }
+        }
+        let parts = if multiline {
+            strings::dedent(raw)
+        } else {
+            strings::join(raw)
+        };
+        Str { parts, multiline }
+    }
+}
+
+fn field_op(text: &str) -> FieldOp {
+    match text {
+        "==" => FieldOp::Eq,
+        "!=" => FieldOp::Ne,
+        "<" => FieldOp::Lt,
+        "<=" => FieldOp::Le,
+        ">" => FieldOp::Gt,
+        ">=" => FieldOp::Ge,
+        _ => FieldOp::Assign,
+    }
+}
+
+fn missing_expr(span: Span) -> Expr {
+    Expr {
+        kind: ExprKind::Name(String::new()),
+        span,
+    }
+}

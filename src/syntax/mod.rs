@@ -1,0 +1,127 @@
+//! Parsing: source text to [`ast::File`], plus diagnostics.
+//!
+//! pest does the parsing (`grammar/floe.pest`); its types never leave this module. When
+//! the file does not parse, the parser recovers item by item: the text is cut where a
+//! line starts a new top-level item, every piece is parsed on its own, and the items
+//! that parse are kept. So one run reports a syntax error in each broken item, and the
+//! rest of the file is still checked.
+
+pub mod ast;
+mod build;
+mod errors;
+mod strings;
+
+use pest::Parser;
+
+use crate::diagnostic::Diagnostic;
+use crate::source::{FileId, Span};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/floe.pest"]
+struct FloeParser;
+
+/// The result of parsing one file.
+#[derive(Debug)]
+pub struct Parsed {
+    pub file: ast::File,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses a whole file. Never fails: syntax errors become diagnostics and the items
+/// that could be parsed are returned.
+pub fn parse(file: FileId, text: &str) -> Parsed {
+    match FloeParser::parse(Rule::file, text) {
+        Ok(pairs) => {
+            let mut builder = build::Builder::new(file, text, 0, &pairs);
+            let items = builder.items(pairs);
+            Parsed {
+                file: ast::File {
+                    items,
+                    comments: builder.comments,
+                    span: Span::new(file, 0, text.len()),
+                },
+                diagnostics: builder.diagnostics,
+            }
+        }
+        Err(error) => {
+            let mut parsed = recover(file, text);
+            if !parsed.diagnostics.iter().any(Diagnostic::is_error) {
+                parsed
+                    .diagnostics
+                    .push(errors::syntax_error(file, text, 0, &error));
+            }
+            parsed
+        }
+    }
+}
+
+/// Parses each top-level item on its own, keeping those that parse.
+fn recover(file: FileId, text: &str) -> Parsed {
+    let mut items = Vec::new();
+    let mut comments = Vec::new();
+    let mut diagnostics = Vec::new();
+    for (start, end) in item_chunks(text) {
+        let chunk = text.get(start..end).unwrap_or("");
+        if chunk.trim().is_empty() {
+            continue;
+        }
+        match FloeParser::parse(Rule::file, chunk) {
+            Ok(pairs) => {
+                let mut builder = build::Builder::new(file, chunk, start, &pairs);
+                items.extend(builder.items(pairs));
+                comments.extend(builder.comments);
+                diagnostics.extend(builder.diagnostics);
+            }
+            Err(error) => diagnostics.push(errors::syntax_error(file, chunk, start, &error)),
+        }
+    }
+    Parsed {
+        file: ast::File {
+            items,
+            comments,
+            span: Span::new(file, 0, text.len()),
+        },
+        diagnostics,
+    }
+}
+
+/// Byte ranges of the text, cut before each line that starts a top-level item.
+fn item_chunks(text: &str) -> Vec<(usize, usize)> {
+    let mut cuts = vec![0];
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if offset > 0 && starts_item(line) {
+            cuts.push(offset);
+        }
+        offset += line.len();
+    }
+    cuts.push(text.len());
+    cuts.windows(2)
+        .filter_map(|w| match w {
+            [a, b] => Some((*a, *b)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether a line looks like the start of a top-level item: `import "..."`,
+/// `let x =` or `kind name {` at the first column.
+fn starts_item(line: &str) -> bool {
+    let words: Vec<&str> = line
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .take(2)
+        .collect();
+    let is_name = |w: &str| w.starts_with(|c: char| c.is_ascii_lowercase() || c == '_');
+    if !line.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') {
+        return false;
+    }
+    match words.as_slice() {
+        ["import", ..] => line
+            .strip_prefix("import")
+            .is_some_and(|rest| rest.trim_start().starts_with('"')),
+        ["let", name] => is_name(name),
+        [kind, name] => is_name(kind) && is_name(name) && line.trim_end().ends_with('{'),
+        _ => false,
+    }
+}
