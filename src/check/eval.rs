@@ -34,6 +34,8 @@ impl<'a> Checker<'a> {
             ExprKind::Int(n) => Value::Int(*n),
             ExprKind::Float(d) => Value::Float(*d),
             ExprKind::Bool(b) => Value::Bool(*b),
+            // An unknown unit was reported by the parser.
+            ExprKind::Quantity(q) if !crate::units::is_known(&q.unit) => Value::Error,
             ExprKind::Quantity(q) => Value::Quantity {
                 number: q.number,
                 unit: q.unit.clone(),

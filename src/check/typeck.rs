@@ -452,6 +452,7 @@ impl<'a> Checker<'a> {
                 self.push(messages::foreign_probe_port(port.span, name, &owner));
             }
             Value::Int(_) => self.check_value(port, &Ty::Port, this),
+            Value::Error => {}
             _ => self.mismatch(port, &Ty::Port),
         }
     }

@@ -196,3 +196,54 @@ fn write_quoted(out: &mut String, s: &str) {
     }
     out.push('"');
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn round_trip(value: &Value) {
+        let mut out = String::new();
+        write_document(&mut out, value);
+        let back: Value = serde_yaml_ng::from_str(&out)
+            .unwrap_or_else(|e| panic!("emitted YAML does not parse: {e}\n{out}"));
+        assert_eq!(&back, value, "round trip changed the value:\n{out}");
+    }
+
+    const TRICKY: &[&str] = &[
+        "", " ", "plain", "yes", "No", "on", "OFF", "null", "~", "true", "1", "0.5", "1e3", "0x1f",
+        "-", "- a", "a: b", "a:b", "key:", "#hash", "a #b", "a#b", "'quoted'", "\"double\"", "[x]",
+        "{x}", "*alias", "&anchor", "!tag", "%dir", "@at", "`tick", "|", ">", "a\tb", "trailing ",
+        " leading", "line\nbreak", "line\nbreak\n", "two\n\n", "\n", "\nstarts", "  indented\nblock",
+        "tab\tinside\nblock", "cr\r\nlf", "nul\0", "bell\u{7}", "bom\u{feff}", "é accent", "emoji 🎉",
+        "line sep\u{2028}", "http://host:8181/api", "jdbc:postgresql://db:5432/x", ".5", ".nan", "=",
+        "50%", "/q/health", "1:30", "a,b", "a, b", "(x)", "a=b",
+        "#!/bin/sh\nset -eu\necho \"hi\"\n", "import os\n\nprint(os.environ['X'])\n",
+    ];
+
+    #[test]
+    fn tricky_strings_round_trip_as_values_and_keys() {
+        for s in TRICKY {
+            round_trip(&json!({ "value": s }));
+            round_trip(&json!({ *s: 1 }));
+            round_trip(&json!({ "list": [s, { "k": s }] }));
+        }
+    }
+
+    #[test]
+    fn nesting_round_trips() {
+        round_trip(&json!({
+            "a": { "b": [ { "c": [1, 2, [3, 4]], "d": {} }, [], {} ], "e": null, "f": true },
+            "g": [ [ { "h": "i" } ] ],
+            "script": "#!/bin/sh\n  indented first\nsecond\n",
+        }));
+    }
+
+    #[test]
+    fn plain_strings_stay_plain() {
+        let mut out = String::new();
+        write_document(&mut out, &json!({ "image": "apache/polaris:1.2.0", "path": "/q/health/ready" }));
+        assert_eq!(out, "image: apache/polaris:1.2.0\npath: /q/health/ready\n");
+    }
+}

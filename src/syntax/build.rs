@@ -374,11 +374,15 @@ impl<'t> Builder<'t> {
             let child_span = self.span(&child);
             expr = Some(match (child.as_rule(), expr) {
                 (Rule::member, Some(base)) => {
-                    let name = self
-                        .children(child)
-                        .first()
-                        .map(|n| self.ident(n))
-                        .unwrap_or_else(|| self.missing_ident(child_span));
+                    let name = match self.children(child).into_iter().next() {
+                        Some(n) if n.as_rule() == Rule::string => {
+                            let span = self.span(&n);
+                            let text = self.string(n).as_plain().unwrap_or_default();
+                            Ident { name: text, span }
+                        }
+                        Some(n) => self.ident(&n),
+                        None => self.missing_ident(child_span),
+                    };
                     Expr {
                         span: base.span.to(child_span),
                         kind: ExprKind::Member(Box::new(base), name),
