@@ -19,6 +19,7 @@ pub mod diagnostic;
 pub mod emit;
 pub mod lower;
 pub mod model;
+mod par;
 pub mod plan;
 pub mod program;
 pub mod source;
@@ -61,7 +62,10 @@ pub fn check_every_profile(program: &Program, fs: &dyn FileSystem) -> Vec<Diagno
     let mut runs: Vec<(Option<&str>, Vec<Diagnostic>)> =
         vec![(None, check::check(program, fs, None).diagnostics)];
     for name in &profiles {
-        runs.push((Some(name.as_str()), check::check(program, fs, Some(name)).diagnostics));
+        runs.push((
+            Some(name.as_str()),
+            check::check(program, fs, Some(name)).diagnostics,
+        ));
     }
     let mut seen: Vec<&Diagnostic> = Vec::new();
     let mut merged: Vec<Diagnostic> = Vec::new();

@@ -123,7 +123,14 @@ fn main() -> ExitCode {
                 OutputFormat::Json => Format::Json,
             };
             let target = Target { output, check };
-            compile(&file, profile.as_deref(), format, &target, message_format, &reporter)
+            compile(
+                &file,
+                profile.as_deref(),
+                format,
+                &target,
+                message_format,
+                &reporter,
+            )
         }
         Command::Plan {
             file,
@@ -163,7 +170,7 @@ fn load(path: &Path, reporter: &Reporter, format: MessageFormat) -> Option<Progr
     match program::load(&RealFs, path) {
         Ok(program) => Some(program),
         Err(d) => {
-            reporter.report(&[d], &SourceMap::new(), format);
+            reporter.report(&[*d], &SourceMap::new(), format);
             None
         }
     }
@@ -177,7 +184,12 @@ fn exit_for(diagnostics: &[Diagnostic]) -> ExitCode {
     }
 }
 
-fn check(path: &Path, profile: Option<&str>, format: MessageFormat, reporter: &Reporter) -> ExitCode {
+fn check(
+    path: &Path,
+    profile: Option<&str>,
+    format: MessageFormat,
+    reporter: &Reporter,
+) -> ExitCode {
     let Some(program) = load(path, reporter, format) else {
         return ExitCode::from(1);
     };
@@ -232,34 +244,40 @@ fn compile(
 }
 
 /// Writes the files and removes stale manifests of the same format from `dir`.
-fn write_dir(dir: &Path, files: &std::collections::BTreeMap<String, String>, format: Format) -> ExitCode {
+fn write_dir(
+    dir: &Path,
+    files: &std::collections::BTreeMap<String, String>,
+    format: Format,
+) -> ExitCode {
     if let Err(e) = std::fs::create_dir_all(dir) {
         eprintln!("error: cannot create {}: {e}", dir.display());
         return ExitCode::from(1);
     }
     for stale in existing_manifests(dir, format) {
-        if !files.contains_key(&stale) {
-            if let Err(e) = std::fs::remove_file(dir.join(&stale)) {
-                eprintln!("error: cannot remove {}: {e}", dir.join(&stale).display());
-                return ExitCode::from(1);
-            }
+        if !files.contains_key(&stale)
+            && let Err(e) = std::fs::remove_file(dir.join(&stale))
+        {
+            eprintln!("error: cannot remove {}: {e}", dir.join(&stale).display());
+            return ExitCode::from(1);
         }
     }
     for (name, text) in files {
         let path = dir.join(name);
         let unchanged = std::fs::read_to_string(&path).is_ok_and(|old| old == *text);
-        if !unchanged {
-            if let Err(e) = std::fs::write(&path, text) {
-                eprintln!("error: cannot write {}: {e}", path.display());
-                return ExitCode::from(1);
-            }
+        if !unchanged && let Err(e) = std::fs::write(&path, text) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(1);
         }
     }
     eprintln!("wrote {} objects to {}", files.len(), dir.display());
     ExitCode::SUCCESS
 }
 
-fn check_dir(dir: &Path, files: &std::collections::BTreeMap<String, String>, format: Format) -> ExitCode {
+fn check_dir(
+    dir: &Path,
+    files: &std::collections::BTreeMap<String, String>,
+    format: Format,
+) -> ExitCode {
     let mut differences = Vec::new();
     for (name, text) in files {
         match std::fs::read_to_string(dir.join(name)) {
@@ -293,7 +311,11 @@ fn existing_manifests(dir: &Path, format: Format) -> Vec<String> {
     let suffix = format!(".{}", format.extension());
     let mut names: Vec<String> = entries
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(&suffix) && n.starts_with(|c: char| c.is_ascii_digit()) && n.get(1..2) == Some("-"))
+        .filter(|n| {
+            n.ends_with(&suffix)
+                && n.starts_with(|c: char| c.is_ascii_digit())
+                && n.get(1..2) == Some("-")
+        })
         .collect();
     names.sort();
     names
@@ -304,7 +326,11 @@ fn plan(path: &Path, profile: Option<&str>, format: PlanFormat, reporter: &Repor
         return ExitCode::from(1);
     };
     let compilation = floe::compile(&program, &RealFs, profile);
-    reporter.report(&compilation.diagnostics, &program.sources, MessageFormat::Human);
+    reporter.report(
+        &compilation.diagnostics,
+        &program.sources,
+        MessageFormat::Human,
+    );
     let Some(stack) = compilation.stack else {
         return ExitCode::from(1);
     };

@@ -112,9 +112,15 @@ pub struct EnvVar {
 pub enum EnvValue {
     Literal(String),
     /// A key of a Secret, by the Secret's Kubernetes name.
-    Secret { secret: String, key: String },
+    Secret {
+        secret: String,
+        key: String,
+    },
     /// A key of a ConfigMap, by its Kubernetes name.
-    Config { config: String, key: String },
+    Config {
+        config: String,
+        key: String,
+    },
 }
 
 /// A file mounted into a container from a ConfigMap or Secret key.
@@ -169,9 +175,16 @@ pub struct Probe {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProbeAction {
     /// A named port of the service, or a port number.
-    Tcp { port: PortRef },
-    Http { port: PortRef, path: String },
-    Exec { command: Vec<String> },
+    Tcp {
+        port: PortRef,
+    },
+    Http {
+        port: PortRef,
+        path: String,
+    },
+    Exec {
+        command: Vec<String>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -199,8 +212,12 @@ pub struct SecretKey {
 #[derive(Clone, PartialEq)]
 pub enum SecretSource {
     Literal(String),
-    Generate { length: i64 },
-    Env { var: String },
+    Generate {
+        length: i64,
+    },
+    Env {
+        var: String,
+    },
     /// Text and other secret keys, joined: `"${user}:${password}"`.
     Template(Vec<TemplatePart>),
 }

@@ -95,7 +95,8 @@ pub fn plan(stack: &model::Stack) -> Plan {
         }
     }
     for wave in &mut waves {
-        wave.steps.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+        wave.steps
+            .sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
     }
     Plan {
         stack: stack.name.clone(),
@@ -157,7 +158,12 @@ impl Plan {
     pub fn to_dot(&self) -> String {
         let mut out = format!("digraph \"{}\" {{\n  rankdir=LR;\n", self.stack);
         for (i, wave) in self.waves.iter().enumerate() {
-            let _ = writeln!(out, "  subgraph cluster_{} {{\n    label=\"wave {}\";", i + 1, i + 1);
+            let _ = writeln!(
+                out,
+                "  subgraph cluster_{} {{\n    label=\"wave {}\";",
+                i + 1,
+                i + 1
+            );
             for step in &wave.steps {
                 let shape = match step.kind {
                     StepKind::Service => "box",
@@ -175,7 +181,12 @@ impl Plan {
         }
         for step in self.waves.iter().flat_map(|w| &w.steps) {
             for dep in &step.after {
-                let _ = writeln!(out, "  \"{dep}\" -> \"{}/{}\";", step.kind.as_str(), step.name);
+                let _ = writeln!(
+                    out,
+                    "  \"{dep}\" -> \"{}/{}\";",
+                    step.kind.as_str(),
+                    step.name
+                );
             }
         }
         out.push_str("}\n");

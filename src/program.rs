@@ -93,10 +93,13 @@ impl Program {
 }
 
 /// Loads the file at `path` and its imports.
-pub fn load(fs: &dyn FileSystem, path: &Path) -> Result<Program, Diagnostic> {
-    let text = fs
-        .read(path)
-        .map_err(|e| messages::cannot_read(&path.display().to_string(), &e.to_string()))?;
+pub fn load(fs: &dyn FileSystem, path: &Path) -> Result<Program, Box<Diagnostic>> {
+    let text = fs.read(path).map_err(|e| {
+        Box::new(messages::cannot_read(
+            &path.display().to_string(),
+            &e.to_string(),
+        ))
+    })?;
     Ok(load_text(fs, path, text))
 }
 
@@ -163,10 +166,10 @@ impl Loader<'_> {
         });
         self.stack.push(id);
         for (path, span) in imports {
-            if let Some(target) = self.import(id, &path, span) {
-                if let Some(module) = self.program.modules.get_mut(id.0 as usize) {
-                    module.imports.push((target, span));
-                }
+            if let Some(target) = self.import(id, &path, span)
+                && let Some(module) = self.program.modules.get_mut(id.0 as usize)
+            {
+                module.imports.push((target, span));
             }
         }
         self.stack.pop();
@@ -195,9 +198,12 @@ impl Loader<'_> {
                 match self.fs.read(p) {
                     Ok(text) => (display, text),
                     Err(e) => {
-                        self.program
-                            .diagnostics
-                            .push(messages::module_not_found(span, path, &e.to_string(), None));
+                        self.program.diagnostics.push(messages::module_not_found(
+                            span,
+                            path,
+                            &e.to_string(),
+                            None,
+                        ));
                         return None;
                     }
                 }
@@ -264,7 +270,8 @@ impl Loader<'_> {
         if stdlib::source(name).is_some() {
             return Some(Origin::Std(name.to_string()));
         }
-        let suggestion = did_you_mean(name, stdlib::NAMES.iter().copied()).map(|n| format!("std/{n}"));
+        let suggestion =
+            did_you_mean(name, stdlib::NAMES.iter().copied()).map(|n| format!("std/{n}"));
         self.program.diagnostics.push(messages::module_not_found(
             span,
             path,
@@ -275,7 +282,9 @@ impl Loader<'_> {
     }
 
     fn display_name(&self, canonical: &Path) -> String {
-        let relative = canonical.strip_prefix(&self.program.root).unwrap_or(canonical);
+        let relative = canonical
+            .strip_prefix(&self.program.root)
+            .unwrap_or(canonical);
         self.display_dir.join(relative).display().to_string()
     }
 }

@@ -44,10 +44,7 @@ const DURATION_UNITS: &[(&str, u128)] = &[("ms", 1), ("s", 1_000), ("m", 60_000)
 
 /// Every unit the language knows.
 pub fn all() -> impl Iterator<Item = &'static str> {
-    BYTE_UNITS
-        .iter()
-        .chain(DURATION_UNITS)
-        .map(|(u, _)| *u)
+    BYTE_UNITS.iter().chain(DURATION_UNITS).map(|(u, _)| *u)
 }
 
 pub fn is_known(unit: &str) -> bool {
@@ -118,7 +115,10 @@ pub enum Inexact {
 /// `number * factor`, when it is a whole number that fits in an i64.
 fn scale(number: Decimal, factor: u128) -> Result<i64, Inexact> {
     let factor = i128::try_from(factor).map_err(|_| Inexact::Overflow)?;
-    let product = number.mantissa.checked_mul(factor).ok_or(Inexact::Overflow)?;
+    let product = number
+        .mantissa
+        .checked_mul(factor)
+        .ok_or(Inexact::Overflow)?;
     let divisor = 10i128.checked_pow(number.scale).ok_or(Inexact::Overflow)?;
     if product % divisor != 0 {
         return Err(Inexact::Fraction);

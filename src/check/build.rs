@@ -5,11 +5,11 @@
 
 use std::collections::BTreeMap;
 
+use super::Checker;
 use super::eval::text_of;
 use super::schema::Kind;
 use super::typeck::quantity;
 use super::value::{Entry, InstId, ProbeKind, SecretPart, V, Value};
-use super::Checker;
 use crate::model::{self, Container, EnvValue, Origin, WorkloadKind, WorkloadRef};
 use crate::units::Dimension;
 
@@ -43,7 +43,10 @@ impl Checker<'_> {
             .field_str(stack, "namespace")
             .unwrap_or_else(|| name.replace('_', "-"));
         let mut labels = BTreeMap::new();
-        labels.insert("app.kubernetes.io/part-of".to_string(), name.replace('_', "-"));
+        labels.insert(
+            "app.kubernetes.io/part-of".to_string(),
+            name.replace('_', "-"),
+        );
         if let Some(Value::Record(entries)) = self.field(stack, "labels").map(|v| v.value) {
             for e in entries {
                 labels.insert(e.key, text_of(&e.value.value).unwrap_or_default());
@@ -154,8 +157,14 @@ impl Checker<'_> {
         let own = self.field(id, "resources").map(|v| resources(&v.value));
         Container {
             image: self.field_str(id, "image").unwrap_or_default(),
-            command: self.field(id, "command").map(|v| texts(&v.value)).unwrap_or_default(),
-            args: self.field(id, "args").map(|v| texts(&v.value)).unwrap_or_default(),
+            command: self
+                .field(id, "command")
+                .map(|v| texts(&v.value))
+                .unwrap_or_default(),
+            args: self
+                .field(id, "args")
+                .map(|v| texts(&v.value))
+                .unwrap_or_default(),
             env: self.env(id),
             files: self.files(id),
             resources: model::Resources {
@@ -274,7 +283,10 @@ impl Checker<'_> {
                     },
                     _ => return None,
                 };
-                Some(model::FileMount { path: e.key, source })
+                Some(model::FileMount {
+                    path: e.key,
+                    source,
+                })
             })
             .collect()
     }
@@ -312,7 +324,13 @@ impl Checker<'_> {
             .collect()
     }
 
-    fn build_probe(&mut self, id: InstId, field: &str, defaults: &Defaults, live: bool) -> Option<model::Probe> {
+    fn build_probe(
+        &mut self,
+        id: InstId,
+        field: &str,
+        defaults: &Defaults,
+        live: bool,
+    ) -> Option<model::Probe> {
         let Value::Probe(probe) = self.field(id, field)?.value else {
             return None;
         };
@@ -332,7 +350,9 @@ impl Checker<'_> {
             _ => d.failures,
         };
         let action = match &probe.kind {
-            ProbeKind::Tcp { port } => model::ProbeAction::Tcp { port: port_ref(port) },
+            ProbeKind::Tcp { port } => model::ProbeAction::Tcp {
+                port: port_ref(port),
+            },
             ProbeKind::Http { port, path } => model::ProbeAction::Http {
                 port: port_ref(port),
                 path: path.clone(),
@@ -398,7 +418,9 @@ impl Checker<'_> {
     fn build_secret(&mut self, id: InstId) -> model::Secret {
         let mut keys = Vec::new();
         for key in self.keys_of(id) {
-            let Some(v) = self.field(id, &key) else { continue };
+            let Some(v) = self.field(id, &key) else {
+                continue;
+            };
             let source = match v.value {
                 Value::Str(s) => model::SecretSource::Literal(s),
                 Value::Generate { length } => model::SecretSource::Generate { length },
@@ -452,7 +474,10 @@ impl Checker<'_> {
 }
 
 fn entry<'v>(entries: &'v [Entry], key: &str) -> Option<&'v Value> {
-    entries.iter().find(|e| e.key == key).map(|e| &e.value.value)
+    entries
+        .iter()
+        .find(|e| e.key == key)
+        .map(|e| &e.value.value)
 }
 
 fn texts(value: &Value) -> Vec<String> {
@@ -481,7 +506,10 @@ fn range(value: &Value, dimension: Dimension) -> Option<model::Range> {
         }),
         other => {
             let n = quantity(other, dimension).ok()?;
-            Some(model::Range { request: n, limit: n })
+            Some(model::Range {
+                request: n,
+                limit: n,
+            })
         }
     }
 }

@@ -24,7 +24,15 @@ pub(super) struct Ctx {
 }
 
 /// The built-in functions.
-const FUNCTIONS: &[&str] = &["tcp", "http", "exec", "generate", "env", "file", "persistent"];
+const FUNCTIONS: &[&str] = &[
+    "tcp",
+    "http",
+    "exec",
+    "generate",
+    "env",
+    "file",
+    "persistent",
+];
 
 impl<'a> Checker<'a> {
     pub(super) fn eval(&mut self, expr: &'a Expr, ctx: Ctx) -> V {
@@ -43,7 +51,13 @@ impl<'a> Checker<'a> {
             ExprKind::Name(name) => return self.eval_name(name, span, ctx),
             ExprKind::Member(base, name) => return self.eval_member(base, name, ctx),
             ExprKind::Call(callee, args) => return self.eval_call(callee, args, span, ctx),
-            ExprKind::List(items) => Value::List(items.iter().map(|e| self.eval(e, ctx)).collect()),
+            ExprKind::List(items) => Value::List(
+                items
+                    .iter()
+                    .map(|e| self.eval(e, ctx))
+                    .filter(|v| !matches!(v.value, Value::Unset(_)))
+                    .collect(),
+            ),
             ExprKind::Record(fields) => Value::Record(self.eval_record(fields, ctx)),
             ExprKind::Range(lo, hi) => {
                 Value::Range(Box::new(self.eval(lo, ctx)), Box::new(self.eval(hi, ctx)))
@@ -68,13 +82,23 @@ impl<'a> Checker<'a> {
                 self.push(messages::dotted_field(field.path_span()));
             }
             if field.op != ast::FieldOp::Assign {
-                self.push(messages::comparison_not_allowed(field.op_span, field.op.as_str()));
+                self.push(messages::comparison_not_allowed(
+                    field.op_span,
+                    field.op.as_str(),
+                ));
             }
             if let Some(first) = entries.iter().find(|e| e.key == field.key.name) {
-                self.push(messages::duplicate(field.key.span, &field.key.name, first.key_span));
+                self.push(messages::duplicate(
+                    field.key.span,
+                    &field.key.name,
+                    first.key_span,
+                ));
                 continue;
             }
             let value = self.eval(&field.value, ctx);
+            if matches!(value.value, Value::Unset(_)) {
+                continue;
+            }
             entries.push(Entry {
                 key: field.key.name.clone(),
                 key_span: field.key.span,
@@ -85,10 +109,10 @@ impl<'a> Checker<'a> {
     }
 
     fn eval_name(&mut self, name: &str, span: Span, ctx: Ctx) -> V {
-        if name == "ports" {
-            if let Some(this) = ctx.this.filter(|t| self.kind_of(*t) == Some(Kind::Service)) {
-                return V::new(Value::Record(self.ports_record(this, span)), span);
-            }
+        if let Some(this) = ctx.this
+            && let Some(v) = self.own_name(this, name, span)
+        {
+            return v;
         }
         match self.lookup(ctx.scope, name) {
             Some(Binding::Item(id)) => V::new(Value::Item(id), span),
@@ -98,11 +122,30 @@ impl<'a> Checker<'a> {
             None if name.is_empty() => V::error(span),
             None => {
                 let names = self.names_in_scope(ctx.scope);
-                let suggestion = did_you_mean(name, names.iter().map(String::as_str)).map(str::to_string);
+                let suggestion =
+                    did_you_mean(name, names.iter().map(String::as_str)).map(str::to_string);
                 self.push(messages::unknown_name(span, name, suggestion.as_deref()));
                 V::error(span)
             }
         }
+    }
+
+    /// Names an item sees of its own: a service's `ports`, the sibling keys of a
+    /// secret or config.
+    fn own_name(&mut self, this: InstId, name: &str, span: Span) -> Option<V> {
+        let value = match self.kind_of(this)? {
+            Kind::Service if name == "ports" => Value::Record(self.ports_record(this, span)),
+            Kind::Secret if self.keys_of(this).iter().any(|k| k == name) => Value::Secret {
+                item: this,
+                key: name.to_string(),
+            },
+            Kind::Config if self.keys_of(this).iter().any(|k| k == name) => Value::ConfigKey {
+                item: this,
+                key: name.to_string(),
+            },
+            _ => return None,
+        };
+        Some(V::new(value, span))
     }
 
     pub(super) fn kind_of(&self, id: InstId) -> Option<Kind> {
@@ -143,6 +186,10 @@ impl<'a> Checker<'a> {
         let base = self.eval(base, ctx);
         match base.value {
             Value::Error => V::error(span),
+            Value::Unset(param) => {
+                self.push(messages::unset_used(base.span, &param));
+                V::error(span)
+            }
             Value::Item(id) => self.item_member(id, name, span),
             Value::Record(entries) => {
                 if let Some(entry) = entries.iter().find(|e| e.key == name.name) {
@@ -151,9 +198,16 @@ impl<'a> Checker<'a> {
                 let keys: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
                 let suggestion = did_you_mean(&name.name, keys.iter().copied());
                 if base_is_ports {
-                    self.push(messages::unknown_port(name.span, &name.name, None, suggestion));
+                    self.push(messages::unknown_port(
+                        name.span, &name.name, None, suggestion,
+                    ));
                 } else {
-                    self.push(messages::unknown_member(name.span, "this record", &name.name, suggestion));
+                    self.push(messages::unknown_member(
+                        name.span,
+                        "this record",
+                        &name.name,
+                        suggestion,
+                    ));
                 }
                 V::error(span)
             }
@@ -228,7 +282,9 @@ impl<'a> Checker<'a> {
     fn no_member(&mut self, id: InstId, name: &ast::Ident, candidates: &[&str]) -> V {
         let what = self.describe_item(id);
         let suggestion = did_you_mean(&name.name, candidates.iter().copied());
-        self.push(messages::unknown_member(name.span, &what, &name.name, suggestion));
+        self.push(messages::unknown_member(
+            name.span, &what, &name.name, suggestion,
+        ));
         V::error(name.span)
     }
 
@@ -241,7 +297,9 @@ impl<'a> Checker<'a> {
     }
 
     pub(super) fn k8s_name(&self, id: InstId) -> String {
-        self.inst(id).map(|i| i.k8s_name.clone()).unwrap_or_default()
+        self.inst(id)
+            .map(|i| i.k8s_name.clone())
+            .unwrap_or_default()
     }
 
     /// The keys of a secret or config: its fields and those its profile adds.
@@ -252,10 +310,10 @@ impl<'a> Checker<'a> {
             .unwrap_or_default();
         if let Some(overrides) = self.overrides.get(&id) {
             for o in overrides {
-                if let Some(first) = o.path.first() {
-                    if !keys.contains(&first.name) {
-                        keys.push(first.name.clone());
-                    }
+                if let Some(first) = o.path.first()
+                    && !keys.contains(&first.name)
+                {
+                    keys.push(first.name.clone());
                 }
             }
         }
@@ -292,13 +350,18 @@ impl<'a> Checker<'a> {
             return v;
         }
         match (&param.default, self.inst(inst).and_then(|i| i.inner)) {
-            (Some(default), Some(inner)) => {
-                let key = EvalKey::Field(inst, format!("{}#default", param.name.name));
-                self.memoized(key, span, |this| {
-                    Some(this.eval(default, Ctx { scope: inner, this: None }))
+            (Some(default), Some(inner)) => self
+                .memoized(EvalKey::Default(inst, index), span, |this| {
+                    Some(this.eval(
+                        default,
+                        Ctx {
+                            scope: inner,
+                            this: None,
+                        },
+                    ))
                 })
-                .unwrap_or_else(|| V::error(span))
-            }
+                .unwrap_or_else(|| V::error(span)),
+            (None, _) if param.ty.optional => V::new(Value::Unset(param.name.name.clone()), span),
             // A missing required argument is reported at the instance.
             _ => V::error(span),
         }
@@ -313,7 +376,13 @@ impl<'a> Checker<'a> {
         let top = self.top;
         self.memoized(EvalKey::Let(id), span, |this| {
             Some(match (overridden, top) {
-                (Some(field), Some(top)) => this.eval(&field.value, Ctx { scope: top, this: None }),
+                (Some(field), Some(top)) => this.eval(
+                    &field.value,
+                    Ctx {
+                        scope: top,
+                        this: None,
+                    },
+                ),
                 _ => this.eval(expr, Ctx { scope, this: None }),
             })
         })
@@ -340,7 +409,7 @@ impl<'a> Checker<'a> {
             self.push(messages::reference_cycle(span, &cycle));
             return Some(V::error(span));
         }
-        self.active.push((key.clone(), span));
+        self.active.push((key, span));
         let value = compute(self);
         self.active.pop();
         self.memo.insert(key, value.clone());
@@ -351,7 +420,12 @@ impl<'a> Checker<'a> {
         match key {
             EvalKey::Field(id, field) => {
                 let path = self.inst(*id).map(|i| i.path.clone()).unwrap_or_default();
-                format!("{path}.{}", field.trim_end_matches("#default"))
+                format!("{path}.{}", self.sym_name(*field))
+            }
+            EvalKey::Default(id, index) => {
+                let path = self.inst(*id).map(|i| i.path.clone()).unwrap_or_default();
+                let names = self.param_names(*id);
+                format!("{path}.{}", names.get(*index).map_or("", String::as_str))
             }
             EvalKey::Let(id) => self
                 .let_def(*id)
@@ -406,16 +480,24 @@ impl<'a> Checker<'a> {
                 None => Interpolated::Error,
             },
             Value::Error => Interpolated::Error,
+            Value::Unset(name) => {
+                self.push(messages::unset_used(v.span, &name));
+                Interpolated::Error
+            }
             other => match text_of(&other) {
                 Some(t) => Interpolated::Text(t),
                 None => {
                     let hint = match other {
-                        Value::Item(id) if self.kind_of(id) == Some(Kind::Service) => {
-                            Some(format!("`{}.host`", self.inst(id).map_or("", |i| i.path.as_str())))
-                        }
+                        Value::Item(id) if self.kind_of(id) == Some(Kind::Service) => Some(
+                            format!("`{}.host`", self.inst(id).map_or("", |i| i.path.as_str())),
+                        ),
                         _ => None,
                     };
-                    self.push(messages::not_text(v.span, other.type_name(), hint.as_deref()));
+                    self.push(messages::not_text(
+                        v.span,
+                        other.type_name(),
+                        hint.as_deref(),
+                    ));
                     Interpolated::Error
                 }
             },
@@ -436,8 +518,30 @@ impl<'a> Checker<'a> {
                 a.extend(b);
                 Value::List(a)
             }
-            (a @ (Value::Str(_) | Value::Secret { .. } | Value::SecretText(_) | Value::ConfigKey { .. }), b)
-            | (a, b @ (Value::Str(_) | Value::Secret { .. } | Value::SecretText(_) | Value::ConfigKey { .. })) => {
+            // The right record's entries win: `defaults + { replicas = 2 }`.
+            (Value::Record(mut a), Value::Record(b)) => {
+                for entry in b {
+                    match a.iter_mut().find(|e| e.key == entry.key) {
+                        Some(existing) => *existing = entry,
+                        None => a.push(entry),
+                    }
+                }
+                Value::Record(a)
+            }
+            (
+                a @ (Value::Str(_)
+                | Value::Secret { .. }
+                | Value::SecretText(_)
+                | Value::ConfigKey { .. }),
+                b,
+            )
+            | (
+                a,
+                b @ (Value::Str(_)
+                | Value::Secret { .. }
+                | Value::SecretText(_)
+                | Value::ConfigKey { .. }),
+            ) => {
                 let mut parts = Vec::new();
                 for v in [V::new(a, l.span), V::new(b, r.span)] {
                     match self.interpolate(v) {
@@ -475,7 +579,11 @@ impl<'a> Checker<'a> {
             ExprKind::Member(base, method) => self.eval_method(base, method, args, span, ctx),
             ExprKind::Name(name) => self.eval_builtin(name, callee.span, args, span, ctx),
             _ => {
-                self.push(messages::unknown_function(callee.span, "this expression", None));
+                self.push(messages::unknown_function(
+                    callee.span,
+                    "this expression",
+                    None,
+                ));
                 V::error(span)
             }
         }
@@ -501,7 +609,11 @@ impl<'a> Checker<'a> {
             _ => None,
         };
         if method.name != "url" {
-            self.push(messages::unknown_function(method.span, &method.name, Some("url")));
+            self.push(messages::unknown_function(
+                method.span,
+                &method.name,
+                Some("url"),
+            ));
             return V::error(span);
         }
         let Some(service) = service else {
@@ -509,16 +621,31 @@ impl<'a> Checker<'a> {
             return V::error(span);
         };
         let [arg] = args else {
-            self.push(messages::wrong_arguments(span, "url", "one port name: `url(api)`"));
+            self.push(messages::wrong_arguments(
+                span,
+                "url",
+                "one port name: `url(api)`",
+            ));
             return V::error(span);
         };
         let ExprKind::Name(port) = &arg.value.kind else {
-            self.push(messages::wrong_arguments(arg.value.span, "url", "a port name: `url(api)`"));
+            self.push(messages::wrong_arguments(
+                arg.value.span,
+                "url",
+                "a port name: `url(api)`",
+            ));
             return V::error(span);
         };
         let ports = self.ports_record(service, arg.value.span);
         match ports.iter().find(|e| &e.key == port) {
-            Some(Entry { value: V { value: Value::Port { number, .. }, .. }, .. }) => {
+            Some(Entry {
+                value:
+                    V {
+                        value: Value::Port { number, .. },
+                        ..
+                    },
+                ..
+            }) => {
                 let url = format!("http://{}:{number}", self.k8s_name(service));
                 V::new(Value::Str(url), span)
             }
@@ -549,9 +676,7 @@ impl<'a> Checker<'a> {
         let value = match name {
             "tcp" | "http" | "exec" => self.probe(name, args, span, ctx),
             "generate" => self.generate(args, span, ctx),
-            "env" => self
-                .one_string(name, args, span, ctx)
-                .map(Value::EnvVar),
+            "env" => self.one_string(name, args, span, ctx).map(Value::EnvVar),
             "file" => self.read_file(args, span, ctx),
             "persistent" => self.storage(args, span, ctx),
             _ => {
@@ -585,7 +710,9 @@ impl<'a> Checker<'a> {
                 }),
                 Some(n) => {
                     let suggestion = did_you_mean(&n.name, allowed.iter().copied());
-                    self.push(messages::unknown_argument(n.span, function, &n.name, suggestion));
+                    self.push(messages::unknown_argument(
+                        n.span, function, &n.name, suggestion,
+                    ));
                 }
             }
         }
@@ -606,7 +733,12 @@ impl<'a> Checker<'a> {
                 },
                 Value::Error => return None,
                 other => {
-                    self.push(messages::mismatched(path.span, "string", other.type_name(), None));
+                    self.push(messages::mismatched(
+                        path.span,
+                        "string",
+                        other.type_name(),
+                        None,
+                    ));
                     return None;
                 }
             },
@@ -616,7 +748,12 @@ impl<'a> Checker<'a> {
                 },
                 Value::Error => return None,
                 other => {
-                    self.push(messages::mismatched(command.span, "[string]", other.type_name(), None));
+                    self.push(messages::mismatched(
+                        command.span,
+                        "[string]",
+                        other.type_name(),
+                        None,
+                    ));
                     return None;
                 }
             },
@@ -636,27 +773,63 @@ impl<'a> Checker<'a> {
     fn generate(&mut self, args: &'a [ast::Arg], span: Span, ctx: Ctx) -> Option<Value> {
         let (positional, _) = self.split_args("generate", args, &[], ctx);
         match positional.as_slice() {
-            [V { value: Value::Int(n), span: at }] => {
+            [
+                V {
+                    value: Value::Int(n),
+                    span: at,
+                },
+            ] => {
                 if (8..=4096).contains(n) {
                     Some(Value::Generate { length: *n })
                 } else {
-                    self.push(messages::out_of_range(*at, &n.to_string(), "a generated secret's length", 8, 4096));
+                    self.push(messages::out_of_range(
+                        *at,
+                        &n.to_string(),
+                        "a generated secret's length",
+                        8,
+                        4096,
+                    ));
                     None
                 }
             }
-            [V { value: Value::Error, .. }] => None,
+            [
+                V {
+                    value: Value::Error,
+                    ..
+                },
+            ] => None,
             _ => {
-                self.push(messages::wrong_arguments(span, "generate", "a length: `generate(32)`"));
+                self.push(messages::wrong_arguments(
+                    span,
+                    "generate",
+                    "a length: `generate(32)`",
+                ));
                 None
             }
         }
     }
 
-    fn one_string(&mut self, name: &str, args: &'a [ast::Arg], span: Span, ctx: Ctx) -> Option<String> {
+    fn one_string(
+        &mut self,
+        name: &str,
+        args: &'a [ast::Arg],
+        span: Span,
+        ctx: Ctx,
+    ) -> Option<String> {
         let (positional, _) = self.split_args(name, args, &[], ctx);
         match positional.as_slice() {
-            [V { value: Value::Str(s), .. }] => Some(s.clone()),
-            [V { value: Value::Error, .. }] => None,
+            [
+                V {
+                    value: Value::Str(s),
+                    ..
+                },
+            ] => Some(s.clone()),
+            [
+                V {
+                    value: Value::Error,
+                    ..
+                },
+            ] => None,
             _ => {
                 let expected = format!("one string: `{name}(\"NAME\")`");
                 self.push(messages::wrong_arguments(span, name, &expected));
@@ -670,7 +843,11 @@ impl<'a> Checker<'a> {
         let path = self.one_string("file", args, span, ctx)?;
         let module = self.module_of(ctx.scope);
         let Some(dir) = self.program.dir_of(module) else {
-            self.push(messages::file_not_found(span, &path, "the standard library cannot read files"));
+            self.push(messages::file_not_found(
+                span,
+                &path,
+                "the standard library cannot read files",
+            ));
             return None;
         };
         let target: PathBuf = dir.join(&path);
@@ -716,7 +893,12 @@ impl<'a> Checker<'a> {
                 ("size", value) => storage.size = Some(Box::new(V::new(value, entry.value.span))),
                 (_, Value::Error) => {}
                 (_, other) => {
-                    self.push(messages::mismatched(entry.value.span, "string", other.type_name(), None));
+                    self.push(messages::mismatched(
+                        entry.value.span,
+                        "string",
+                        other.type_name(),
+                        None,
+                    ));
                 }
             }
         }
@@ -737,7 +919,9 @@ pub(super) fn text_of(value: &Value) -> Option<String> {
         Value::Int(n) => n.to_string(),
         Value::Float(d) => super::value::format_decimal(*d),
         Value::Bool(b) => b.to_string(),
-        Value::Quantity { number, unit } => format!("{}{unit}", super::value::format_decimal(*number)),
+        Value::Quantity { number, unit } => {
+            format!("{}{unit}", super::value::format_decimal(*number))
+        }
         Value::Port { number, .. } => number.to_string(),
         _ => return None,
     })

@@ -2,9 +2,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::Checker;
 use super::schema::Kind;
 use super::value::{InstId, Value};
-use super::Checker;
 use crate::diagnostic::messages;
 use crate::source::Span;
 
@@ -16,6 +16,53 @@ struct Edge {
 }
 
 impl Checker<'_> {
+    /// Secret keys built from other secret keys must not form a cycle: their values
+    /// are computed when the stack is applied, in dependency order.
+    pub(super) fn check_secret_templates(&mut self) {
+        type Key = (InstId, String);
+        let mut edges: BTreeMap<Key, Vec<(Key, Span)>> = BTreeMap::new();
+        for index in 0..self.insts.len() {
+            let id = InstId(u32::try_from(index).unwrap_or(u32::MAX));
+            if self.kind_of(id) != Some(Kind::Secret) {
+                continue;
+            }
+            for key in self.keys_of(id) {
+                let refs = match self.field(id, &key).map(|v| v.value) {
+                    Some(Value::Secret { item, key: other }) => {
+                        vec![((item, other), Span::default())]
+                    }
+                    Some(Value::SecretText(parts)) => parts
+                        .into_iter()
+                        .filter_map(|p| match p {
+                            super::value::SecretPart::Secret { item, key, span } => {
+                                Some(((item, key), span))
+                            }
+                            super::value::SecretPart::Text(_) => None,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                edges.insert((id, key), refs);
+            }
+        }
+        let mut done: BTreeSet<Key> = BTreeSet::new();
+        for start in edges.keys() {
+            let mut path: Vec<(Key, Span)> = Vec::new();
+            if let Some(cycle) = find_cycle(start, &edges, &mut path, &mut done) {
+                let names: Vec<(String, Span)> = cycle
+                    .iter()
+                    .map(|(k, span)| {
+                        let path = self.inst(k.0).map(|i| i.path.clone()).unwrap_or_default();
+                        (format!("{path}.{}", k.1), *span)
+                    })
+                    .collect();
+                let at = names.first().map_or_else(Span::default, |(_, s)| *s);
+                self.push(messages::reference_cycle(at, &names));
+                return;
+            }
+        }
+    }
+
     pub(super) fn check_graph(&mut self) {
         let graph = self.dependency_graph();
         let mut reported: BTreeSet<Vec<InstId>> = BTreeSet::new();
@@ -108,7 +155,10 @@ impl Checker<'_> {
             .enumerate()
             .map(|(i, (_, span))| {
                 let from = names.get(i).cloned().unwrap_or_default();
-                let to = names.get((i + 1) % names.len()).cloned().unwrap_or_default();
+                let to = names
+                    .get((i + 1) % names.len())
+                    .cloned()
+                    .unwrap_or_default();
                 (*span, from, to)
             })
             .collect();
@@ -120,4 +170,31 @@ impl Checker<'_> {
 enum Visit {
     Active,
     Done,
+}
+
+/// A cycle reachable from `node` in a graph of secret keys: each key with the span
+/// of the reference that leads to the next one.
+#[allow(clippy::type_complexity)]
+fn find_cycle<K: Ord + Clone>(
+    node: &K,
+    edges: &BTreeMap<K, Vec<(K, Span)>>,
+    path: &mut Vec<(K, Span)>,
+    done: &mut BTreeSet<K>,
+) -> Option<Vec<(K, Span)>> {
+    if done.contains(node) {
+        return None;
+    }
+    for (next, span) in edges.get(node).map(Vec::as_slice).unwrap_or(&[]) {
+        path.push((node.clone(), *span));
+        if let Some(pos) = path.iter().position(|(p, _)| p == next) {
+            return Some(path.split_off(pos));
+        }
+        let found = find_cycle(next, edges, path, done);
+        path.pop();
+        if found.is_some() {
+            return found;
+        }
+    }
+    done.insert(node.clone());
+    None
 }

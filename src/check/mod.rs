@@ -28,7 +28,9 @@ mod scope;
 mod typeck;
 pub mod value;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
+
+use rustc_hash::FxHashMap;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, messages};
 use crate::model;
@@ -100,12 +102,18 @@ struct Inst<'a> {
     members: Vec<(String, InstId)>,
 }
 
-/// A key of the evaluation memo: a field of an item instance, or a `let`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// A key of the evaluation memo: a field of an item instance (its name interned), a
+/// parameter's default for an instance, or a `let`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum EvalKey {
-    Field(InstId, String),
+    Field(InstId, Sym),
+    Default(InstId, usize),
     Let(LetId),
 }
+
+/// An interned field name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Sym(u32);
 
 /// A profile override: a field path of an item instance and the value to put there.
 #[derive(Debug)]
@@ -123,7 +131,10 @@ pub struct Checker<'a> {
     components: Vec<Component<'a>>,
     stack: Option<InstId>,
     top: Option<ScopeId>,
-    memo: HashMap<EvalKey, Option<V>>,
+    memo: FxHashMap<EvalKey, Option<V>>,
+    /// Interned field names, for memo keys that cost no allocation to look up.
+    symbols: FxHashMap<String, Sym>,
+    names: Vec<String>,
     active: Vec<(EvalKey, Span)>,
     overrides: HashMap<InstId, Vec<Override<'a>>>,
     let_overrides: HashMap<LetId, &'a ast::Field>,
@@ -147,10 +158,12 @@ pub fn check(program: &Program, fs: &dyn FileSystem, profile: Option<&str>) -> C
         components: Vec::new(),
         stack: None,
         top: None,
-        memo: HashMap::new(),
+        memo: FxHashMap::default(),
+        symbols: FxHashMap::default(),
+        names: Vec::new(),
         active: Vec::new(),
-        overrides: HashMap::new(),
-        let_overrides: HashMap::new(),
+        overrides: HashMap::default(),
+        let_overrides: HashMap::default(),
         diags: Diagnostics::default(),
     };
     checker.diags.extend(program.diagnostics.iter().cloned());
@@ -163,7 +176,11 @@ pub fn check(program: &Program, fs: &dyn FileSystem, profile: Option<&str>) -> C
         checker.build_model(profile)
     };
     Checked {
-        stack: if checker.diags.has_errors() { None } else { stack },
+        stack: if checker.diags.has_errors() {
+            None
+        } else {
+            stack
+        },
         diagnostics: checker.diags.into_sorted(),
     }
 }
@@ -188,6 +205,20 @@ pub fn profile_names(program: &Program) -> Vec<String> {
 impl<'a> Checker<'a> {
     fn inst(&self, id: InstId) -> Option<&Inst<'a>> {
         self.insts.get(id.0 as usize)
+    }
+
+    fn sym(&mut self, name: &str) -> Sym {
+        if let Some(&sym) = self.symbols.get(name) {
+            return sym;
+        }
+        let sym = Sym(u32::try_from(self.names.len()).unwrap_or(u32::MAX));
+        self.names.push(name.to_string());
+        self.symbols.insert(name.to_string(), sym);
+        sym
+    }
+
+    fn sym_name(&self, sym: Sym) -> &str {
+        self.names.get(sym.0 as usize).map_or("", String::as_str)
     }
 
     fn scope(&self, id: ScopeId) -> Option<&Scope> {
@@ -254,11 +285,11 @@ impl<'a> Checker<'a> {
 
     /// Reports every item-level problem, evaluating and typing every field.
     fn check_all(&mut self) {
-        if self.stack.is_none() {
-            if let Some(main) = self.program.main() {
-                let at = Span::new(main.file, 0, 0);
-                self.push(messages::missing_stack(at));
-            }
+        if self.stack.is_none()
+            && let Some(main) = self.program.main()
+        {
+            let at = Span::new(main.file, 0, 0);
+            self.push(messages::missing_stack(at));
         }
         for index in 0..self.insts.len() {
             let id = InstId(u32::try_from(index).unwrap_or(u32::MAX));
@@ -270,5 +301,6 @@ impl<'a> Checker<'a> {
         }
         self.check_names();
         self.check_graph();
+        self.check_secret_templates();
     }
 }

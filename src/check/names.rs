@@ -1,11 +1,11 @@
 //! Kubernetes' rules for names, labels, ports, keys, images and paths, checked on
 //! the source so that the error points at the item rather than at a rejected object.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
+use super::Checker;
 use super::schema::Kind;
 use super::value::{InstId, Value};
-use super::Checker;
 use crate::diagnostic::messages;
 use crate::source::Span;
 
@@ -77,20 +77,20 @@ fn is_data_key(key: &str) -> bool {
 
 impl Checker<'_> {
     pub(super) fn check_names(&mut self) {
-        let mut taken: HashMap<String, Span> = HashMap::new();
+        let mut taken: HashMap<String, Span> = HashMap::default();
         for index in 0..self.insts.len() {
             let id = InstId(u32::try_from(index).unwrap_or(u32::MAX));
             let Some(inst) = self.inst(id) else { continue };
             let (kind, name, span) = (inst.kind, inst.k8s_name.clone(), inst.block.name.span);
             match kind {
-                Kind::Service | Kind::Hook | Kind::Secret | Kind::Config => {
-                    if self.check_object_name(&name, span) {
-                        if let Some(first) = taken.get(&name) {
-                            let first = *first;
-                            self.push(messages::name_collision(span, &name, first));
-                        } else {
-                            taken.insert(name, span);
-                        }
+                Kind::Service | Kind::Hook | Kind::Secret | Kind::Config
+                    if self.check_object_name(&name, span) =>
+                {
+                    if let Some(first) = taken.get(&name) {
+                        let first = *first;
+                        self.push(messages::name_collision(span, &name, first));
+                    } else {
+                        taken.insert(name, span);
                     }
                 }
                 Kind::Stack => self.check_stack_names(id),
@@ -123,20 +123,20 @@ impl Checker<'_> {
     }
 
     fn check_stack_names(&mut self, stack: InstId) {
-        if let Some(v) = self.field(stack, "namespace") {
-            if let Value::Str(ns) = &v.value {
-                self.check_object_name(ns, v.span);
-            }
+        if let Some(v) = self.field(stack, "namespace")
+            && let Value::Str(ns) = &v.value
+        {
+            self.check_object_name(ns, v.span);
         }
         if let Some(Value::Record(entries)) = self.field(stack, "labels").map(|v| v.value) {
             for e in entries {
                 if !is_label_key(&e.key) {
                     self.push(messages::invalid_label(e.key_span, &e.key, "key"));
                 }
-                if let Value::Str(value) = &e.value.value {
-                    if !is_label_value(value) {
-                        self.push(messages::invalid_label(e.value.span, value, "value"));
-                    }
+                if let Value::Str(value) = &e.value.value
+                    && !is_label_value(value)
+                {
+                    self.push(messages::invalid_label(e.value.span, value, "value"));
                 }
             }
         }
@@ -146,11 +146,15 @@ impl Checker<'_> {
         let Some(Value::Record(entries)) = self.field(id, "ports").map(|v| v.value) else {
             return;
         };
-        let mut numbers: HashMap<i64, Span> = HashMap::new();
+        let mut numbers: HashMap<i64, Span> = HashMap::default();
         for e in entries {
             let name = e.key.replace('_', "-");
             if !is_port_name(&name) {
-                self.push(messages::invalid_port_name(e.key_span, &name, MAX_PORT_NAME));
+                self.push(messages::invalid_port_name(
+                    e.key_span,
+                    &name,
+                    MAX_PORT_NAME,
+                ));
             }
             if let Value::Int(n) = e.value.value {
                 if let Some(first) = numbers.get(&n) {
@@ -163,10 +167,10 @@ impl Checker<'_> {
     }
 
     fn check_container(&mut self, id: InstId) {
-        if let Some(v) = self.field(id, "image") {
-            if let Value::Str(image) = &v.value {
-                self.check_image(image, v.span);
-            }
+        if let Some(v) = self.field(id, "image")
+            && let Value::Str(image) = &v.value
+        {
+            self.check_image(image, v.span);
         }
         if let Some(Value::Record(entries)) = self.field(id, "env").map(|v| v.value) {
             for e in entries {
@@ -175,7 +179,7 @@ impl Checker<'_> {
                 }
             }
         }
-        let mut mounts: HashMap<String, Span> = HashMap::new();
+        let mut mounts: HashMap<String, Span> = HashMap::default();
         if let Some(Value::Record(entries)) = self.field(id, "files").map(|v| v.value) {
             for e in entries {
                 self.check_mount(&e.key, e.key_span, &mut mounts);
@@ -183,12 +187,11 @@ impl Checker<'_> {
         }
         if let Some(Value::Record(volumes)) = self.field(id, "volumes").map(|v| v.value) {
             for volume in volumes {
-                if let Value::Record(spec) = volume.value.value {
-                    if let Some(mount) = spec.iter().find(|e| e.key == "mount") {
-                        if let Value::Str(path) = &mount.value.value {
-                            self.check_mount(path, mount.value.span, &mut mounts);
-                        }
-                    }
+                if let Value::Record(spec) = volume.value.value
+                    && let Some(mount) = spec.iter().find(|e| e.key == "mount")
+                    && let Value::Str(path) = &mount.value.value
+                {
+                    self.check_mount(path, mount.value.span, &mut mounts);
                 }
             }
         }
@@ -196,7 +199,11 @@ impl Checker<'_> {
 
     fn check_mount(&mut self, path: &str, span: Span, mounts: &mut HashMap<String, Span>) {
         if !path.starts_with('/') || path.contains("/../") || path.ends_with("/..") {
-            self.push(messages::invalid_mount(span, path, "a mount path is an absolute path"));
+            self.push(messages::invalid_mount(
+                span,
+                path,
+                "a mount path is an absolute path",
+            ));
         } else if let Some(first) = mounts.get(path) {
             self.push(
                 messages::invalid_mount(span, path, "two mounts at one path")
@@ -211,9 +218,11 @@ impl Checker<'_> {
         let (repository, tag) = split_image(image);
         let valid = !repository.is_empty()
             && !image.contains(char::is_whitespace)
-            && repository
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-' | b'/' | b':'));
+            && repository.bytes().all(|b| {
+                b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || matches!(b, b'.' | b'_' | b'-' | b'/' | b':')
+            });
         if !valid {
             self.push(messages::invalid_image(span, image));
         } else if matches!(tag, None | Some("latest")) && !image.contains('@') {
@@ -236,7 +245,12 @@ impl Checker<'_> {
     fn check_keys(&mut self, id: InstId) {
         let spans: Vec<(String, Span)> = self
             .inst(id)
-            .map(|i| i.block.fields().map(|f| (f.key.name.clone(), f.key.span)).collect())
+            .map(|i| {
+                i.block
+                    .fields()
+                    .map(|f| (f.key.name.clone(), f.key.span))
+                    .collect()
+            })
             .unwrap_or_default();
         for (key, span) in spans {
             if !is_data_key(&key) {

@@ -20,19 +20,23 @@ impl<'a> Checker<'a> {
         let mut seen: Vec<&ast::Block> = Vec::new();
         for profile in profiles {
             if let Some(first) = seen.iter().find(|p| p.name.name == profile.name.name) {
-                self.push(messages::duplicate(profile.name.span, &profile.name.name, first.name.span));
+                self.push(messages::duplicate(
+                    profile.name.span,
+                    &profile.name.name,
+                    first.name.span,
+                ));
                 continue;
             }
             seen.push(profile);
             let chosen = selected == Some(profile.name.name.as_str());
             self.register_profile(profile, chosen);
         }
-        if let Some(name) = selected {
-            if !profiles.iter().any(|p| p.name.name == name) {
-                let names: Vec<&str> = profiles.iter().map(|p| p.name.name.as_str()).collect();
-                let suggestion = did_you_mean(name, names.iter().copied());
-                self.push(messages::unknown_profile(name, &names, suggestion));
-            }
+        if let Some(name) = selected
+            && !profiles.iter().any(|p| p.name.name == name)
+        {
+            let names: Vec<&str> = profiles.iter().map(|p| p.name.name.as_str()).collect();
+            let suggestion = did_you_mean(name, names.iter().copied());
+            self.push(messages::unknown_profile(name, &names, suggestion));
         }
     }
 
@@ -51,7 +55,10 @@ impl<'a> Checker<'a> {
                 }
             };
             if field.op != ast::FieldOp::Assign {
-                self.push(messages::comparison_not_allowed(field.op_span, field.op.as_str()));
+                self.push(messages::comparison_not_allowed(
+                    field.op_span,
+                    field.op.as_str(),
+                ));
             }
             let text = field.path_text();
             if let Some((_, first)) = targets.iter().find(|(t, _)| *t == text) {
@@ -59,7 +66,9 @@ impl<'a> Checker<'a> {
                 continue;
             }
             targets.push((text, field.key.clone()));
-            let Some(target) = self.resolve_override(field) else { continue };
+            let Some(target) = self.resolve_override(field) else {
+                continue;
+            };
             if !chosen {
                 continue;
             }
@@ -98,7 +107,11 @@ impl<'a> Checker<'a> {
                     names.push("stack".to_string());
                     let suggestion = did_you_mean(&first.name, names.iter().map(String::as_str))
                         .map(str::to_string);
-                    self.push(messages::unknown_name(first.span, &first.name, suggestion.as_deref()));
+                    self.push(messages::unknown_name(
+                        first.span,
+                        &first.name,
+                        suggestion.as_deref(),
+                    ));
                     return None;
                 }
             }
@@ -140,8 +153,14 @@ impl<'a> Checker<'a> {
                     }
                     let what = self.describe_item(id);
                     let suggestion =
-                        did_you_mean(&segment.name, candidates.iter().map(String::as_str)).map(str::to_string);
-                    self.push(messages::unknown_field(segment.span, &segment.name, &what, suggestion.as_deref()));
+                        did_you_mean(&segment.name, candidates.iter().map(String::as_str))
+                            .map(str::to_string);
+                    self.push(messages::unknown_field(
+                        segment.span,
+                        &segment.name,
+                        &what,
+                        suggestion.as_deref(),
+                    ));
                     return None;
                 }
                 Kind::Secret | Kind::Config => {
@@ -176,7 +195,12 @@ impl<'a> Checker<'a> {
         let Some(spec) = schema::find(fields, &first.name) else {
             let what = self.describe_item(id);
             let suggestion = did_you_mean(&first.name, fields.iter().map(|f| f.name));
-            self.push(messages::unknown_field(first.span, &first.name, &what, suggestion));
+            self.push(messages::unknown_field(
+                first.span,
+                &first.name,
+                &what,
+                suggestion,
+            ));
             return None;
         };
         let mut ty = spec.ty;
@@ -190,7 +214,12 @@ impl<'a> Checker<'a> {
                     }
                     None => {
                         let suggestion = did_you_mean(&key.name, inner.iter().map(|f| f.name));
-                        self.push(messages::unknown_field(key.span, &key.name, &format!("`{name}`"), suggestion));
+                        self.push(messages::unknown_field(
+                            key.span,
+                            &key.name,
+                            &format!("`{name}`"),
+                            suggestion,
+                        ));
                         return None;
                     }
                 },
@@ -214,10 +243,18 @@ impl<'a> Checker<'a> {
     /// The value of an item's field with the profile's overrides merged in, or `None`
     /// when neither the item nor the profile sets it.
     pub(super) fn field(&mut self, id: InstId, name: &str) -> Option<V> {
+        let key = EvalKey::Field(id, self.sym(name));
+        if let Some(done) = self.memo.get(&key) {
+            return done.clone();
+        }
         let inst = self.inst(id)?;
         let base = inst.block.fields().find(|f| f.key.name == name);
         let scope = inst.scope;
-        let this = matches!(inst.kind, Kind::Service | Kind::Hook).then_some(id);
+        let this = matches!(
+            inst.kind,
+            Kind::Service | Kind::Hook | Kind::Secret | Kind::Config
+        )
+        .then_some(id);
         let overrides: Vec<(Vec<&'a ast::Key>, &'a ast::Field)> = self
             .overrides
             .get(&id)
@@ -234,13 +271,20 @@ impl<'a> Checker<'a> {
             (None, None) => return None,
         };
         let top = self.top?;
-        self.memoized(EvalKey::Field(id, name.to_string()), span, |checker| {
+        self.memoized(key, span, |checker| {
             let mut value = base.map(|f| checker.eval(&f.value, Ctx { scope, this }));
             for (path, field) in overrides {
-                let v = checker.eval(&field.value, Ctx { scope: top, this: None });
+                let v = checker.eval(
+                    &field.value,
+                    Ctx {
+                        scope: top,
+                        this: None,
+                    },
+                );
                 value = Some(set_path(value, path.get(1..).unwrap_or(&[]), v));
             }
-            value
+            // A field set to an unset optional parameter is not set.
+            value.filter(|v| !matches!(v.value, Value::Unset(_)))
         })
     }
 }

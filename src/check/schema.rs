@@ -59,7 +59,9 @@ impl Kind {
 
     pub fn doc(self) -> &'static str {
         match self {
-            Kind::Stack => "The stack: its namespace, common labels and the defaults of every item.",
+            Kind::Stack => {
+                "The stack: its namespace, common labels and the defaults of every item."
+            }
             Kind::Profile => "Overrides applied when compiling with `--profile NAME`.",
             Kind::Service => {
                 "A long-running workload: a Deployment (a StatefulSet when it has persistent \
@@ -201,8 +203,16 @@ pub const RESOURCES: &[FieldSpec] = &[
 ];
 
 pub const VOLUME: &[FieldSpec] = &[
-    required("mount", Ty::String, "Where the volume is mounted in the container."),
-    field("size", Ty::Quantity(Dimension::Bytes), "The volume's size (default 1Gi)."),
+    required(
+        "mount",
+        Ty::String,
+        "Where the volume is mounted in the container.",
+    ),
+    field(
+        "size",
+        Ty::Quantity(Dimension::Bytes),
+        "The volume's size (default 1Gi).",
+    ),
     field(
         "storage",
         Ty::Storage,
@@ -212,27 +222,83 @@ pub const VOLUME: &[FieldSpec] = &[
 ];
 
 pub const PROBES: &[FieldSpec] = &[
-    field("ready_after", Ty::Quantity(Dimension::Duration), "Delay before the first readiness probe."),
-    field("every", Ty::Quantity(Dimension::Duration), "Period of the readiness probe."),
-    field("failures", Ty::Int { min: 1, max: 1000 }, "Failures before a probe counts as failed."),
-    field("timeout", Ty::Quantity(Dimension::Duration), "How long one probe may take."),
-    field("live_after", Ty::Quantity(Dimension::Duration), "Delay before the first liveness probe."),
-    field("live_every", Ty::Quantity(Dimension::Duration), "Period of the liveness probe."),
+    field(
+        "ready_after",
+        Ty::Quantity(Dimension::Duration),
+        "Delay before the first readiness probe.",
+    ),
+    field(
+        "every",
+        Ty::Quantity(Dimension::Duration),
+        "Period of the readiness probe.",
+    ),
+    field(
+        "failures",
+        Ty::Int { min: 1, max: 1000 },
+        "Failures before a probe counts as failed.",
+    ),
+    field(
+        "timeout",
+        Ty::Quantity(Dimension::Duration),
+        "How long one probe may take.",
+    ),
+    field(
+        "live_after",
+        Ty::Quantity(Dimension::Duration),
+        "Delay before the first liveness probe.",
+    ),
+    field(
+        "live_every",
+        Ty::Quantity(Dimension::Duration),
+        "Period of the liveness probe.",
+    ),
 ];
 
 /// Named arguments of `tcp`, `http` and `exec`, overriding the stack's probe defaults.
 pub const PROBE_ARGS: &[FieldSpec] = &[
-    field("after", Ty::Quantity(Dimension::Duration), "Delay before the first probe."),
-    field("every", Ty::Quantity(Dimension::Duration), "Period of the probe."),
-    field("failures", Ty::Int { min: 1, max: 1000 }, "Failures before the probe counts as failed."),
-    field("timeout", Ty::Quantity(Dimension::Duration), "How long one probe may take."),
+    field(
+        "after",
+        Ty::Quantity(Dimension::Duration),
+        "Delay before the first probe.",
+    ),
+    field(
+        "every",
+        Ty::Quantity(Dimension::Duration),
+        "Period of the probe.",
+    ),
+    field(
+        "failures",
+        Ty::Int { min: 1, max: 1000 },
+        "Failures before the probe counts as failed.",
+    ),
+    field(
+        "timeout",
+        Ty::Quantity(Dimension::Duration),
+        "How long one probe may take.",
+    ),
 ];
 
 pub const DEFAULTS: &[FieldSpec] = &[
-    field("resources", Ty::Record(RESOURCES), "Resources of services and hooks that set none."),
-    field("storage", Ty::Storage, "Storage of volumes that do not choose one."),
-    field("probes", Ty::Record(PROBES), "Timing of readiness and liveness probes."),
-    field("user", USER, "The user id containers run as (default 1000: never root)."),
+    field(
+        "resources",
+        Ty::Record(RESOURCES),
+        "Resources of services and hooks that set none.",
+    ),
+    field(
+        "storage",
+        Ty::Storage,
+        "Storage of volumes that do not choose one.",
+    ),
+    field(
+        "probes",
+        Ty::Record(PROBES),
+        "Timing of readiness and liveness probes.",
+    ),
+    field(
+        "user",
+        USER,
+        "The user id containers run as (default 1000: never root).",
+    ),
 ];
 
 pub const STACK: &[FieldSpec] = &[
@@ -241,18 +307,34 @@ pub const STACK: &[FieldSpec] = &[
         Ty::String,
         "The Kubernetes namespace of every object (default: the stack's name).",
     ),
-    field("labels", Ty::Map(&Ty::String), "Labels added to every object."),
+    field(
+        "labels",
+        Ty::Map(&Ty::String),
+        "Labels added to every object.",
+    ),
     field(
         "runner",
         Ty::String,
         "The image of the floe runner, which runs seed and verify Jobs.",
     ),
-    field("defaults", Ty::Record(DEFAULTS), "Defaults for every service and hook."),
+    field(
+        "defaults",
+        Ty::Record(DEFAULTS),
+        "Defaults for every service and hook.",
+    ),
 ];
 
 pub const SERVICE: &[FieldSpec] = &[
-    required("image", Ty::String, "The container image, with a pinned tag."),
-    field("command", Ty::List(&Ty::Text), "Replaces the image's entrypoint."),
+    required(
+        "image",
+        Ty::String,
+        "The container image, with a pinned tag.",
+    ),
+    field(
+        "command",
+        Ty::List(&Ty::Text),
+        "Replaces the image's entrypoint.",
+    ),
     field("args", Ty::List(&Ty::Text), "Arguments to the entrypoint."),
     field(
         "ports",
@@ -265,8 +347,19 @@ pub const SERVICE: &[FieldSpec] = &[
         "Environment variables. A secret value becomes a `secretKeyRef`, a config value \
          a `configMapKeyRef`.",
     ),
-    field("replicas", Ty::Int { min: 0, max: 10_000 }, "How many pods run (default 1)."),
-    field("resources", Ty::Record(RESOURCES), "CPU and memory (default: the stack's)."),
+    field(
+        "replicas",
+        Ty::Int {
+            min: 0,
+            max: 10_000,
+        },
+        "How many pods run (default 1).",
+    ),
+    field(
+        "resources",
+        Ty::Record(RESOURCES),
+        "CPU and memory (default: the stack's).",
+    ),
     field(
         "volumes",
         Ty::Map(&Ty::Record(VOLUME)),
@@ -277,24 +370,56 @@ pub const SERVICE: &[FieldSpec] = &[
         Ty::Map(&Ty::FileSource),
         "Files mounted into the container, by absolute path: `{ \"/etc/app.yaml\" = settings.app }`.",
     ),
-    field("ready", Ty::Probe, "Readiness probe: `tcp(port)`, `http(port, path)` or `exec([...])`."),
-    field("live", Ty::Probe, "Liveness probe: `tcp(port)`, `http(port, path)` or `exec([...])`."),
+    field(
+        "ready",
+        Ty::Probe,
+        "Readiness probe: `tcp(port)`, `http(port, path)` or `exec([...])`.",
+    ),
+    field(
+        "live",
+        Ty::Probe,
+        "Liveness probe: `tcp(port)`, `http(port, path)` or `exec([...])`.",
+    ),
     field(
         "needs",
         Ty::List(&Ty::Ref(WORKLOADS)),
         "What must be ready before this service starts.",
     ),
-    field("user", USER, "The user id the container runs as (default: the stack's)."),
+    field(
+        "user",
+        USER,
+        "The user id the container runs as (default: the stack's).",
+    ),
 ];
 
 pub const HOOK: &[FieldSpec] = &[
-    required("image", Ty::String, "The container image, with a pinned tag."),
-    field("command", Ty::List(&Ty::Text), "Replaces the image's entrypoint."),
+    required(
+        "image",
+        Ty::String,
+        "The container image, with a pinned tag.",
+    ),
+    field(
+        "command",
+        Ty::List(&Ty::Text),
+        "Replaces the image's entrypoint.",
+    ),
     field("args", Ty::List(&Ty::Text), "Arguments to the entrypoint."),
     field("env", Ty::Map(&Ty::EnvValue), "Environment variables."),
-    field("files", Ty::Map(&Ty::FileSource), "Files mounted into the container."),
-    field("resources", Ty::Record(RESOURCES), "CPU and memory (default: the stack's)."),
-    field("user", USER, "The user id the container runs as (default: the stack's)."),
+    field(
+        "files",
+        Ty::Map(&Ty::FileSource),
+        "Files mounted into the container.",
+    ),
+    field(
+        "resources",
+        Ty::Record(RESOURCES),
+        "CPU and memory (default: the stack's).",
+    ),
+    field(
+        "user",
+        USER,
+        "The user id the container runs as (default: the stack's).",
+    ),
     field(
         "after",
         Ty::OneOrList(&Ty::Ref(WORKLOADS)),
@@ -306,8 +431,16 @@ pub const HOOK: &[FieldSpec] = &[
         "When the hook runs: on the first `install`, on each `upgrade` that changes it \
          (default both).",
     ),
-    field("retries", Ty::Int { min: 0, max: 100 }, "Retries before the Job fails (default 3)."),
-    field("timeout", Ty::Quantity(Dimension::Duration), "Deadline of the Job (default 10m)."),
+    field(
+        "retries",
+        Ty::Int { min: 0, max: 100 },
+        "Retries before the Job fails (default 3).",
+    ),
+    field(
+        "timeout",
+        Ty::Quantity(Dimension::Duration),
+        "Deadline of the Job (default 10m).",
+    ),
     field(
         "keep",
         Ty::Quantity(Dimension::Duration),

@@ -1,6 +1,6 @@
 //! Scopes and instantiation: module scopes, item instances and component instances.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::schema::Kind;
 use super::value::InstId;
@@ -22,11 +22,15 @@ impl<'a> Checker<'a> {
             .map(|i| self.new_scope(None, ModuleId(u32::try_from(i).unwrap_or(u32::MAX))))
             .collect();
         for (index, module) in program.modules.iter().enumerate() {
-            let Some(&scope) = module_scopes.get(index) else { continue };
+            let Some(&scope) = module_scopes.get(index) else {
+                continue;
+            };
             self.declare_module(module, scope, index == 0);
         }
         for (index, module) in program.modules.iter().enumerate() {
-            let Some(&scope) = module_scopes.get(index) else { continue };
+            let Some(&scope) = module_scopes.get(index) else {
+                continue;
+            };
             for (target, span) in &module.imports {
                 if let Some(&from) = module_scopes.get(target.0 as usize) {
                     self.import_into(scope, from, *span);
@@ -56,15 +60,20 @@ impl<'a> Checker<'a> {
         self.scopes.push(Scope {
             parent,
             module,
-            values: HashMap::new(),
-            components: HashMap::new(),
+            values: HashMap::default(),
+            components: HashMap::default(),
         });
         ScopeId(u32::try_from(self.scopes.len() - 1).unwrap_or(u32::MAX))
     }
 
     /// Declares a module's components and lets in its scope. Imported modules may hold
     /// only components and lets.
-    fn declare_module(&mut self, module: &'a crate::program::Module, scope: ScopeId, is_main: bool) {
+    fn declare_module(
+        &mut self,
+        module: &'a crate::program::Module,
+        scope: ScopeId,
+        is_main: bool,
+    ) {
         for item in &module.ast.items {
             match item {
                 ast::Item::Import(_) => {}
@@ -81,7 +90,9 @@ impl<'a> Checker<'a> {
                         self.push(messages::item_not_allowed(
                             block.kind.span,
                             &block.kind.name,
-                            &format!("in {module_name}, which may only declare components and lets"),
+                            &format!(
+                                "in {module_name}, which may only declare components and lets"
+                            ),
                         ));
                     }
                     _ => {}
@@ -113,10 +124,16 @@ impl<'a> Checker<'a> {
             ));
             return;
         }
-        let Some(s) = self.scopes.get_mut(scope.0 as usize) else { return };
+        let Some(s) = self.scopes.get_mut(scope.0 as usize) else {
+            return;
+        };
         if let Some((_, first)) = s.components.get(&block.name.name) {
             let first = *first;
-            self.push(messages::duplicate(block.name.span, &block.name.name, first));
+            self.push(messages::duplicate(
+                block.name.span,
+                &block.name.name,
+                first,
+            ));
         } else {
             s.components
                 .insert(block.name.name.clone(), (id, block.name.span));
@@ -132,7 +149,9 @@ impl<'a> Checker<'a> {
 
     /// Binds a reference name, reporting a duplicate.
     fn bind(&mut self, scope: ScopeId, name: &ast::Ident, binding: Binding) {
-        let Some(s) = self.scopes.get_mut(scope.0 as usize) else { return };
+        let Some(s) = self.scopes.get_mut(scope.0 as usize) else {
+            return;
+        };
         if let Some((_, first)) = s.values.get(&name.name) {
             let first = *first;
             self.push(messages::duplicate(name.span, &name.name, first));
@@ -143,9 +162,14 @@ impl<'a> Checker<'a> {
 
     /// Makes an imported module's own components and lets visible in `scope`.
     fn import_into(&mut self, scope: ScopeId, from: ScopeId, import_span: Span) {
-        let Some(source) = self.scope(from) else { return };
-        let components: Vec<(String, (CompId, Span))> =
-            source.components.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        let Some(source) = self.scope(from) else {
+            return;
+        };
+        let components: Vec<(String, (CompId, Span))> = source
+            .components
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
         let values: Vec<(String, (Binding, Span))> = source
             .values
             .iter()
@@ -247,10 +271,18 @@ impl<'a> Checker<'a> {
         if let Some(comp) = self.lookup_component(scope, word) {
             return Some((Kind::Instance, Some(comp)));
         }
-        let mut candidates: Vec<String> = Kind::BUILTIN.iter().map(|k| k.keyword().to_string()).collect();
+        let mut candidates: Vec<String> = Kind::BUILTIN
+            .iter()
+            .map(|k| k.keyword().to_string())
+            .collect();
         candidates.extend(self.components_in_scope(scope));
-        let suggestion = did_you_mean(word, candidates.iter().map(String::as_str)).map(str::to_string);
-        self.push(messages::unknown_kind(block.kind.span, word, suggestion.as_deref()));
+        let suggestion =
+            did_you_mean(word, candidates.iter().map(String::as_str)).map(str::to_string);
+        self.push(messages::unknown_kind(
+            block.kind.span,
+            word,
+            suggestion.as_deref(),
+        ));
         None
     }
 
@@ -271,7 +303,7 @@ impl<'a> Checker<'a> {
     /// Checks the shape of an item's body: only fields (and, in a component, items and
     /// parameters), each field once.
     fn check_entries(&mut self, block: &'a ast::Block, kind: Kind) {
-        let mut seen: HashMap<&str, Span> = HashMap::new();
+        let mut seen: HashMap<&str, Span> = HashMap::default();
         for entry in &block.entries {
             match entry {
                 ast::Entry::Field(field) => {
@@ -292,7 +324,10 @@ impl<'a> Checker<'a> {
                 ast::Entry::Param(p) => self.push(messages::item_not_allowed(
                     p.name.span,
                     "parameter",
-                    &format!("inside a {}: parameters belong to components", kind.keyword()),
+                    &format!(
+                        "inside a {}: parameters belong to components",
+                        kind.keyword()
+                    ),
                 )),
                 ast::Entry::Let(l) => self.push(messages::item_not_allowed(
                     l.span,
@@ -305,12 +340,11 @@ impl<'a> Checker<'a> {
 
     /// Instantiates a component's body for the instance `id`.
     fn instantiate_component(&mut self, id: InstId, comp: CompId, depth: usize) {
-        let Some(component) = self.components.get(comp.0 as usize) else { return };
-        let (body, comp_scope, params) = (
-            component.block,
-            component.scope,
-            component.params.clone(),
-        );
+        let Some(component) = self.components.get(comp.0 as usize) else {
+            return;
+        };
+        let (body, comp_scope, params) =
+            (component.block, component.scope, component.params.clone());
         if depth >= MAX_NESTING {
             let span = self.inst(id).map_or(body.span, |i| i.block.kind.span);
             self.push(messages::component_recursion(span, &body.name.name));

@@ -25,8 +25,12 @@ pub(super) fn quantity(value: &Value, dimension: Dimension) -> Result<i64, Quant
         (Value::Quantity { number, unit }, _) => units::to_base(*number, unit, dimension)
             .ok_or(QuantityError::Type)?
             .map_err(QuantityError::Inexact)?,
-        (Value::Int(n), Dimension::Cpu) => n.checked_mul(1000).ok_or(QuantityError::Inexact(Inexact::Overflow))?,
-        (Value::Float(d), Dimension::Cpu) => units::cpu_millis(*d).map_err(QuantityError::Inexact)?,
+        (Value::Int(n), Dimension::Cpu) => n
+            .checked_mul(1000)
+            .ok_or(QuantityError::Inexact(Inexact::Overflow))?,
+        (Value::Float(d), Dimension::Cpu) => {
+            units::cpu_millis(*d).map_err(QuantityError::Inexact)?
+        }
         (Value::Int(_) | Value::Float(_), _) => return Err(QuantityError::NoUnit),
         _ => return Err(QuantityError::Type),
     };
@@ -57,10 +61,18 @@ impl<'a> Checker<'a> {
             if schema::find(fields, &field.key.name).is_none() {
                 let what = format!("{} `{}`", block.kind.name, block.name.name);
                 let suggestion = did_you_mean(&field.key.name, fields.iter().map(|f| f.name));
-                self.push(messages::unknown_field(field.key.span, &field.key.name, &what, suggestion));
+                self.push(messages::unknown_field(
+                    field.key.span,
+                    &field.key.name,
+                    &what,
+                    suggestion,
+                ));
             }
             if field.op != ast::FieldOp::Assign {
-                self.push(messages::comparison_not_allowed(field.op_span, field.op.as_str()));
+                self.push(messages::comparison_not_allowed(
+                    field.op_span,
+                    field.op.as_str(),
+                ));
             }
         }
         for spec in fields {
@@ -77,7 +89,9 @@ impl<'a> Checker<'a> {
 
     fn check_secret(&mut self, id: InstId, block: &'a ast::Block) {
         for key in self.keys_of(id) {
-            let Some(v) = self.field(id, &key) else { continue };
+            let Some(v) = self.field(id, &key) else {
+                continue;
+            };
             self.check_value(&v, &Ty::SecretSource, Some(id));
             if let Value::Str(_) = v.value {
                 let what = format!("{}.{key}", block.name.name);
@@ -95,8 +109,12 @@ impl<'a> Checker<'a> {
     }
 
     fn check_instance(&mut self, id: InstId, block: &'a ast::Block) {
-        let Some(comp) = self.inst(id).and_then(|i| i.component) else { return };
-        let Some(component) = self.component(comp) else { return };
+        let Some(comp) = self.inst(id).and_then(|i| i.component) else {
+            return;
+        };
+        let Some(component) = self.component(comp) else {
+            return;
+        };
         let params = component.params.clone();
         let comp_name = component.block.name.name.clone();
         let comp_scope = component.scope;
@@ -105,7 +123,12 @@ impl<'a> Checker<'a> {
                 let names: Vec<&str> = params.iter().map(|p| p.name.name.as_str()).collect();
                 let suggestion = did_you_mean(&field.key.name, names.iter().copied());
                 let what = format!("component `{comp_name}`");
-                self.push(messages::unknown_field(field.key.span, &field.key.name, &what, suggestion));
+                self.push(messages::unknown_field(
+                    field.key.span,
+                    &field.key.name,
+                    &what,
+                    suggestion,
+                ));
             }
         }
         for (index, param) in params.iter().enumerate() {
@@ -128,7 +151,9 @@ impl<'a> Checker<'a> {
     }
 
     fn param_value_for_check(&mut self, id: InstId, index: usize) -> V {
-        let span = self.inst(id).map_or_else(Span::default, |i| i.block.name.span);
+        let span = self
+            .inst(id)
+            .map_or_else(Span::default, |i| i.block.name.span);
         self.param_value(id, index, span)
     }
 
@@ -143,7 +168,12 @@ impl<'a> Checker<'a> {
                     }
                 }
                 Value::Error => {}
-                other => self.push(messages::mismatched(value.span, "a list", other.type_name(), None)),
+                other => self.push(messages::mismatched(
+                    value.span,
+                    "a list",
+                    other.type_name(),
+                    None,
+                )),
             },
             ast::TypeExprKind::Named(name) => self.check_named_type(value, name, scope),
         }
@@ -166,23 +196,21 @@ impl<'a> Checker<'a> {
             "secret" => Ty::SecretSource,
             "service" => Ty::Ref(&[Kind::Service]),
             "hook" => Ty::Ref(&[Kind::Hook]),
-            other => {
-                match self.lookup_component(scope, other) {
-                    Some(comp) => {
-                        self.check_component_ref(value, comp, other);
-                        return;
-                    }
-                    None => {
-                        let types = [
-                            "string", "int", "bool", "cpu", "bytes", "duration", "storage", "probe",
-                            "port", "secret", "service", "hook",
-                        ];
-                        let suggestion = did_you_mean(other, types.iter().copied());
-                        self.push(messages::unknown_type(name.span, other, suggestion));
-                        return;
-                    }
+            other => match self.lookup_component(scope, other) {
+                Some(comp) => {
+                    self.check_component_ref(value, comp, other);
+                    return;
                 }
-            }
+                None => {
+                    let types = [
+                        "string", "int", "bool", "cpu", "bytes", "duration", "storage", "probe",
+                        "port", "secret", "service", "hook",
+                    ];
+                    let suggestion = did_you_mean(other, types.iter().copied());
+                    self.push(messages::unknown_type(name.span, other, suggestion));
+                    return;
+                }
+            },
         };
         self.check_value(value, &ty, None);
     }
@@ -193,16 +221,26 @@ impl<'a> Checker<'a> {
             Value::Error => {}
             Value::Item(id) => {
                 let found = self.describe_item(*id);
-                self.push(messages::mismatched(value.span, &format!("an instance of `{name}`"), &found, None));
+                self.push(messages::mismatched(
+                    value.span,
+                    &format!("an instance of `{name}`"),
+                    &found,
+                    None,
+                ));
             }
-            other => {
-                self.push(messages::mismatched(value.span, &format!("an instance of `{name}`"), other.type_name(), None))
-            }
+            other => self.push(messages::mismatched(
+                value.span,
+                &format!("an instance of `{name}`"),
+                other.type_name(),
+                None,
+            )),
         }
     }
 
     pub(super) fn check_let(&mut self, id: LetId) {
-        let Some((def, scope)) = self.let_def(id).map(|d| (d.def, d.scope)) else { return };
+        let Some((def, scope)) = self.let_def(id).map(|d| (d.def, d.scope)) else {
+            return;
+        };
         let value = self.let_value(id, def.name.span);
         if let Some(ty) = &def.ty {
             self.check_declared(&value, ty, scope);
@@ -211,16 +249,20 @@ impl<'a> Checker<'a> {
 
     /// Checks a value against a type, reporting every problem.
     pub(super) fn check_value(&mut self, v: &V, ty: &Ty, this: Option<InstId>) {
-        if v.is_error() {
+        if matches!(v.value, Value::Error | Value::Unset(_)) {
             return;
         }
         match ty {
             Ty::String => self.expect_plain(v, |value| matches!(value, Value::Str(_)), "string"),
             Ty::Text => self.expect_plain(v, is_text, "string"),
             Ty::Int { min, max } => match v.value {
-                Value::Int(n) if n < *min || n > *max => {
-                    self.push(messages::out_of_range(v.span, &n.to_string(), "this field", *min, *max))
-                }
+                Value::Int(n) if n < *min || n > *max => self.push(messages::out_of_range(
+                    v.span,
+                    &n.to_string(),
+                    "this field",
+                    *min,
+                    *max,
+                )),
                 Value::Int(_) => {}
                 _ => self.mismatch(v, ty),
             },
@@ -273,8 +315,13 @@ impl<'a> Checker<'a> {
             Ty::FileSource => match &v.value {
                 Value::Secret { .. } | Value::ConfigKey { .. } => {}
                 Value::Str(_) => self.push(
-                    messages::mismatched(v.span, "a config value or a secret value", "string", None)
-                        .with_help("put the content in a `config` item and mount `CONFIG.KEY`"),
+                    messages::mismatched(
+                        v.span,
+                        "a config value or a secret value",
+                        "string",
+                        None,
+                    )
+                    .with_help("put the content in a `config` item and mount `CONFIG.KEY`"),
                 ),
                 _ => self.mismatch(v, ty),
             },
@@ -287,7 +334,9 @@ impl<'a> Checker<'a> {
                 _ => self.mismatch(v, ty),
             },
             Ty::Port => match v.value {
-                Value::Int(n) if !(1..=65535).contains(&n) => self.push(messages::port_out_of_range(v.span, n)),
+                Value::Int(n) if !(1..=65535).contains(&n) => {
+                    self.push(messages::port_out_of_range(v.span, n))
+                }
                 Value::Int(_) => {}
                 _ => self.mismatch(v, ty),
             },
@@ -304,17 +353,26 @@ impl<'a> Checker<'a> {
                 self.push(messages::secret_in_plain_position(v.span, &name, declared));
             }
             Value::SecretText(parts) => {
-                if let Some(SecretPart::Secret { item, key, span }) =
-                    parts.iter().find(|p| matches!(p, SecretPart::Secret { .. }))
+                if let Some(SecretPart::Secret { item, key, span }) = parts
+                    .iter()
+                    .find(|p| matches!(p, SecretPart::Secret { .. }))
                 {
                     let name = self.secret_name(*item, key);
                     self.push(messages::secret_interpolated(*span, &name, v.span));
                 }
             }
             Value::Generate { .. } | Value::EnvVar(_) => {
-                self.push(messages::secret_source_outside_secret(v.span, v.value.type_name()));
+                self.push(messages::secret_source_outside_secret(
+                    v.span,
+                    v.value.type_name(),
+                ));
             }
-            Value::Word(w) => self.push(messages::mismatched(v.span, expected, &format!("`{w}`"), None)),
+            Value::Word(w) => self.push(messages::mismatched(
+                v.span,
+                expected,
+                &format!("`{w}`"),
+                None,
+            )),
             other => {
                 let found = self.describe_value(other);
                 self.push(messages::mismatched(v.span, expected, &found, None));
@@ -344,11 +402,19 @@ impl<'a> Checker<'a> {
 
     fn mismatch(&mut self, v: &V, ty: &Ty) {
         match &v.value {
-            Value::Secret { .. } | Value::SecretText(_) | Value::Generate { .. } | Value::EnvVar(_) => {
+            Value::Secret { .. }
+            | Value::SecretText(_)
+            | Value::Generate { .. }
+            | Value::EnvVar(_) => {
                 self.expect_plain(v, |_| false, &ty.describe());
             }
             Value::Word(w) => {
-                self.push(messages::mismatched(v.span, &ty.describe(), &format!("`{w}`"), None));
+                self.push(messages::mismatched(
+                    v.span,
+                    &ty.describe(),
+                    &format!("`{w}`"),
+                    None,
+                ));
             }
             other => {
                 let found = self.describe_value(other);
@@ -375,9 +441,19 @@ impl<'a> Checker<'a> {
                 self.push(messages::mismatched(v.span, dimension.name(), &found, None));
             }
             QuantityError::NoUnit => self.push(messages::missing_unit(v.span, dimension)),
-            QuantityError::Negative => self.push(messages::out_of_range(v.span, "a negative quantity", dimension.name(), 0, i64::MAX)),
-            QuantityError::Inexact(Inexact::Overflow) => self.push(messages::number_out_of_range(v.span)),
-            QuantityError::Inexact(Inexact::Fraction) => self.push(messages::too_precise(v.span, dimension)),
+            QuantityError::Negative => self.push(messages::out_of_range(
+                v.span,
+                "a negative quantity",
+                dimension.name(),
+                0,
+                i64::MAX,
+            )),
+            QuantityError::Inexact(Inexact::Overflow) => {
+                self.push(messages::number_out_of_range(v.span))
+            }
+            QuantityError::Inexact(Inexact::Fraction) => {
+                self.push(messages::too_precise(v.span, dimension))
+            }
         }
     }
 
@@ -389,7 +465,9 @@ impl<'a> Checker<'a> {
         let lo_n = quantity(&lo.value, dimension);
         let hi_n = quantity(&hi.value, dimension);
         match (lo_n, hi_n) {
-            (Ok(a), Ok(b)) if a > b => self.push(messages::reversed_range(v.span, lo.span, hi.span)),
+            (Ok(a), Ok(b)) if a > b => {
+                self.push(messages::reversed_range(v.span, lo.span, hi.span))
+            }
             (Ok(_), Ok(_)) => {}
             (lo_n, hi_n) => {
                 if let (Err(e), false) = (lo_n, lo.is_error()) {
@@ -412,7 +490,12 @@ impl<'a> Checker<'a> {
                 Some(spec) => self.check_value(&entry.value, &spec.ty, this),
                 None => {
                     let suggestion = did_you_mean(&entry.key, fields.iter().map(|f| f.name));
-                    self.push(messages::unknown_field(entry.key_span, &entry.key, "this record", suggestion));
+                    self.push(messages::unknown_field(
+                        entry.key_span,
+                        &entry.key,
+                        "this record",
+                        suggestion,
+                    ));
                 }
             }
         }
@@ -429,7 +512,9 @@ impl<'a> Checker<'a> {
             return;
         };
         match &probe.kind {
-            ProbeKind::Tcp { port } | ProbeKind::Http { port, .. } => self.check_probe_port(port, this),
+            ProbeKind::Tcp { port } | ProbeKind::Http { port, .. } => {
+                self.check_probe_port(port, this)
+            }
             ProbeKind::Exec { command } => {
                 for part in command {
                     self.check_value(part, &Ty::Text, this);
@@ -467,7 +552,12 @@ impl<'a> Checker<'a> {
             Value::Word(w) if schema::STORAGE_WORDS.contains(&w.as_str()) => {}
             Value::Word(w) => {
                 let suggestion = did_you_mean(w, schema::STORAGE_WORDS.iter().copied());
-                self.push(messages::unknown_variant(v.span, w, schema::STORAGE_WORDS, suggestion));
+                self.push(messages::unknown_variant(
+                    v.span,
+                    w,
+                    schema::STORAGE_WORDS,
+                    suggestion,
+                ));
             }
             _ => self.mismatch(v, &Ty::Storage),
         }
@@ -477,6 +567,11 @@ impl<'a> Checker<'a> {
 fn is_text(value: &Value) -> bool {
     matches!(
         value,
-        Value::Str(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Quantity { .. } | Value::Port { .. }
+        Value::Str(_)
+            | Value::Int(_)
+            | Value::Float(_)
+            | Value::Bool(_)
+            | Value::Quantity { .. }
+            | Value::Port { .. }
     )
 }

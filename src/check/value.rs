@@ -37,7 +37,10 @@ pub enum Value {
     Int(i64),
     Float(Decimal),
     Bool(bool),
-    Quantity { number: Decimal, unit: String },
+    Quantity {
+        number: Decimal,
+        unit: String,
+    },
     List(Vec<V>),
     Record(Vec<Entry>),
     Range(Box<V>, Box<V>),
@@ -47,19 +50,35 @@ pub enum Value {
     /// A reference to an item instance (a service, hook, component instance, ...).
     Item(InstId),
     /// A port of a service: `db.ports.pg` or `ports.api` inside the service.
-    Port { service: InstId, name: String, number: i64 },
+    Port {
+        service: InstId,
+        name: String,
+        number: i64,
+    },
     /// One key of a secret item: `auth.password`.
-    Secret { item: InstId, key: String },
+    Secret {
+        item: InstId,
+        key: String,
+    },
     /// A string built from secret values; allowed only inside a secret item.
     SecretText(Vec<SecretPart>),
     /// One key of a config item: `settings.yaml`.
-    ConfigKey { item: InstId, key: String },
+    ConfigKey {
+        item: InstId,
+        key: String,
+    },
     /// `generate(n)`: a random value created when the stack is applied.
-    Generate { length: i64 },
+    Generate {
+        length: i64,
+    },
     /// `env("NAME")`: read from the environment of `floe run`.
     EnvVar(String),
     Probe(Probe),
     Storage(Storage),
+    /// An optional parameter without a value. A record entry or list item that is
+    /// unset is left out, a field set to it counts as not set, and anything else
+    /// done with it is an error.
+    Unset(String),
     /// A value whose problem was already reported; accepted everywhere so that one
     /// mistake gives one diagnostic.
     Error,
@@ -76,7 +95,11 @@ pub struct Entry {
 #[derive(Clone, Debug, PartialEq)]
 pub enum SecretPart {
     Text(String),
-    Secret { item: InstId, key: String, span: Span },
+    Secret {
+        item: InstId,
+        key: String,
+        span: Span,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -121,6 +144,7 @@ impl Value {
             Value::EnvVar(_) => "environment value",
             Value::Probe(_) => "probe",
             Value::Storage(_) => "storage",
+            Value::Unset(_) => "unset parameter",
             Value::Error => "error",
         }
     }

@@ -75,7 +75,10 @@ fn locate(span: Span, sources: &SourceMap) -> Option<Location> {
     let position = |offset: u32| {
         let (line, byte_col) = file.line_col(offset);
         let line_start = file.line_start(line).unwrap_or(0) as usize;
-        let prefix = file.text.get(line_start..line_start + byte_col).unwrap_or("");
+        let prefix = file
+            .text
+            .get(line_start..line_start + byte_col)
+            .unwrap_or("");
         (line + 1, prefix.chars().count() + 1)
     };
     let (start_line, start_column) = position(span.start);

@@ -32,12 +32,25 @@ pub fn syntax_error(span: Span, expected: &[String], found: &str) -> Diagnostic 
         .at(span, format!("expected {expected} here"))
 }
 
+pub fn unterminated_string(span: Span) -> Diagnostic {
+    Diagnostic::new(Code::E0001, "unterminated string")
+        .at(span, "this string is never closed")
+        .with_help("close it with `\"` (or `\"\"\"` for a multi-line string)")
+}
+
 pub fn missing_separator(prev: Span, next: Span) -> Diagnostic {
     Diagnostic::new(Code::E0002, "entries on one line must be separated by `,`")
         .at(next, "this entry starts on the same line")
         .with_label(prev, "after this entry")
         .with_help("put a `,` or a line break between the two entries")
-        .with_suggestion(Span { start: prev.end, end: prev.end, ..prev }, ",")
+        .with_suggestion(
+            Span {
+                start: prev.end,
+                end: prev.end,
+                ..prev
+            },
+            ",",
+        )
 }
 
 pub fn invalid_escape(span: Span, escape: &str) -> Diagnostic {
@@ -101,9 +114,12 @@ pub fn unknown_port(
 }
 
 pub fn foreign_probe_port(span: Span, port: &str, owner: &str) -> Diagnostic {
-    Diagnostic::new(Code::E0103, format!("a probe checks the service's own ports, not port `{port}` of {owner}"))
-        .at(span, "a port of another service")
-        .with_help("probe one of this service's ports: `ports.NAME`")
+    Diagnostic::new(
+        Code::E0103,
+        format!("a probe checks the service's own ports, not port `{port}` of {owner}"),
+    )
+    .at(span, "a port of another service")
+    .with_help("probe one of this service's ports: `ports.NAME`")
 }
 
 pub fn duplicate(span: Span, name: &str, first: Span) -> Diagnostic {
@@ -125,13 +141,23 @@ pub fn unknown_kind(span: Span, kind: &str, suggestion: Option<&str>) -> Diagnos
     }
 }
 
-pub fn unknown_member(span: Span, owner: &str, member: &str, suggestion: Option<&str>) -> Diagnostic {
+pub fn unknown_member(
+    span: Span,
+    owner: &str,
+    member: &str,
+    suggestion: Option<&str>,
+) -> Diagnostic {
     let d = Diagnostic::new(Code::E0106, format!("{owner} has no member `{member}`"))
         .at(span, "unknown member");
     with_suggestion(d, span, suggestion)
 }
 
-pub fn module_not_found(span: Span, path: &str, reason: &str, suggestion: Option<&str>) -> Diagnostic {
+pub fn module_not_found(
+    span: Span,
+    path: &str,
+    reason: &str,
+    suggestion: Option<&str>,
+) -> Diagnostic {
     let d = Diagnostic::new(Code::E0107, format!("cannot import `{path}`"))
         .at(span, reason.to_string());
     match suggestion {
@@ -145,7 +171,9 @@ pub fn module_not_found(span: Span, path: &str, reason: &str, suggestion: Option
 pub fn path_escapes(span: Span, path: &str, root: &str) -> Diagnostic {
     Diagnostic::new(Code::E0108, format!("`{path}` is outside the project"))
         .at(span, "this path leaves the project directory")
-        .with_help(format!("files a stack uses must be inside `{root}`, the directory of the main file"))
+        .with_help(format!(
+            "files a stack uses must be inside `{root}`, the directory of the main file"
+        ))
 }
 
 pub fn import_cycle(span: Span, chain: &[String]) -> Diagnostic {
@@ -195,9 +223,12 @@ pub fn item_not_allowed(span: Span, what: &str, place: &str) -> Diagnostic {
 }
 
 pub fn component_recursion(span: Span, component: &str) -> Diagnostic {
-    Diagnostic::new(Code::E0212, format!("component `{component}` contains itself"))
-        .at(span, "instantiating this nests without end")
-        .with_help("a component may not contain an instance of itself, directly or through others")
+    Diagnostic::new(
+        Code::E0212,
+        format!("component `{component}` contains itself"),
+    )
+    .at(span, "instantiating this nests without end")
+    .with_help("a component may not contain an instance of itself, directly or through others")
 }
 
 pub fn file_not_found(span: Span, path: &str, reason: &str) -> Diagnostic {
@@ -226,9 +257,15 @@ pub fn missing_unit(span: Span, dimension: Dimension) -> Diagnostic {
         Dimension::Duration => "`30s`",
         Dimension::Cpu => "`500m`",
     };
-    Diagnostic::new(Code::E0201, format!("expected {}, found a number without a unit", dimension.name()))
-        .at(span, "a unit is needed")
-        .with_help(format!("add a unit, as in {example}"))
+    Diagnostic::new(
+        Code::E0201,
+        format!(
+            "expected {}, found a number without a unit",
+            dimension.name()
+        ),
+    )
+    .at(span, "a unit is needed")
+    .with_help(format!("add a unit, as in {example}"))
 }
 
 pub fn not_text(span: Span, found: &str, hint: Option<&str>) -> Diagnostic {
@@ -242,12 +279,11 @@ pub fn not_text(span: Span, found: &str, hint: Option<&str>) -> Diagnostic {
 
 pub fn cannot_add(span: Span, left: &str, right: &str) -> Diagnostic {
     Diagnostic::new(Code::E0201, format!("cannot add a {right} to a {left}"))
-        .at(span, "`+` joins strings, lists, or adds ints")
+        .at(span, "`+` joins strings, lists or records, or adds ints")
 }
 
 pub fn not_a_service(span: Span, method: &str) -> Diagnostic {
-    Diagnostic::new(Code::E0201, format!("`{method}` needs a service"))
-        .at(span, "not a service")
+    Diagnostic::new(Code::E0201, format!("`{method}` needs a service")).at(span, "not a service")
 }
 
 pub fn required_outside_columns(span: Span) -> Diagnostic {
@@ -261,6 +297,17 @@ pub fn missing_field(span: Span, field: &str, owner: &str) -> Diagnostic {
         .with_help(format!("add `{field} = ...`"))
 }
 
+pub fn unset_used(span: Span, param: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::E0202,
+        format!("optional parameter `{param}` is not set"),
+    )
+    .at(span, "this needs a value")
+    .with_help(format!(
+        "give `{param}` a value in the instance, or a default in the component (`{param}: T = ...`)"
+    ))
+}
+
 pub fn secret_interpolated(span: Span, secret: &str, string: Span) -> Diagnostic {
     Diagnostic::new(Code::E0203, format!("secret `{secret}` is interpolated into a string"))
         .at(span, "a secret value inside a string")
@@ -271,8 +318,11 @@ pub fn secret_interpolated(span: Span, secret: &str, string: Span) -> Diagnostic
 }
 
 pub fn secret_in_plain_position(span: Span, secret: &str, declared: Option<Span>) -> Diagnostic {
-    let d = Diagnostic::new(Code::E0204, format!("secret `{secret}` used where a plain value is expected"))
-        .at(span, "this field is not secret");
+    let d = Diagnostic::new(
+        Code::E0204,
+        format!("secret `{secret}` used where a plain value is expected"),
+    )
+    .at(span, "this field is not secret");
     let d = match declared {
         Some(at) => d.with_label(at, "declared secret here"),
         None => d,
@@ -291,10 +341,17 @@ pub fn dependency_cycle(names: &[String], edges: &[(Span, String, String)]) -> D
     if let Some(first) = names.first() {
         chain.push(first.clone());
     }
-    let mut d = Diagnostic::new(Code::E0205, format!("dependency cycle: {}", chain.join(" → ")));
+    let mut d = Diagnostic::new(
+        Code::E0205,
+        format!("dependency cycle: {}", chain.join(" → ")),
+    );
     for (i, (span, from, to)) in edges.iter().enumerate() {
         let text = format!("`{from}` waits for `{to}`");
-        d = if i == 0 { d.at(*span, text) } else { d.with_label(*span, text) };
+        d = if i == 0 {
+            d.at(*span, text)
+        } else {
+            d.with_label(*span, text)
+        };
     }
     d.with_help("remove one of these `needs` or `after` references")
 }
@@ -328,8 +385,11 @@ pub fn too_precise(span: Span, dimension: Dimension) -> Diagnostic {
         Dimension::Bytes => "byte",
         Dimension::Duration => "millisecond",
     };
-    Diagnostic::new(Code::E0208, format!("{} finer than one {unit}", dimension.name()))
-        .at(span, "this is a fraction of the smallest unit")
+    Diagnostic::new(
+        Code::E0208,
+        format!("{} finer than one {unit}", dimension.name()),
+    )
+    .at(span, "this is a fraction of the smallest unit")
 }
 
 pub fn wrong_arguments(span: Span, function: &str, expected: &str) -> Diagnostic {
@@ -337,9 +397,17 @@ pub fn wrong_arguments(span: Span, function: &str, expected: &str) -> Diagnostic
         .at(span, format!("`{function}` takes {expected}"))
 }
 
-pub fn unknown_argument(span: Span, function: &str, name: &str, suggestion: Option<&str>) -> Diagnostic {
-    let d = Diagnostic::new(Code::E0209, format!("`{function}` has no argument `{name}`"))
-        .at(span, "unknown argument");
+pub fn unknown_argument(
+    span: Span,
+    function: &str,
+    name: &str,
+    suggestion: Option<&str>,
+) -> Diagnostic {
+    let d = Diagnostic::new(
+        Code::E0209,
+        format!("`{function}` has no argument `{name}`"),
+    )
+    .at(span, "unknown argument");
     with_suggestion(d, span, suggestion)
 }
 
@@ -350,7 +418,8 @@ pub fn method_without_call(span: Span, method: &str) -> Diagnostic {
 }
 
 pub fn unknown_function(span: Span, name: &str, suggestion: Option<&str>) -> Diagnostic {
-    let d = Diagnostic::new(Code::E0210, format!("unknown function `{name}`")).at(span, "not a function");
+    let d = Diagnostic::new(Code::E0210, format!("unknown function `{name}`"))
+        .at(span, "not a function");
     match suggestion {
         Some(_) => with_suggestion(d, span, suggestion),
         None => d.with_help(
@@ -364,8 +433,11 @@ pub fn reference_cycle(span: Span, cycle: &[(String, Span)]) -> Diagnostic {
     if let Some(first) = names.first().cloned() {
         names.push(first);
     }
-    let mut d = Diagnostic::new(Code::E0212, format!("reference cycle: {}", names.join(" → ")))
-        .at(span, "this needs itself");
+    let mut d = Diagnostic::new(
+        Code::E0212,
+        format!("reference cycle: {}", names.join(" → ")),
+    )
+    .at(span, "this needs itself");
     for (name, at) in cycle.iter().skip(1) {
         d = d.with_label(*at, format!("`{name}` is needed here"));
     }
@@ -373,12 +445,20 @@ pub fn reference_cycle(span: Span, cycle: &[(String, Span)]) -> Diagnostic {
 }
 
 pub fn comparison_not_allowed(span: Span, op: &str) -> Diagnostic {
-    Diagnostic::new(Code::E0213, format!("`{op}` is only allowed in a check's `expect`"))
-        .at(span, "write `=` here")
-        .with_suggestion(span, "=")
+    Diagnostic::new(
+        Code::E0213,
+        format!("`{op}` is only allowed in a check's `expect`"),
+    )
+    .at(span, "write `=` here")
+    .with_suggestion(span, "=")
 }
 
-pub fn unknown_variant(span: Span, word: &str, words: &[&str], suggestion: Option<&str>) -> Diagnostic {
+pub fn unknown_variant(
+    span: Span,
+    word: &str,
+    words: &[&str],
+    suggestion: Option<&str>,
+) -> Diagnostic {
     let names: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
     let d = Diagnostic::new(Code::E0214, format!("unknown variant `{word}`"))
         .at(span, format!("expected {}", one_of(&names)));
@@ -403,10 +483,13 @@ pub fn name_too_long(span: Span, name: &str, max: usize) -> Diagnostic {
 }
 
 pub fn name_collision(span: Span, name: &str, first: Span) -> Diagnostic {
-    Diagnostic::new(Code::E0303, format!("two items are named `{name}` in Kubernetes"))
-        .at(span, format!("this becomes `{name}`"))
-        .with_label(first, format!("this becomes `{name}` too"))
-        .with_help("`_` becomes `-` and items inside an instance are named `INSTANCE-ITEM`: rename one")
+    Diagnostic::new(
+        Code::E0303,
+        format!("two items are named `{name}` in Kubernetes"),
+    )
+    .at(span, format!("this becomes `{name}`"))
+    .with_label(first, format!("this becomes `{name}` too"))
+    .with_help("`_` becomes `-` and items inside an instance are named `INSTANCE-ITEM`: rename one")
 }
 
 pub fn invalid_label(span: Span, text: &str, what: &str) -> Diagnostic {
@@ -419,8 +502,10 @@ pub fn invalid_label(span: Span, text: &str, what: &str) -> Diagnostic {
 }
 
 pub fn invalid_port_name(span: Span, name: &str, max: usize) -> Diagnostic {
-    Diagnostic::new(Code::E0305, format!("`{name}` is not a valid port name"))
-        .at(span, format!("at most {max} lowercase letters, digits and `-`, with a letter"))
+    Diagnostic::new(Code::E0305, format!("`{name}` is not a valid port name")).at(
+        span,
+        format!("at most {max} lowercase letters, digits and `-`, with a letter"),
+    )
 }
 
 pub fn duplicate_port(span: Span, port: i64, first: Span) -> Diagnostic {
@@ -430,8 +515,14 @@ pub fn duplicate_port(span: Span, port: i64, first: Span) -> Diagnostic {
 }
 
 pub fn invalid_env_name(span: Span, name: &str) -> Diagnostic {
-    Diagnostic::new(Code::E0307, format!("`{name}` is not a valid environment variable name"))
-        .at(span, "letters, digits, `_`, `-` and `.`, not starting with a digit")
+    Diagnostic::new(
+        Code::E0307,
+        format!("`{name}` is not a valid environment variable name"),
+    )
+    .at(
+        span,
+        "letters, digits, `_`, `-` and `.`, not starting with a digit",
+    )
 }
 
 pub fn invalid_key(span: Span, key: &str) -> Diagnostic {
@@ -440,13 +531,17 @@ pub fn invalid_key(span: Span, key: &str) -> Diagnostic {
 }
 
 pub fn invalid_image(span: Span, image: &str) -> Diagnostic {
-    Diagnostic::new(Code::E0309, format!("`{image}` is not a valid image reference"))
-        .at(span, "invalid image")
-        .with_help("write `[registry/]repository[:tag][@digest]`, the repository in lowercase")
+    Diagnostic::new(
+        Code::E0309,
+        format!("`{image}` is not a valid image reference"),
+    )
+    .at(span, "invalid image")
+    .with_help("write `[registry/]repository[:tag][@digest]`, the repository in lowercase")
 }
 
 pub fn invalid_mount(span: Span, path: &str, reason: &str) -> Diagnostic {
-    Diagnostic::new(Code::E0310, format!("invalid mount path `{path}`")).at(span, reason.to_string())
+    Diagnostic::new(Code::E0310, format!("invalid mount path `{path}`"))
+        .at(span, reason.to_string())
 }
 
 // Warnings.
@@ -458,9 +553,12 @@ pub fn literal_secret(span: Span, what: &str) -> Diagnostic {
 }
 
 pub fn unpinned_image(span: Span, image: &str) -> Diagnostic {
-    Diagnostic::new(Code::W0002, format!("image `{image}` is not pinned to a version"))
-        .at(span, "no tag, or `latest`")
-        .with_help("pin a tag or a digest so that every run deploys the same image")
+    Diagnostic::new(
+        Code::W0002,
+        format!("image `{image}` is not pinned to a version"),
+    )
+    .at(span, "no tag, or `latest`")
+    .with_help("pin a tag or a digest so that every run deploys the same image")
 }
 
 #[cfg(test)]
@@ -469,7 +567,10 @@ mod tests {
 
     #[test]
     fn lists_read_as_prose() {
-        let words: Vec<String> = ["`a`", "`b`", "`c`"].iter().map(|s| s.to_string()).collect();
+        let words: Vec<String> = ["`a`", "`b`", "`c`"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         assert_eq!(one_of(&words), "`a`, `b` or `c`");
         assert_eq!(one_of(&words[..1]), "`a`");
     }

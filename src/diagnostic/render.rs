@@ -50,7 +50,11 @@ pub fn render(diagnostic: &Diagnostic, sources: &SourceMap, options: RenderOptio
 }
 
 /// Renders a list of diagnostics followed by a one-line summary.
-pub fn render_all(diagnostics: &[Diagnostic], sources: &SourceMap, options: RenderOptions) -> String {
+pub fn render_all(
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+    options: RenderOptions,
+) -> String {
     let mut out = String::new();
     for d in diagnostics {
         out.push_str(&render(d, sources, options));
@@ -100,14 +104,16 @@ impl Report {
             return report;
         };
         report.source = named_source(primary, sources);
-        report
-            .labels
-            .push(LabeledSpan::new_primary_with_span(non_empty(&d.label), source_span(primary)));
+        report.labels.push(LabeledSpan::new_primary_with_span(
+            non_empty(&d.label),
+            source_span(primary),
+        ));
         for Label { span, message } in &d.secondary {
             if span.file == primary.file {
-                report
-                    .labels
-                    .push(LabeledSpan::new_with_span(non_empty(message), source_span(*span)));
+                report.labels.push(LabeledSpan::new_with_span(
+                    non_empty(message),
+                    source_span(*span),
+                ));
             } else {
                 report.related.push(Report::note(*span, message, sources));
             }
@@ -183,8 +189,7 @@ impl miette::Diagnostic for Report {
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
-        (!self.related.is_empty()).then(|| {
-            Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)) as Box<_>
-        })
+        (!self.related.is_empty())
+            .then(|| Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)) as Box<_>)
     }
 }

@@ -28,12 +28,12 @@ impl Format {
 
 /// All objects as one YAML stream, documents separated by `---`.
 pub fn to_yaml(objects: &[Object]) -> String {
-    let mut out = String::new();
-    for object in objects {
-        out.push_str("---\n");
+    let documents = crate::par::map(objects, 2048, |object| {
+        let mut out = String::from("---\n");
         yaml::write_document(&mut out, &to_value(object));
-    }
-    out
+        out
+    });
+    documents.concat()
 }
 
 /// All objects as a Kubernetes `List`, which `kubectl apply -f` accepts.

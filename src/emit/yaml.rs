@@ -121,7 +121,11 @@ fn is_plain_safe(s: &str) -> bool {
         return false;
     }
     let chars_ok = s.chars().all(|c| {
-        c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ' ' | ':' | '(' | ')' | '+' | '=' | ',')
+        c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                '-' | '_' | '.' | '/' | ' ' | ':' | '(' | ')' | '+' | '=' | ','
+            )
     });
     chars_ok && !s.contains(": ") && !s.contains(" #") && !is_reserved_word(s) && !looks_numeric(s)
 }
@@ -143,8 +147,14 @@ fn looks_numeric(s: &str) -> bool {
 /// printable characters, no trailing blanks on a line, no carriage returns.
 fn is_block_safe(s: &str) -> bool {
     s.contains('\n')
-        && s.chars()
-            .all(|c| c == '\n' || (!c.is_control() && c != '\u{feff}' && c != '\u{85}' && c != '\u{2028}' && c != '\u{2029}'))
+        && s.chars().all(|c| {
+            c == '\n'
+                || (!c.is_control()
+                    && c != '\u{feff}'
+                    && c != '\u{85}'
+                    && c != '\u{2028}'
+                    && c != '\u{2029}')
+        })
         && s.lines().all(|l| !l.ends_with([' ', '\t']))
         && !s.starts_with('\n')
 }
@@ -212,14 +222,71 @@ mod tests {
     }
 
     const TRICKY: &[&str] = &[
-        "", " ", "plain", "yes", "No", "on", "OFF", "null", "~", "true", "1", "0.5", "1e3", "0x1f",
-        "-", "- a", "a: b", "a:b", "key:", "#hash", "a #b", "a#b", "'quoted'", "\"double\"", "[x]",
-        "{x}", "*alias", "&anchor", "!tag", "%dir", "@at", "`tick", "|", ">", "a\tb", "trailing ",
-        " leading", "line\nbreak", "line\nbreak\n", "two\n\n", "\n", "\nstarts", "  indented\nblock",
-        "tab\tinside\nblock", "cr\r\nlf", "nul\0", "bell\u{7}", "bom\u{feff}", "é accent", "emoji 🎉",
-        "line sep\u{2028}", "http://host:8181/api", "jdbc:postgresql://db:5432/x", ".5", ".nan", "=",
-        "50%", "/q/health", "1:30", "a,b", "a, b", "(x)", "a=b",
-        "#!/bin/sh\nset -eu\necho \"hi\"\n", "import os\n\nprint(os.environ['X'])\n",
+        "",
+        " ",
+        "plain",
+        "yes",
+        "No",
+        "on",
+        "OFF",
+        "null",
+        "~",
+        "true",
+        "1",
+        "0.5",
+        "1e3",
+        "0x1f",
+        "-",
+        "- a",
+        "a: b",
+        "a:b",
+        "key:",
+        "#hash",
+        "a #b",
+        "a#b",
+        "'quoted'",
+        "\"double\"",
+        "[x]",
+        "{x}",
+        "*alias",
+        "&anchor",
+        "!tag",
+        "%dir",
+        "@at",
+        "`tick",
+        "|",
+        ">",
+        "a\tb",
+        "trailing ",
+        " leading",
+        "line\nbreak",
+        "line\nbreak\n",
+        "two\n\n",
+        "\n",
+        "\nstarts",
+        "  indented\nblock",
+        "tab\tinside\nblock",
+        "cr\r\nlf",
+        "nul\0",
+        "bell\u{7}",
+        "bom\u{feff}",
+        "é accent",
+        "emoji 🎉",
+        "line sep\u{2028}",
+        "http://host:8181/api",
+        "jdbc:postgresql://db:5432/x",
+        ".5",
+        ".nan",
+        "=",
+        "50%",
+        "/q/health",
+        "1:30",
+        "a,b",
+        "a, b",
+        "(x)",
+        "a=b",
+        "#!/bin/sh\nset -eu\necho \"hi\"\n",
+        "import os\n\nprint(os.environ['X'])\n",
     ];
 
     #[test]
@@ -243,7 +310,10 @@ mod tests {
     #[test]
     fn plain_strings_stay_plain() {
         let mut out = String::new();
-        write_document(&mut out, &json!({ "image": "apache/polaris:1.2.0", "path": "/q/health/ready" }));
+        write_document(
+            &mut out,
+            &json!({ "image": "apache/polaris:1.2.0", "path": "/q/health/ready" }),
+        );
         assert_eq!(out, "image: apache/polaris:1.2.0\npath: /q/health/ready\n");
     }
 }

@@ -104,14 +104,20 @@ impl Labels<'_> {
     fn common(&self) -> BTreeMap<String, String> {
         let mut labels = self.stack.labels.clone();
         labels.insert("app.kubernetes.io/managed-by".into(), "floe".into());
-        labels.insert("app.kubernetes.io/instance".into(), self.stack.name.replace('_', "-"));
+        labels.insert(
+            "app.kubernetes.io/instance".into(),
+            self.stack.name.replace('_', "-"),
+        );
         labels
     }
 
     fn selector(&self, name: &str) -> BTreeMap<String, String> {
         BTreeMap::from([
             ("app.kubernetes.io/name".to_string(), name.to_string()),
-            ("app.kubernetes.io/instance".to_string(), self.stack.name.replace('_', "-")),
+            (
+                "app.kubernetes.io/instance".to_string(),
+                self.stack.name.replace('_', "-"),
+            ),
         ])
     }
 
@@ -132,6 +138,9 @@ impl Labels<'_> {
     }
 }
 
+/// Stacks with at least this many services are lowered on several threads.
+const PARALLEL_ITEMS: usize = 512;
+
 /// Lowers a stack to its objects, in output order.
 pub fn lower(stack: &model::Stack) -> Vec<Object> {
     let labels = Labels { stack };
@@ -149,19 +158,37 @@ pub fn lower(stack: &model::Stack) -> Vec<Object> {
     for secret in &stack.secrets {
         objects.push(Object::Secret(lower_secret(secret, &labels)));
     }
-    for service in &stack.services {
-        objects.push(service_account(&service.name, "service", &labels));
-        objects.push(lower_workload(service, stack, &labels));
+    let services = crate::par::map(&stack.services, PARALLEL_ITEMS, |service| {
+        let mut objects = vec![
+            service_account(&service.name, "service", &labels),
+            lower_workload(service, stack, &labels),
+        ];
         if !service.ports.is_empty() {
             objects.push(Object::Service(lower_service(service, &labels)));
         }
-    }
+        objects
+    });
+    objects.extend(services.into_iter().flatten());
     for hook in &stack.hooks {
         objects.push(service_account(&hook.name, "hook", &labels));
         objects.push(Object::Job(lower_hook(hook, stack, &labels)));
     }
-    objects.sort_by(|a, b| (a.rank(), a.name()).cmp(&(b.rank(), b.name())));
-    objects
+    in_output_order(objects)
+}
+
+/// Sorts objects by rank and name. Objects are large: the sort moves indices, and
+/// each object moves once.
+fn in_output_order(objects: Vec<Object>) -> Vec<Object> {
+    let mut order: Vec<usize> = (0..objects.len()).collect();
+    order.sort_by(|&a, &b| {
+        let key = |i: usize| objects.get(i).map(|o| (o.rank(), o.name()));
+        key(a).cmp(&key(b))
+    });
+    let mut slots: Vec<Option<Object>> = objects.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .filter_map(|i| slots.get_mut(i).and_then(Option::take))
+        .collect()
 }
 
 fn service_account(name: &str, component: &str, labels: &Labels<'_>) -> Object {
@@ -190,7 +217,10 @@ fn lower_secret(secret: &model::Secret, labels: &Labels<'_>) -> Secret {
         .map(|k| (k.key.as_str(), k.source.describe()))
         .collect();
     let sources = serde_json::to_string(&sources).unwrap_or_default();
-    metadata.annotations = Some(BTreeMap::from([("floe.dev/secret-keys".to_string(), sources)]));
+    metadata.annotations = Some(BTreeMap::from([(
+        "floe.dev/secret-keys".to_string(),
+        sources,
+    )]));
     Secret {
         metadata,
         type_: Some("Opaque".to_string()),
@@ -211,7 +241,7 @@ fn lower_workload(service: &model::Service, stack: &model::Stack, labels: &Label
             .volumes
             .iter()
             .filter(|v| v.storage.persistent)
-            .map(|v| volume_claim(v))
+            .map(volume_claim)
             .collect();
         Object::StatefulSet(StatefulSet {
             metadata,

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMapKeySelector, ConfigMapVolumeSource, Container, ContainerPort,
-    EmptyDirVolumeSource, EnvVar, EnvVarSource, ExecAction, HTTPGetAction,
-    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
-    SecretKeySelector, SecretVolumeSource, SecurityContext, TCPSocketAction, Volume, VolumeMount,
+    EmptyDirVolumeSource, EnvVar, EnvVarSource, ExecAction, HTTPGetAction, PodSecurityContext,
+    PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecretKeySelector,
+    SecretVolumeSource, SecurityContext, TCPSocketAction, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -55,7 +55,15 @@ pub fn service_template(
     container.volume_mounts = (!mounts.is_empty()).then_some(mounts);
     container.readiness_probe = service.ready.as_ref().map(probe);
     container.liveness_probe = service.live.as_ref().map(probe);
-    template(&service.name, &service.container, stack, labels, container, volumes, "Always")
+    template(
+        &service.name,
+        &service.container,
+        stack,
+        labels,
+        container,
+        volumes,
+        "Always",
+    )
 }
 
 pub fn hook_template(
@@ -65,7 +73,15 @@ pub fn hook_template(
 ) -> PodTemplateSpec {
     let volumes = file_volumes(&hook.container);
     let container = container(&hook.name, &hook.container);
-    template(&hook.name, &hook.container, stack, labels, container, volumes, "Never")
+    template(
+        &hook.name,
+        &hook.container,
+        stack,
+        labels,
+        container,
+        volumes,
+        "Never",
+    )
 }
 
 fn template(
@@ -88,6 +104,9 @@ fn template(
         spec: Some(PodSpec {
             service_account_name: Some(name.to_string()),
             automount_service_account_token: Some(false),
+            // Kubernetes would inject `NAME_PORT=tcp://...` variables for every
+            // Service, which some images read as their own settings.
+            enable_service_links: Some(false),
             restart_policy: (restart_policy != "Always").then(|| restart_policy.to_string()),
             security_context: Some(PodSecurityContext {
                 run_as_non_root: Some(true),
@@ -128,7 +147,11 @@ fn config_hash(spec: &model::Container, stack: &model::Stack) -> Option<String> 
         return None;
     }
     let mut hasher = Sha256::new();
-    for config in stack.configs.iter().filter(|c| used.contains(&c.name.as_str())) {
+    for config in stack
+        .configs
+        .iter()
+        .filter(|c| used.contains(&c.name.as_str()))
+    {
         hasher.update(config.name.as_bytes());
         for (key, value) in &config.data {
             hasher.update([0]);
@@ -280,24 +303,26 @@ fn file_volumes(spec: &model::Container) -> Vec<Volume> {
     let mut volumes: BTreeMap<String, Volume> = BTreeMap::new();
     for file in &spec.files {
         let (name, _) = file_volume(file);
-        volumes.entry(name.clone()).or_insert_with(|| match &file.source {
-            FileSource::Config { config, .. } => Volume {
-                name,
-                config_map: Some(ConfigMapVolumeSource {
-                    name: config.clone(),
-                    ..ConfigMapVolumeSource::default()
-                }),
-                ..Volume::default()
-            },
-            FileSource::Secret { secret, .. } => Volume {
-                name,
-                secret: Some(SecretVolumeSource {
-                    secret_name: Some(secret.clone()),
-                    ..SecretVolumeSource::default()
-                }),
-                ..Volume::default()
-            },
-        });
+        volumes
+            .entry(name.clone())
+            .or_insert_with(|| match &file.source {
+                FileSource::Config { config, .. } => Volume {
+                    name,
+                    config_map: Some(ConfigMapVolumeSource {
+                        name: config.clone(),
+                        ..ConfigMapVolumeSource::default()
+                    }),
+                    ..Volume::default()
+                },
+                FileSource::Secret { secret, .. } => Volume {
+                    name,
+                    secret: Some(SecretVolumeSource {
+                        secret_name: Some(secret.clone()),
+                        ..SecretVolumeSource::default()
+                    }),
+                    ..Volume::default()
+                },
+            });
     }
     volumes.into_values().collect()
 }

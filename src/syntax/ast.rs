@@ -127,7 +127,9 @@ impl Field {
     }
 
     pub fn path_span(&self) -> Span {
-        self.subpath.last().map_or(self.key.span, |k| self.key.span.to(k.span))
+        self.subpath
+            .last()
+            .map_or(self.key.span, |k| self.key.span.to(k.span))
     }
 
     pub fn path_text(&self) -> String {

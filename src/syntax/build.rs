@@ -18,33 +18,17 @@ pub(super) struct Builder<'t> {
     text: &'t str,
     /// Added to pest's offsets: the start of the parsed piece in the whole file.
     base: usize,
-    /// Every comment of the text, in order (offsets in `text`).
-    comment_ranges: Vec<(usize, usize)>,
     pub comments: Vec<Comment>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
 impl<'t> Builder<'t> {
-    /// A builder for `text`, whose parse is `pairs`.
-    pub fn new(file: FileId, text: &'t str, base: usize, pairs: &Pairs<'_, Rule>) -> Builder<'t> {
-        let mut comment_ranges = Vec::new();
-        let mut comments = Vec::new();
-        for pair in pairs.clone().flatten() {
-            if pair.as_rule() == Rule::COMMENT {
-                let s = pair.as_span();
-                comment_ranges.push((s.start(), s.end()));
-                comments.push(Comment {
-                    text: pair.as_str().to_string(),
-                    span: Span::new(file, base + s.start(), base + s.end()),
-                });
-            }
-        }
+    pub fn new(file: FileId, text: &'t str, base: usize) -> Builder<'t> {
         Builder {
             file,
             text,
             base,
-            comment_ranges,
-            comments,
+            comments: Vec::new(),
             diagnostics: Vec::new(),
         }
     }
@@ -53,34 +37,28 @@ impl<'t> Builder<'t> {
     /// swallow after its last token.
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        let end = self.trim_trivia(s.start(), s.end());
-        Span::new(self.file, self.base + s.start(), self.base + end)
+        Span::new(
+            self.file,
+            self.base + s.start(),
+            self.base + content_end(pair),
+        )
     }
 
-    fn trim_trivia(&self, start: usize, mut end: usize) -> usize {
-        let bytes = self.text.as_bytes();
-        loop {
-            while end > start && bytes.get(end - 1).is_some_and(|b| b.is_ascii_whitespace()) {
-                end -= 1;
-            }
-            let ending_here = self
-                .comment_ranges
-                .binary_search_by(|(_, e)| e.cmp(&end))
-                .ok()
-                .and_then(|i| self.comment_ranges.get(i))
-                .filter(|(s, _)| *s >= start);
-            match ending_here {
-                Some((s, _)) => end = *s,
-                None => return end,
+    /// The children of a pair, with comments taken out into the comment list.
+    fn children<'i>(&mut self, pair: Pair<'i, Rule>) -> Vec<Pair<'i, Rule>> {
+        let mut out = Vec::new();
+        for child in pair.into_inner() {
+            if child.as_rule() == Rule::COMMENT {
+                let s = child.as_span();
+                self.comments.push(Comment {
+                    text: child.as_str().to_string(),
+                    span: Span::new(self.file, self.base + s.start(), self.base + s.end()),
+                });
+            } else {
+                out.push(child);
             }
         }
-    }
-
-    /// The children of a pair, without comments.
-    fn children<'i>(&mut self, pair: Pair<'i, Rule>) -> Vec<Pair<'i, Rule>> {
-        pair.into_inner()
-            .filter(|child| child.as_rule() != Rule::COMMENT)
-            .collect()
+        out
     }
 
     pub fn items(&mut self, pairs: Pairs<'_, Rule>) -> Vec<Item> {
@@ -193,7 +171,8 @@ impl<'t> Builder<'t> {
         let between = Span::new(self.file, prev.end as usize, next.start as usize);
         let comma_or_newline = self.gap_has_separator(between);
         if !comma_or_newline {
-            self.diagnostics.push(messages::missing_separator(prev, next));
+            self.diagnostics
+                .push(messages::missing_separator(prev, next));
         }
     }
 
@@ -213,11 +192,7 @@ impl<'t> Builder<'t> {
         let mut value = None;
         for child in self.children(pair) {
             match child.as_rule() {
-                Rule::path => {
-                    for key in self.children(child) {
-                        keys.push(self.key(key));
-                    }
-                }
+                Rule::name | Rule::string => keys.push(self.key(child)),
                 Rule::field_op => {
                     op_span = self.span(&child);
                     op = field_op(child.as_str());
@@ -330,79 +305,93 @@ impl<'t> Builder<'t> {
 
     // Expressions.
 
+    /// Builds an expression from its flat sequence of operands and operators.
     pub(super) fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
         let span = self.span(&pair);
-        let mut parts = self.children(pair).into_iter();
-        let lo = match parts.next() {
-            Some(p) => self.sum(p),
-            None => return missing_expr(span),
-        };
-        match (parts.next(), parts.next()) {
-            (Some(_range_op), Some(hi)) => {
-                let hi = self.sum(hi);
-                Expr {
-                    kind: ExprKind::Range(Box::new(lo), Box::new(hi)),
-                    span,
-                }
-            }
-            _ => lo,
-        }
-    }
-
-    fn sum(&mut self, pair: Pair<'_, Rule>) -> Expr {
-        let mut acc: Option<Expr> = None;
-        for child in self.children(pair) {
-            if child.as_rule() != Rule::postfix {
-                continue;
-            }
-            let right = self.postfix(child);
-            acc = Some(match acc {
-                None => right,
-                Some(left) => Expr {
-                    span: left.span.to(right.span),
-                    kind: ExprKind::Add(Box::new(left), Box::new(right)),
-                },
-            });
-        }
-        acc.unwrap_or_else(|| missing_expr(Span::new(self.file, self.base, self.base)))
-    }
-
-    fn postfix(&mut self, pair: Pair<'_, Rule>) -> Expr {
-        let span = self.span(&pair);
-        let mut expr: Option<Expr> = None;
+        // Operands joined by `+`, in groups separated by `..`.
+        let mut groups: Vec<Vec<Expr>> = vec![Vec::new()];
+        let mut range_ops: Vec<Span> = Vec::new();
         for child in self.children(pair) {
             let child_span = self.span(&child);
-            expr = Some(match (child.as_rule(), expr) {
-                (Rule::member, Some(base)) => {
-                    let name = match self.children(child).into_iter().next() {
-                        Some(n) if n.as_rule() == Rule::string => {
-                            let span = self.span(&n);
-                            let text = self.string(n).as_plain().unwrap_or_default();
-                            Ident { name: text, span }
+            match child.as_rule() {
+                Rule::plus => {}
+                Rule::range_op => {
+                    range_ops.push(child_span);
+                    groups.push(Vec::new());
+                }
+                Rule::member | Rule::call | Rule::modifier => {
+                    let group = groups.last_mut();
+                    if let Some(base) = group.and_then(|g| g.pop()) {
+                        let applied = self.postfix(base, child);
+                        if let Some(g) = groups.last_mut() {
+                            g.push(applied);
                         }
-                        Some(n) => self.ident(&n),
-                        None => self.missing_ident(child_span),
-                    };
-                    Expr {
-                        span: base.span.to(child_span),
-                        kind: ExprKind::Member(Box::new(base), name),
                     }
                 }
-                (Rule::call, Some(callee)) => {
-                    let args = self.args(child);
-                    Expr {
-                        span: callee.span.to(child_span),
-                        kind: ExprKind::Call(Box::new(callee), args),
+                _ => {
+                    let primary = self.primary(child);
+                    if let Some(g) = groups.last_mut() {
+                        g.push(primary);
                     }
                 }
-                (Rule::modifier, Some(inner)) => Expr {
-                    span: inner.span.to(child_span),
-                    kind: ExprKind::Required(Box::new(inner)),
-                },
-                (_, _) => self.primary(child),
-            });
+            }
         }
-        expr.unwrap_or_else(|| missing_expr(span))
+        if let Some(extra) = range_ops.get(1) {
+            let expected = vec!["a value".to_string()];
+            self.diagnostics
+                .push(messages::syntax_error(*extra, &expected, "a second `..`"));
+        }
+        let mut sums = groups.into_iter().map(|operands| {
+            operands
+                .into_iter()
+                .reduce(|left, right| Expr {
+                    span: left.span.to(right.span),
+                    kind: ExprKind::Add(Box::new(left), Box::new(right)),
+                })
+                .unwrap_or_else(|| missing_expr(span))
+        });
+        let lo = sums.next().unwrap_or_else(|| missing_expr(span));
+        match sums.next() {
+            Some(hi) => Expr {
+                kind: ExprKind::Range(Box::new(lo), Box::new(hi)),
+                span,
+            },
+            None => lo,
+        }
+    }
+
+    /// Applies a member access, call or modifier to `base`.
+    fn postfix(&mut self, base: Expr, child: Pair<'_, Rule>) -> Expr {
+        let child_span = self.span(&child);
+        let span = base.span.to(child_span);
+        match child.as_rule() {
+            Rule::member => {
+                let name = match self.children(child).into_iter().next() {
+                    Some(n) if n.as_rule() == Rule::string => {
+                        let span = self.span(&n);
+                        let text = self.string(n).as_plain().unwrap_or_default();
+                        Ident { name: text, span }
+                    }
+                    Some(n) => self.ident(&n),
+                    None => self.missing_ident(child_span),
+                };
+                Expr {
+                    span,
+                    kind: ExprKind::Member(Box::new(base), name),
+                }
+            }
+            Rule::call => {
+                let args = self.args(child);
+                Expr {
+                    span,
+                    kind: ExprKind::Call(Box::new(base), args),
+                }
+            }
+            _ => Expr {
+                span,
+                kind: ExprKind::Required(Box::new(base)),
+            },
+        }
     }
 
     fn args(&mut self, pair: Pair<'_, Rule>) -> Vec<Arg> {
@@ -499,8 +488,11 @@ impl<'t> Builder<'t> {
             }
         }
         if !crate::units::is_known(&unit) {
-            self.diagnostics
-                .push(messages::unknown_unit(unit_span, &unit, crate::units::suggest(&unit)));
+            self.diagnostics.push(messages::unknown_unit(
+                unit_span,
+                &unit,
+                crate::units::suggest(&unit),
+            ));
         }
         ExprKind::Quantity(Quantity {
             number,
@@ -525,19 +517,18 @@ impl<'t> Builder<'t> {
                 Rule::escape => match strings::unescape(part.as_str()) {
                     Some(c) => raw.push(strings::RawPart::Text(c.to_string())),
                     None => {
-                        self.diagnostics.push(messages::invalid_escape(part_span, part.as_str()));
+                        self.diagnostics
+                            .push(messages::invalid_escape(part_span, part.as_str()));
                     }
                 },
                 _ => {
                     let text = part.as_str();
-                    if !multiline {
-                        if let Some(pos) = text.find('\n') {
-                            let at = part_span.start as usize + pos;
-                            self.diagnostics.push(messages::newline_in_string(
-                                Span::new(self.file, at, at + 1),
-                                span,
-                            ));
-                        }
+                    if !multiline && let Some(pos) = text.find('\n') {
+                        let at = part_span.start as usize + pos;
+                        self.diagnostics.push(messages::newline_in_string(
+                            Span::new(self.file, at, at + 1),
+                            span,
+                        ));
                     }
                     raw.push(strings::RawPart::Source(text.to_string()));
                 }
@@ -549,6 +540,43 @@ impl<'t> Builder<'t> {
             strings::join(raw)
         };
         Str { parts, multiline }
+    }
+}
+
+/// Where a pair's last token ends. A rule whose grammar ends with an optional or
+/// repeated part also holds the blank space and comments skipped while looking for
+/// it; its content ends with its last child. Rules that end with a literal (`}`,
+/// `]`, `)`) or are atomic end where pest says.
+fn content_end(pair: &Pair<'_, Rule>) -> usize {
+    let ends_with_literal = matches!(
+        pair.as_rule(),
+        Rule::body
+            | Rule::record
+            | Rule::list
+            | Rule::paren
+            | Rule::call
+            | Rule::list_type
+            | Rule::member
+            | Rule::interp
+            | Rule::string
+            | Rule::ml_string
+            | Rule::name
+            | Rule::number
+            | Rule::quantity
+            | Rule::boolean
+            | Rule::COMMENT
+    );
+    if ends_with_literal {
+        return pair.as_span().end();
+    }
+    let last = pair
+        .clone()
+        .into_inner()
+        .filter(|c| c.as_rule() != Rule::COMMENT)
+        .last();
+    match last {
+        Some(child) => content_end(&child),
+        None => pair.as_span().end(),
     }
 }
 

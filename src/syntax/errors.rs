@@ -6,14 +6,24 @@ use super::{FloeParser, Rule};
 use crate::diagnostic::{Diagnostic, messages};
 use crate::source::{FileId, Span};
 
-/// Converts the error of parsing `text` (which starts at `base` in the file). The text
-/// is parsed again with pest's detailed tracking to learn which literal tokens would
-/// have been accepted; that costs time only on a file that does not parse.
-pub(super) fn syntax_error(file: FileId, text: &str, base: usize, error: &Error<Rule>) -> Diagnostic {
+/// Converts the error of parsing the piece `full[base..base + piece.len()]`. The
+/// piece is parsed again with pest's detailed tracking to learn which literal tokens
+/// would have been accepted; that costs time only on a file that does not parse.
+pub(super) fn syntax_error(
+    file: FileId,
+    full: &str,
+    piece: &str,
+    base: usize,
+    error: &Error<Rule>,
+) -> Diagnostic {
     let position = match error.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    if let Some(start) = unclosed_string(piece) {
+        let span = Span::new(file, base + start, base + start + 1);
+        return messages::unterminated_string(span);
+    }
     let mut expected: Vec<String> = Vec::new();
     if let ErrorVariant::ParsingError { positives, .. } = &error.variant {
         for rule in positives {
@@ -22,13 +32,115 @@ pub(super) fn syntax_error(file: FileId, text: &str, base: usize, error: &Error<
             }
         }
     }
-    for token in expected_tokens(text) {
+    for token in expected_tokens(piece) {
         push_unique(&mut expected, token);
     }
-    expected.sort_by_key(|w| (!w.starts_with('`'), w.clone()));
-    let (found, len) = found_at(text, position);
+    let expected = simplify(expected);
+    let (found, len) = found_at(full, base + position);
     let span = Span::new(file, base + position, base + position + len);
     messages::syntax_error(span, &expected, &found)
+}
+
+/// Keeps the expected tokens a person needs: what closes or continues the structure
+/// being written, not every way the previous value could have gone on.
+fn simplify(mut expected: Vec<String>) -> Vec<String> {
+    let has = |words: &[String], w: &str| words.iter().any(|x| x == w);
+    let structural = ["`}`", "`]`", "`)`", "`,`", "a field"]
+        .iter()
+        .any(|w| has(&expected, w));
+    let continuations = ["`(`", "`.`", "`+`", "`..`", "`required`"];
+    let comparisons = ["`==`", "`!=`", "`<`", "`<=`", "`>`", "`>=`"];
+    let has_field = has(&expected, "a field");
+    let has_brace = has(&expected, "`}`");
+    let has_assign = has(&expected, "`=`");
+    let has_value = has(&expected, "a value");
+    // Tokens that start a value, a parameter or a nested item: alternatives a
+    // person writing a field does not mean.
+    let value_starts = ["`(`", "`-`", "`[`", "`{`", "a string", "a name"];
+    let entry_alternatives = ["`:`", "`.`", "a name"];
+    expected.retain(|w| {
+        let w = w.as_str();
+        !(w == "`_`"
+            || (structural && continuations.contains(&w))
+            || (has_field && (w == "a name" || w == "a string"))
+            || (has_brace && w == "an item")
+            || (has_assign && (comparisons.contains(&w) || entry_alternatives.contains(&w)))
+            || (has_value && value_starts.contains(&w)))
+    });
+    expected.sort_by_key(|w| (!w.starts_with('`'), w.clone()));
+    expected
+}
+
+/// Where a string starts that is still open at the end of `text`, if one is: a
+/// small lexer over strings, interpolations and comments.
+fn unclosed_string(text: &str) -> Option<usize> {
+    #[derive(Clone, Copy)]
+    enum State {
+        Code,
+        Str(usize),
+        MlStr(usize),
+    }
+    // Each `${` pushes the string state it interrupts.
+    let mut stack: Vec<State> = Vec::new();
+    let mut state = State::Code;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let rest = bytes.get(i..).unwrap_or(&[]);
+        match state {
+            State::Code => {
+                if rest.starts_with(b"//") {
+                    i += rest.iter().position(|&c| c == b'\n').unwrap_or(rest.len());
+                    continue;
+                } else if rest.starts_with(b"/*") {
+                    i += rest
+                        .windows(2)
+                        .position(|w| w == b"*/")
+                        .map_or(rest.len(), |p| p + 2);
+                    continue;
+                } else if rest.starts_with(b"\"\"\"") {
+                    state = State::MlStr(i);
+                    i += 3;
+                    continue;
+                } else if b == b'"' {
+                    state = State::Str(i);
+                } else if b == b'}'
+                    && let Some(outer) = stack.pop()
+                {
+                    state = outer;
+                }
+            }
+            State::Str(_) | State::MlStr(_) => {
+                let ml = matches!(state, State::MlStr(_));
+                if rest.starts_with(b"$${") {
+                    i += 3;
+                    continue;
+                } else if rest.starts_with(b"${") {
+                    stack.push(state);
+                    state = State::Code;
+                    i += 2;
+                    continue;
+                } else if !ml && b == b'\\' {
+                    i += 2;
+                    continue;
+                } else if ml && rest.starts_with(b"\"\"\"") {
+                    state = State::Code;
+                    i += 3;
+                    continue;
+                } else if !ml && b == b'"' {
+                    state = State::Code;
+                }
+            }
+        }
+        i += 1;
+    }
+    match state {
+        State::Str(start) | State::MlStr(start) => Some(start),
+        State::Code => stack.iter().rev().find_map(|s| match s {
+            State::Str(start) | State::MlStr(start) => Some(*start),
+            State::Code => None,
+        }),
+    }
 }
 
 fn push_unique(words: &mut Vec<String>, word: String) {
@@ -68,11 +180,9 @@ fn expected_tokens(text: &str) -> Vec<String> {
 /// What a grammar rule looks like to a user.
 fn describe_rule(rule: Rule) -> Option<&'static str> {
     Some(match rule {
-        Rule::name | Rule::path => "a name",
+        Rule::name => "a name",
         Rule::string | Rule::ml_string => "a string",
-        Rule::expr | Rule::sum | Rule::postfix | Rule::paren | Rule::list | Rule::record => {
-            "a value"
-        }
+        Rule::expr | Rule::paren | Rule::list | Rule::record => "a value",
         Rule::number | Rule::quantity | Rule::boolean => "a value",
         Rule::block | Rule::import | Rule::let_item | Rule::item_only => "an item",
         Rule::field | Rule::param => "a field",

@@ -27,32 +27,108 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// Files at least this large are parsed on several threads.
+const PARALLEL_BYTES: usize = 256 * 1024;
+/// The stack of a parsing thread: as deep as the main thread's, so that nesting
+/// limits do not depend on the file's size.
+const THREAD_STACK: usize = 8 * 1024 * 1024;
+
 /// Parses a whole file. Never fails: syntax errors become diagnostics and the items
 /// that could be parsed are returned.
 pub fn parse(file: FileId, text: &str) -> Parsed {
-    match FloeParser::parse(Rule::file, text) {
-        Ok(pairs) => {
-            let mut builder = build::Builder::new(file, text, 0, &pairs);
-            let items = builder.items(pairs);
-            Parsed {
-                file: ast::File {
-                    items,
-                    comments: builder.comments,
-                    span: Span::new(file, 0, text.len()),
-                },
-                diagnostics: builder.diagnostics,
-            }
-        }
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    if text.len() >= PARALLEL_BYTES
+        && threads > 1
+        && let Some(parsed) = parse_in_parallel(file, text, threads)
+    {
+        return parsed;
+    }
+    match parse_piece(file, text, 0, text.len()) {
+        Ok(parsed) => parsed,
         Err(error) => {
             let mut parsed = recover(file, text);
             if !parsed.diagnostics.iter().any(Diagnostic::is_error) {
                 parsed
                     .diagnostics
-                    .push(errors::syntax_error(file, text, 0, &error));
+                    .push(errors::syntax_error(file, text, text, 0, &error));
             }
             parsed
         }
     }
+}
+
+/// Parses `text[start..end]`, a sequence of whole items.
+fn parse_piece(
+    file: FileId,
+    text: &str,
+    start: usize,
+    end: usize,
+) -> Result<Parsed, Box<pest::error::Error<Rule>>> {
+    let piece = text.get(start..end).unwrap_or("");
+    let pairs = FloeParser::parse(Rule::file, piece).map_err(Box::new)?;
+    let mut builder = build::Builder::new(file, piece, start);
+    let items = builder.items(pairs);
+    Ok(Parsed {
+        file: ast::File {
+            items,
+            comments: builder.comments,
+            span: Span::new(file, 0, text.len()),
+        },
+        diagnostics: builder.diagnostics,
+    })
+}
+
+/// Cuts the file between items into one piece per thread and parses the pieces at
+/// once. `None` when a piece does not parse (the file has a syntax error, or a cut
+/// fell inside a string that looks like an item): the caller parses it whole.
+fn parse_in_parallel(file: FileId, text: &str, threads: usize) -> Option<Parsed> {
+    let pieces = balanced_pieces(&item_chunks(text), text.len(), threads);
+    let results: Vec<Option<Parsed>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = pieces
+            .iter()
+            .map(|&(start, end)| {
+                std::thread::Builder::new()
+                    .stack_size(THREAD_STACK)
+                    .spawn_scoped(scope, move || parse_piece(file, text, start, end).ok())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.ok().and_then(|h| h.join().ok().flatten()))
+            .collect()
+    });
+    let mut whole = Parsed {
+        file: ast::File {
+            items: Vec::new(),
+            comments: Vec::new(),
+            span: Span::new(file, 0, text.len()),
+        },
+        diagnostics: Vec::new(),
+    };
+    for result in results {
+        let part = result?;
+        whole.file.items.extend(part.file.items);
+        whole.file.comments.extend(part.file.comments);
+        whole.diagnostics.extend(part.diagnostics);
+    }
+    Some(whole)
+}
+
+/// Groups consecutive chunks into `count` pieces of about equal size.
+fn balanced_pieces(chunks: &[(usize, usize)], total: usize, count: usize) -> Vec<(usize, usize)> {
+    let target = total / count.max(1) + 1;
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for &(_, end) in chunks {
+        if end - start >= target {
+            pieces.push((start, end));
+            start = end;
+        }
+    }
+    if start < total {
+        pieces.push((start, total));
+    }
+    pieces
 }
 
 /// Parses each top-level item on its own, keeping those that parse.
@@ -67,12 +143,12 @@ fn recover(file: FileId, text: &str) -> Parsed {
         }
         match FloeParser::parse(Rule::file, chunk) {
             Ok(pairs) => {
-                let mut builder = build::Builder::new(file, chunk, start, &pairs);
+                let mut builder = build::Builder::new(file, chunk, start);
                 items.extend(builder.items(pairs));
                 comments.extend(builder.comments);
                 diagnostics.extend(builder.diagnostics);
             }
-            Err(error) => diagnostics.push(errors::syntax_error(file, chunk, start, &error)),
+            Err(error) => diagnostics.push(errors::syntax_error(file, text, chunk, start, &error)),
         }
     }
     Parsed {

@@ -70,10 +70,11 @@ pub(super) fn dedent(raw: Vec<RawPart>) -> Vec<StrPart> {
     if lines.len() > 1 && lines.first().is_some_and(|l| is_blank(l)) {
         lines.remove(0);
     }
-    if lines.len() > 1 && lines.last().is_some_and(|l| is_blank(l)) {
-        if let Some(last) = lines.last_mut() {
-            last.clear();
-        }
+    if lines.len() > 1
+        && lines.last().is_some_and(|l| is_blank(l))
+        && let Some(last) = lines.last_mut()
+    {
+        last.clear();
     }
     let indent = lines
         .iter()

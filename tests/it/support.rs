@@ -19,7 +19,9 @@ pub fn files_under(dir: &str, suffix: &str) -> Vec<PathBuf> {
 }
 
 fn collect(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
@@ -37,15 +39,26 @@ pub fn python_tool(command: &str, package: &str) -> PathBuf {
     use std::sync::Mutex;
     static LOCK: Mutex<()> = Mutex::new(());
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let on_path = Command::new(command).arg("--help").output().is_ok_and(|o| o.status.success());
+    let on_path = Command::new(command)
+        .arg("--help")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if on_path {
         return PathBuf::from(command);
     }
     let venv = root().join("target/test-tools/venv");
     let tool = venv.join("bin").join(command);
     if !tool.exists() {
-        let status = Command::new("python3").arg("-m").arg("venv").arg(&venv).status();
-        assert!(status.is_ok_and(|s| s.success()), "cannot create {}", venv.display());
+        let status = Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&venv)
+            .status();
+        assert!(
+            status.is_ok_and(|s| s.success()),
+            "cannot create {}",
+            venv.display()
+        );
         let status = Command::new(venv.join("bin/pip"))
             .args(["install", "--quiet", package])
             .status();

@@ -69,12 +69,18 @@ fn describe(d: &Diagnostic, program: &Program, main: &Path) -> String {
     };
     let (line, col) = file.line_col(span.start);
     let line_start = file.line_start(line).unwrap_or(0) as usize;
-    let col = file.text.get(line_start..line_start + col).map_or(col, |p| p.chars().count());
+    let col = file
+        .text
+        .get(line_start..line_start + col)
+        .map_or(col, |p| p.chars().count());
     let name = Path::new(&file.name);
     if name == main {
         format!("{} @ {}:{}", d.code, line + 1, col + 1)
     } else {
-        let short = name.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let short = name
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         format!("{} @ {short}:{}:{}", d.code, line + 1, col + 1)
     }
 }
@@ -100,7 +106,10 @@ fn ui_cases_report_exactly_what_they_expect() {
             continue;
         }
         let (diagnostics, program) = run(&case);
-        let mut found: Vec<String> = diagnostics.iter().map(|d| describe(d, &program, main)).collect();
+        let mut found: Vec<String> = diagnostics
+            .iter()
+            .map(|d| describe(d, &program, main))
+            .collect();
         let mut expected = case.expected.clone();
         found.sort();
         expected.sort();
@@ -125,5 +134,9 @@ fn ui_cases_report_exactly_what_they_expect() {
             insta::assert_snapshot!(name, rendered);
         });
     }
-    assert!(failures.is_empty(), "UI cases failed:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "UI cases failed:\n{}",
+        failures.join("\n")
+    );
 }
