@@ -70,6 +70,9 @@ pub struct Program {
     pub modules: Vec<Module>,
     /// The project root: relative imports and `file()` may not leave it.
     pub root: PathBuf,
+    /// The project root as the user named it (the main file's directory), for
+    /// messages.
+    pub root_display: String,
     /// Syntax and import errors.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -97,7 +100,7 @@ pub fn load(fs: &dyn FileSystem, path: &Path) -> Result<Program, Box<Diagnostic>
     let text = fs.read(path).map_err(|e| {
         Box::new(messages::cannot_read(
             &path.display().to_string(),
-            &e.to_string(),
+            &describe_io_error(&e),
         ))
     })?;
     Ok(load_text(fs, path, text))
@@ -115,6 +118,10 @@ pub fn load_text(fs: &dyn FileSystem, path: &Path, text: String) -> Program {
             sources: SourceMap::new(),
             modules: Vec::new(),
             root,
+            root_display: match path.parent().map(|p| p.display().to_string()) {
+                Some(dir) if !dir.is_empty() => dir,
+                _ => ".".to_string(),
+            },
             diagnostics: Vec::new(),
         },
         by_origin: HashMap::new(),
@@ -201,7 +208,7 @@ impl Loader<'_> {
                         self.program.diagnostics.push(messages::module_not_found(
                             span,
                             path,
-                            &e.to_string(),
+                            &describe_io_error(&e),
                             None,
                         ));
                         return None;
@@ -251,7 +258,7 @@ impl Loader<'_> {
         match resolve_inside(self.fs, &self.program.root, &target) {
             Ok(canonical) => Some(Origin::Local(canonical)),
             Err(Escape::Outside) => {
-                let root = self.program.root.display().to_string();
+                let root = self.program.root_display.clone();
                 self.program
                     .diagnostics
                     .push(messages::path_escapes(span, path, &root));
@@ -289,6 +296,17 @@ impl Loader<'_> {
     }
 }
 
+/// An IO error in words that do not depend on the platform.
+pub fn describe_io_error(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::NotFound => "no such file".to_string(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        io::ErrorKind::IsADirectory => "it is a directory".to_string(),
+        io::ErrorKind::InvalidData => error.to_string(),
+        other => other.to_string(),
+    }
+}
+
 pub enum Escape {
     /// The path leaves the project root.
     Outside,
@@ -304,7 +322,7 @@ pub fn resolve_inside(fs: &dyn FileSystem, root: &Path, path: &Path) -> Result<P
     }
     let canonical = fs
         .canonicalize(path)
-        .map_err(|e| Escape::Missing(e.to_string()))?;
+        .map_err(|e| Escape::Missing(describe_io_error(&e)))?;
     if canonical.starts_with(root) {
         Ok(canonical)
     } else {

@@ -121,7 +121,8 @@ impl<'a> Checker<'a> {
             None if VARIANT_WORDS.contains(&name) => V::new(Value::Word(name.to_string()), span),
             None if name.is_empty() => V::error(span),
             None => {
-                let names = self.names_in_scope(ctx.scope);
+                let mut names = self.names_in_scope(ctx.scope);
+                names.extend(VARIANT_WORDS.iter().map(|w| w.to_string()));
                 let suggestion =
                     did_you_mean(name, names.iter().map(String::as_str)).map(str::to_string);
                 self.push(messages::unknown_name(span, name, suggestion.as_deref()));
@@ -134,7 +135,7 @@ impl<'a> Checker<'a> {
     /// secret or config.
     fn own_name(&mut self, this: InstId, name: &str, span: Span) -> Option<V> {
         let value = match self.kind_of(this)? {
-            Kind::Service if name == "ports" => Value::Record(self.ports_record(this, span)),
+            Kind::Service if name == "ports" => Value::Ports(this),
             Kind::Secret if self.keys_of(this).iter().any(|k| k == name) => Value::Secret {
                 item: this,
                 key: name.to_string(),
@@ -179,10 +180,26 @@ impl<'a> Checker<'a> {
             .collect()
     }
 
+    /// A service's port by name, reported with the closest name when unknown.
+    fn port(&mut self, service: InstId, name: &ast::Ident, span: Span) -> V {
+        let ports = self.ports_record(service, span);
+        if let Some(entry) = ports.iter().find(|e| e.key == name.name) {
+            return V::new(entry.value.value.clone(), span);
+        }
+        let names: Vec<&str> = ports.iter().map(|e| e.key.as_str()).collect();
+        let suggestion = did_you_mean(&name.name, names.iter().copied());
+        let owner = self.describe_item(service);
+        self.push(messages::unknown_port(
+            name.span,
+            &name.name,
+            Some(&owner),
+            suggestion,
+        ));
+        V::error(span)
+    }
+
     fn eval_member(&mut self, base: &'a Expr, name: &'a ast::Ident, ctx: Ctx) -> V {
         let span = base.span.to(name.span);
-        let base_is_ports = matches!(&base.kind, ExprKind::Name(n) if n == "ports")
-            || matches!(&base.kind, ExprKind::Member(_, m) if m.name == "ports");
         let base = self.eval(base, ctx);
         match base.value {
             Value::Error => V::error(span),
@@ -191,24 +208,19 @@ impl<'a> Checker<'a> {
                 V::error(span)
             }
             Value::Item(id) => self.item_member(id, name, span),
+            Value::Ports(service) => self.port(service, name, span),
             Value::Record(entries) => {
                 if let Some(entry) = entries.iter().find(|e| e.key == name.name) {
                     return V::new(entry.value.value.clone(), span);
                 }
                 let keys: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
                 let suggestion = did_you_mean(&name.name, keys.iter().copied());
-                if base_is_ports {
-                    self.push(messages::unknown_port(
-                        name.span, &name.name, None, suggestion,
-                    ));
-                } else {
-                    self.push(messages::unknown_member(
-                        name.span,
-                        "this record",
-                        &name.name,
-                        suggestion,
-                    ));
-                }
+                self.push(messages::unknown_member(
+                    name.span,
+                    "this record",
+                    &name.name,
+                    suggestion,
+                ));
                 V::error(span)
             }
             other => {
@@ -233,7 +245,7 @@ impl<'a> Checker<'a> {
         match kind {
             Kind::Service => match member {
                 "host" => V::new(Value::Str(self.k8s_name(id)), span),
-                "ports" => V::new(Value::Record(self.ports_record(id, span)), span),
+                "ports" => V::new(Value::Ports(id), span),
                 "url" => {
                     self.push(messages::method_without_call(name.span, "url"));
                     V::error(span)
@@ -493,11 +505,8 @@ impl<'a> Checker<'a> {
                         ),
                         _ => None,
                     };
-                    self.push(messages::not_text(
-                        v.span,
-                        other.type_name(),
-                        hint.as_deref(),
-                    ));
+                    let found = self.describe_value(&other);
+                    self.push(messages::not_text(v.span, &found, hint.as_deref()));
                     Interpolated::Error
                 }
             },
@@ -579,11 +588,7 @@ impl<'a> Checker<'a> {
             ExprKind::Member(base, method) => self.eval_method(base, method, args, span, ctx),
             ExprKind::Name(name) => self.eval_builtin(name, callee.span, args, span, ctx),
             _ => {
-                self.push(messages::unknown_function(
-                    callee.span,
-                    "this expression",
-                    None,
-                ));
+                self.push(messages::not_callable(callee.span));
                 V::error(span)
             }
         }
@@ -609,11 +614,21 @@ impl<'a> Checker<'a> {
             _ => None,
         };
         if method.name != "url" {
-            self.push(messages::unknown_function(
-                method.span,
-                &method.name,
-                Some("url"),
-            ));
+            let base_text = self.program.sources.slice(base.span).to_string();
+            if matches!(method.name.as_str(), "host" | "ports") {
+                self.push(messages::member_called(
+                    method.span,
+                    &method.name,
+                    &base_text,
+                ));
+            } else {
+                let suggestion = did_you_mean(&method.name, ["url"]);
+                self.push(messages::unknown_function(
+                    method.span,
+                    &method.name,
+                    suggestion,
+                ));
+            }
             return V::error(span);
         }
         let Some(service) = service else {
@@ -855,12 +870,16 @@ impl<'a> Checker<'a> {
             Ok(canonical) => match self.fs.read(&canonical) {
                 Ok(text) => Some(Value::Str(text)),
                 Err(e) => {
-                    self.push(messages::file_not_found(span, &path, &e.to_string()));
+                    self.push(messages::file_not_found(
+                        span,
+                        &path,
+                        &crate::program::describe_io_error(&e),
+                    ));
                     None
                 }
             },
             Err(Escape::Outside) => {
-                let root = self.program.root.display().to_string();
+                let root = self.program.root_display.clone();
                 self.push(messages::path_escapes(span, &path, &root));
                 None
             }

@@ -139,6 +139,11 @@ pub struct Checker<'a> {
     overrides: HashMap<InstId, Vec<Override<'a>>>,
     let_overrides: HashMap<LetId, &'a ast::Field>,
     diags: Diagnostics,
+    /// The fields being type-checked, innermost last, to name a record in messages.
+    record_owners: Vec<&'static str>,
+    /// The components being instantiated, outermost first: one that contains
+    /// itself is a recursion.
+    components_open: Vec<CompId>,
 }
 
 /// The result of checking a program with one profile.
@@ -165,6 +170,8 @@ pub fn check(program: &Program, fs: &dyn FileSystem, profile: Option<&str>) -> C
         overrides: HashMap::default(),
         let_overrides: HashMap::default(),
         diags: Diagnostics::default(),
+        record_owners: Vec::new(),
+        components_open: Vec::new(),
     };
     checker.diags.extend(program.diagnostics.iter().cloned());
     let profiles = checker.build_scopes();
@@ -285,7 +292,10 @@ impl<'a> Checker<'a> {
 
     /// Reports every item-level problem, evaluating and typing every field.
     fn check_all(&mut self) {
+        // A file whose stack did not parse has its syntax error reported already.
+        let parsed = !self.program.diagnostics.iter().any(Diagnostic::is_error);
         if self.stack.is_none()
+            && parsed
             && let Some(main) = self.program.main()
         {
             let at = Span::new(main.file, 0, 0);

@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap as HashMap;
 use super::Checker;
 use super::schema::Kind;
 use super::value::{InstId, Value};
-use crate::diagnostic::messages;
+use crate::diagnostic::messages::{self, NameOf};
 use crate::source::Span;
 
 const MAX_NAME: usize = 63;
@@ -77,20 +77,27 @@ fn is_data_key(key: &str) -> bool {
 
 impl Checker<'_> {
     pub(super) fn check_names(&mut self) {
-        let mut taken: HashMap<String, Span> = HashMap::default();
+        // Kubernetes name → the first item's span and source path.
+        let mut taken: HashMap<String, (Span, String)> = HashMap::default();
         for index in 0..self.insts.len() {
             let id = InstId(u32::try_from(index).unwrap_or(u32::MAX));
             let Some(inst) = self.inst(id) else { continue };
             let (kind, name, span) = (inst.kind, inst.k8s_name.clone(), inst.block.name.span);
+            let path = inst.path.clone();
             match kind {
                 Kind::Service | Kind::Hook | Kind::Secret | Kind::Config
-                    if self.check_object_name(&name, span) =>
+                    if self.check_object_name(&name, span, NameOf::Item) =>
                 {
-                    if let Some(first) = taken.get(&name) {
-                        let first = *first;
-                        self.push(messages::name_collision(span, &name, first));
-                    } else {
-                        taken.insert(name, span);
+                    match taken.get(&name) {
+                        // The same source name twice is reported as a duplicate.
+                        Some((_, first_path)) if *first_path == path => {}
+                        Some((first, _)) => {
+                            let first = *first;
+                            self.push(messages::name_collision(span, &name, first));
+                        }
+                        None => {
+                            taken.insert(name, (span, path));
+                        }
                     }
                 }
                 Kind::Stack => self.check_stack_names(id),
@@ -110,9 +117,9 @@ impl Checker<'_> {
     }
 
     /// Reports an invalid object name; true when the name is valid.
-    fn check_object_name(&mut self, name: &str, span: Span) -> bool {
+    fn check_object_name(&mut self, name: &str, span: Span, of: NameOf) -> bool {
         if !is_dns_label(name) {
-            self.push(messages::invalid_name(span, name));
+            self.push(messages::invalid_name(span, name, of));
             false
         } else if name.len() > MAX_NAME {
             self.push(messages::name_too_long(span, name, MAX_NAME));
@@ -126,7 +133,7 @@ impl Checker<'_> {
         if let Some(v) = self.field(stack, "namespace")
             && let Value::Str(ns) = &v.value
         {
-            self.check_object_name(ns, v.span);
+            self.check_object_name(ns, v.span, NameOf::Namespace);
         }
         if let Some(Value::Record(entries)) = self.field(stack, "labels").map(|v| v.value) {
             for e in entries {
@@ -199,16 +206,9 @@ impl Checker<'_> {
 
     fn check_mount(&mut self, path: &str, span: Span, mounts: &mut HashMap<String, Span>) {
         if !path.starts_with('/') || path.contains("/../") || path.ends_with("/..") {
-            self.push(messages::invalid_mount(
-                span,
-                path,
-                "a mount path is an absolute path",
-            ));
+            self.push(messages::invalid_mount(span, path));
         } else if let Some(first) = mounts.get(path) {
-            self.push(
-                messages::invalid_mount(span, path, "two mounts at one path")
-                    .with_label(*first, "first mounted here"),
-            );
+            self.push(messages::mounted_twice(span, path, *first));
         } else {
             mounts.insert(path.to_string(), span);
         }
@@ -237,7 +237,7 @@ impl Checker<'_> {
         for e in entries {
             let name = e.key.replace('_', "-");
             if !is_dns_label(&name) || name.len() > MAX_NAME {
-                self.push(messages::invalid_name(e.key_span, &name));
+                self.push(messages::invalid_name(e.key_span, &name, NameOf::Volume));
             }
         }
     }

@@ -46,8 +46,13 @@ impl<'a> Checker<'a> {
             let field = match entry {
                 ast::Entry::Field(f) => f,
                 other => {
+                    let at = match other {
+                        ast::Entry::Block(b) => b.kind.span,
+                        ast::Entry::Param(p) => p.name.span,
+                        _ => other.span(),
+                    };
                     self.push(messages::item_not_allowed(
-                        other.span(),
+                        at,
                         "item",
                         "inside a profile, which only sets fields: `ITEM.FIELD = value`",
                     ));
@@ -145,6 +150,14 @@ impl<'a> Checker<'a> {
                     }
                     let params = self.param_names(id);
                     if params.contains(&segment.name) {
+                        if rest.len() > 1 {
+                            self.push(messages::invalid_override(
+                                field.path_span(),
+                                &field.path_text(),
+                                &format!("`{}` is a parameter: override it whole", segment.name),
+                            ));
+                            return None;
+                        }
                         return Some(Target::Field(id, rest));
                     }
                     let mut candidates = params;
@@ -248,7 +261,11 @@ impl<'a> Checker<'a> {
             return done.clone();
         }
         let inst = self.inst(id)?;
-        let base = inst.block.fields().find(|f| f.key.name == name);
+        // A dotted field outside a profile was reported; it sets nothing.
+        let base = inst
+            .block
+            .fields()
+            .find(|f| f.key.name == name && f.subpath.is_empty());
         let scope = inst.scope;
         let this = matches!(
             inst.kind,

@@ -10,9 +10,6 @@ use crate::program::{ModuleId, Origin};
 use crate::source::Span;
 use crate::syntax::ast;
 
-/// How deep component instances may nest before it is taken for a recursion.
-const MAX_NESTING: usize = 32;
-
 impl<'a> Checker<'a> {
     /// Builds every scope and instantiates the main module's items. Returns the
     /// profile blocks.
@@ -48,7 +45,7 @@ impl<'a> Checker<'a> {
                     match Kind::from_keyword(&block.kind.name) {
                         Some(Kind::Profile) => profiles.push(block),
                         Some(Kind::Component) => {}
-                        _ => self.instantiate(block, top, None, 0),
+                        _ => self.instantiate(block, top, None),
                     }
                 }
             }
@@ -209,7 +206,6 @@ impl<'a> Checker<'a> {
         block: &'a ast::Block,
         scope: ScopeId,
         parent: Option<InstId>,
-        depth: usize,
     ) {
         let (kind, component) = match self.resolve_kind(block, scope, parent.is_some()) {
             Some(found) => found,
@@ -241,7 +237,7 @@ impl<'a> Checker<'a> {
         }
         self.check_entries(block, kind);
         if let Some(comp) = component {
-            self.instantiate_component(id, comp, depth);
+            self.instantiate_component(id, comp);
         }
     }
 
@@ -339,13 +335,13 @@ impl<'a> Checker<'a> {
     }
 
     /// Instantiates a component's body for the instance `id`.
-    fn instantiate_component(&mut self, id: InstId, comp: CompId, depth: usize) {
+    fn instantiate_component(&mut self, id: InstId, comp: CompId) {
         let Some(component) = self.components.get(comp.0 as usize) else {
             return;
         };
         let (body, comp_scope, params) =
             (component.block, component.scope, component.params.clone());
-        if depth >= MAX_NESTING {
+        if self.components_open.contains(&comp) {
             let span = self.inst(id).map_or(body.span, |i| i.block.kind.span);
             self.push(messages::component_recursion(span, &body.name.name));
             return;
@@ -358,6 +354,7 @@ impl<'a> Checker<'a> {
         for (index, param) in params.iter().enumerate() {
             self.bind(inner, &param.name, Binding::Param(id, index));
         }
+        self.components_open.push(comp);
         for entry in &body.entries {
             match entry {
                 ast::Entry::Let(def) => {
@@ -365,7 +362,7 @@ impl<'a> Checker<'a> {
                 }
                 ast::Entry::Block(block) => {
                     let before = self.insts.len();
-                    self.instantiate(block, inner, Some(id), depth + 1);
+                    self.instantiate(block, inner, Some(id));
                     if self.insts.len() > before {
                         let member = InstId(u32::try_from(before).unwrap_or(u32::MAX));
                         if let Some(inst) = self.insts.get_mut(id.0 as usize) {
@@ -381,6 +378,7 @@ impl<'a> Checker<'a> {
                 ast::Entry::Param(_) => {}
             }
         }
+        self.components_open.pop();
     }
 
     /// The instance's `main` item, which stands for the instance in references.

@@ -77,7 +77,11 @@ impl<'a> Checker<'a> {
         }
         for spec in fields {
             match self.field(id, spec.name) {
-                Some(v) => self.check_value(&v, &spec.ty, Some(id)),
+                Some(v) => {
+                    self.record_owners.push(spec.name);
+                    self.check_value(&v, &spec.ty, Some(id));
+                    self.record_owners.pop();
+                }
                 None if spec.required => {
                     let what = format!("{} `{}`", block.kind.name, block.name.name);
                     self.push(messages::missing_field(block.name.span, spec.name, &what));
@@ -375,12 +379,29 @@ impl<'a> Checker<'a> {
             )),
             other => {
                 let found = self.describe_value(other);
-                self.push(messages::mismatched(v.span, expected, &found, None));
+                let help = self.text_hint(other);
+                self.push(messages::mismatched(
+                    v.span,
+                    expected,
+                    &found,
+                    help.as_deref(),
+                ));
             }
         }
     }
 
-    fn describe_value(&self, value: &Value) -> String {
+    /// Where text is expected and a service is given, its host name is likely meant.
+    fn text_hint(&self, value: &Value) -> Option<String> {
+        match value {
+            Value::Item(id) if self.kind_of(*id) == Some(Kind::Service) => {
+                let path = self.inst(*id).map(|i| i.path.clone()).unwrap_or_default();
+                Some(format!("did you mean `{path}.host`?"))
+            }
+            _ => None,
+        }
+    }
+
+    pub(super) fn describe_value(&self, value: &Value) -> String {
         match value {
             Value::Item(id) => self.describe_item(*id),
             other => other.type_name().to_string(),
@@ -418,7 +439,20 @@ impl<'a> Checker<'a> {
             }
             other => {
                 let found = self.describe_value(other);
-                self.push(messages::mismatched(v.span, &ty.describe(), &found, None));
+                let help = match ty {
+                    Ty::List(_) if !matches!(other, Value::List(_)) => {
+                        let text = self.program.sources.slice(v.span);
+                        Some(format!("write a list: `[{text}]`"))
+                    }
+                    Ty::EnvValue | Ty::Text | Ty::String => self.text_hint(other),
+                    _ => None,
+                };
+                self.push(messages::mismatched(
+                    v.span,
+                    &ty.describe(),
+                    &found,
+                    help.as_deref(),
+                ));
             }
         }
     }
@@ -465,9 +499,7 @@ impl<'a> Checker<'a> {
         let lo_n = quantity(&lo.value, dimension);
         let hi_n = quantity(&hi.value, dimension);
         match (lo_n, hi_n) {
-            (Ok(a), Ok(b)) if a > b => {
-                self.push(messages::reversed_range(v.span, lo.span, hi.span))
-            }
+            (Ok(a), Ok(b)) if a > b => self.push(messages::reversed_range(lo.span, hi.span)),
             (Ok(_), Ok(_)) => {}
             (lo_n, hi_n) => {
                 if let (Err(e), false) = (lo_n, lo.is_error()) {
@@ -485,15 +517,23 @@ impl<'a> Checker<'a> {
             self.mismatch(v, &Ty::Record(fields));
             return;
         };
+        let owner = self
+            .record_owners
+            .last()
+            .map_or_else(|| "this record".to_string(), |name| format!("`{name}`"));
         for entry in entries {
             match schema::find(fields, &entry.key) {
-                Some(spec) => self.check_value(&entry.value, &spec.ty, this),
+                Some(spec) => {
+                    self.record_owners.push(spec.name);
+                    self.check_value(&entry.value, &spec.ty, this);
+                    self.record_owners.pop();
+                }
                 None => {
                     let suggestion = did_you_mean(&entry.key, fields.iter().map(|f| f.name));
                     self.push(messages::unknown_field(
                         entry.key_span,
                         &entry.key,
-                        "this record",
+                        &owner,
                         suggestion,
                     ));
                 }
@@ -501,7 +541,7 @@ impl<'a> Checker<'a> {
         }
         for spec in fields.iter().filter(|f| f.required) {
             if !entries.iter().any(|e| e.key == spec.name) {
-                self.push(messages::missing_field(v.span, spec.name, "this record"));
+                self.push(messages::missing_field(v.span, spec.name, &owner));
             }
         }
     }

@@ -49,6 +49,8 @@ pub enum Value {
     Word(String),
     /// A reference to an item instance (a service, hook, component instance, ...).
     Item(InstId),
+    /// The ports of a service: `db.ports`, or `ports` inside the service.
+    Ports(InstId),
     /// A port of a service: `db.ports.pg` or `ports.api` inside the service.
     Port {
         service: InstId,
@@ -137,6 +139,7 @@ impl Value {
             Value::Range(..) => "range",
             Value::Word(_) => "name",
             Value::Item(_) => "item",
+            Value::Ports(_) => "ports record",
             Value::Port { .. } => "port",
             Value::Secret { .. } | Value::SecretText(_) => "secret value",
             Value::ConfigKey { .. } => "config value",

@@ -56,6 +56,7 @@ codes! {
     E0004 = "E0004", "line break in a string";
     E0005 = "E0005", "number out of range";
     E0006 = "E0006", "unknown unit";
+    E0007 = "E0007", "nesting too deep";
     E0101 = "E0101", "unknown name";
     E0102 = "E0102", "unknown field";
     E0103 = "E0103", "unknown port";

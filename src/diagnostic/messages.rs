@@ -15,6 +15,26 @@ fn with_suggestion(d: Diagnostic, span: Span, suggestion: Option<&str>) -> Diagn
     }
 }
 
+/// `a` or `an`, as the word needs.
+pub fn article(word: &str) -> &'static str {
+    let first = word.trim_start_matches('`').chars().next().unwrap_or('x');
+    if "aeiouAEIOU".contains(first) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// A type name with its article (`an int`); an item description (`service `db``)
+/// as it is.
+fn with_article(found: &str) -> String {
+    if found.contains('`') {
+        found.to_string()
+    } else {
+        format!("{} {found}", article(found))
+    }
+}
+
 /// A list of words for a message: "`a`, `b` or `c`".
 fn one_of(words: &[String]) -> String {
     match words {
@@ -36,6 +56,15 @@ pub fn unterminated_string(span: Span) -> Diagnostic {
     Diagnostic::new(Code::E0001, "unterminated string")
         .at(span, "this string is never closed")
         .with_help("close it with `\"` (or `\"\"\"` for a multi-line string)")
+}
+
+pub fn too_deep(span: Span, limit: usize) -> Diagnostic {
+    Diagnostic::new(Code::E0007, "nesting too deep")
+        .at(
+            span,
+            format!("more than {limit} levels of `[`, `{{` and `(`"),
+        )
+        .with_help("flatten the value, or give inner parts names with `let`")
 }
 
 pub fn missing_separator(prev: Span, next: Span) -> Diagnostic {
@@ -69,7 +98,10 @@ pub fn newline_in_string(at: Span, string: Span) -> Diagnostic {
 pub fn number_out_of_range(span: Span) -> Diagnostic {
     Diagnostic::new(Code::E0005, "number too large")
         .at(span, "this does not fit in 64 bits")
-        .with_help("use a larger unit, or a smaller number")
+        .with_help(
+            "numbers go up to 9223372036854775807, in the base unit of a quantity \
+             (millicores, bytes or milliseconds)",
+        )
 }
 
 pub fn unknown_unit(span: Span, unit: &str, suggestion: Option<&str>) -> Diagnostic {
@@ -135,8 +167,8 @@ pub fn unknown_kind(span: Span, kind: &str, suggestion: Option<&str>) -> Diagnos
     match suggestion {
         Some(_) => with_suggestion(d, span, suggestion),
         None => d.with_help(
-            "the kinds are `stack`, `profile`, `service`, `secret`, `config`, `hook` and `component`; \
-             components come from `import`",
+            "the kinds are `stack`, `profile`, `service`, `secret`, `config`, `hook` and \
+             `component`, and the components declared in this file or imported",
         ),
     }
 }
@@ -269,8 +301,11 @@ pub fn missing_unit(span: Span, dimension: Dimension) -> Diagnostic {
 }
 
 pub fn not_text(span: Span, found: &str, hint: Option<&str>) -> Diagnostic {
-    let d = Diagnostic::new(Code::E0201, format!("a {found} cannot be put in a string"))
-        .at(span, "not text");
+    let d = Diagnostic::new(
+        Code::E0201,
+        format!("{} cannot be put in a string", with_article(found)),
+    )
+    .at(span, "not text");
     match hint {
         Some(h) => d.with_help(format!("did you mean {h}?")),
         None => d,
@@ -278,8 +313,15 @@ pub fn not_text(span: Span, found: &str, hint: Option<&str>) -> Diagnostic {
 }
 
 pub fn cannot_add(span: Span, left: &str, right: &str) -> Diagnostic {
-    Diagnostic::new(Code::E0201, format!("cannot add a {right} to a {left}"))
-        .at(span, "`+` joins strings, lists or records, or adds ints")
+    Diagnostic::new(
+        Code::E0201,
+        format!(
+            "cannot add {} {right} to {} {left}",
+            article(right),
+            article(left)
+        ),
+    )
+    .at(span, "`+` joins strings, lists or records, or adds ints")
 }
 
 pub fn not_a_service(span: Span, method: &str) -> Diagnostic {
@@ -287,8 +329,8 @@ pub fn not_a_service(span: Span, method: &str) -> Diagnostic {
 }
 
 pub fn required_outside_columns(span: Span) -> Diagnostic {
-    Diagnostic::new(Code::E0201, "`required` marks a table column")
-        .at(span, "only table columns can be required")
+    Diagnostic::new(Code::E0201, "`required` is not allowed here")
+        .at(span, "this value cannot be marked `required`")
 }
 
 pub fn missing_field(span: Span, field: &str, owner: &str) -> Diagnostic {
@@ -356,11 +398,10 @@ pub fn dependency_cycle(names: &[String], edges: &[(Span, String, String)]) -> D
     d.with_help("remove one of these `needs` or `after` references")
 }
 
-pub fn reversed_range(span: Span, lo: Span, hi: Span) -> Diagnostic {
+pub fn reversed_range(lo: Span, hi: Span) -> Diagnostic {
     Diagnostic::new(Code::E0206, "range starts above its end")
-        .at(span, "the request is larger than the limit")
-        .with_label(lo, "request")
-        .with_label(hi, "limit")
+        .at(lo, "this request is larger than the limit")
+        .with_label(hi, "the limit")
         .with_help("write `request..limit` with request ≤ limit")
 }
 
@@ -395,6 +436,20 @@ pub fn too_precise(span: Span, dimension: Dimension) -> Diagnostic {
 pub fn wrong_arguments(span: Span, function: &str, expected: &str) -> Diagnostic {
     Diagnostic::new(Code::E0209, format!("wrong arguments to `{function}`"))
         .at(span, format!("`{function}` takes {expected}"))
+}
+
+pub fn not_callable(span: Span) -> Diagnostic {
+    Diagnostic::new(Code::E0210, "this is not a function")
+        .at(span, "only functions can be called")
+        .with_help(
+            "the functions are `tcp`, `http`, `exec`, `generate`, `env`, `file`, `persistent` and `SERVICE.url`",
+        )
+}
+
+pub fn member_called(span: Span, member: &str, base: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0210, format!("`{member}` is not a function"))
+        .at(span, "a member, not a function")
+        .with_help(format!("write `{base}.{member}` without parentheses"))
 }
 
 pub fn unknown_argument(
@@ -445,12 +500,10 @@ pub fn reference_cycle(span: Span, cycle: &[(String, Span)]) -> Diagnostic {
 }
 
 pub fn comparison_not_allowed(span: Span, op: &str) -> Diagnostic {
-    Diagnostic::new(
-        Code::E0213,
-        format!("`{op}` is only allowed in a check's `expect`"),
-    )
-    .at(span, "write `=` here")
-    .with_suggestion(span, "=")
+    Diagnostic::new(Code::E0213, format!("`{op}` does not set a field"))
+        .at(span, "a field is set with `=`")
+        .with_help("write `=`")
+        .with_suggestion(span, "=")
 }
 
 pub fn unknown_variant(
@@ -467,10 +520,35 @@ pub fn unknown_variant(
 
 // Kubernetes: E03xx.
 
-pub fn invalid_name(span: Span, name: &str) -> Diagnostic {
-    Diagnostic::new(Code::E0301, format!("`{name}` is not a valid Kubernetes name"))
-        .at(span, "names are lowercase letters, digits and `-`, starting and ending with a letter or digit")
-        .with_help("item names become Kubernetes names with `_` replaced by `-`; use lowercase and no leading or trailing `_`")
+/// What a Kubernetes name names, for the help line.
+#[derive(Clone, Copy, Debug)]
+pub enum NameOf {
+    Item,
+    Namespace,
+    Volume,
+}
+
+pub fn invalid_name(span: Span, name: &str, of: NameOf) -> Diagnostic {
+    let help = match of {
+        NameOf::Item => {
+            "item names become Kubernetes names with `_` replaced by `-`: use lowercase, and no \
+             leading or trailing `_`"
+        }
+        NameOf::Namespace => "write the namespace in lowercase letters, digits and `-`",
+        NameOf::Volume => {
+            "volume names become Kubernetes names with `_` replaced by `-`: use lowercase, and no \
+             leading or trailing `_`"
+        }
+    };
+    Diagnostic::new(
+        Code::E0301,
+        format!("`{name}` is not a valid Kubernetes name"),
+    )
+    .at(
+        span,
+        "names are lowercase letters, digits and `-`, starting and ending with a letter or digit",
+    )
+    .with_help(help)
 }
 
 pub fn name_too_long(span: Span, name: &str, max: usize) -> Diagnostic {
@@ -539,9 +617,17 @@ pub fn invalid_image(span: Span, image: &str) -> Diagnostic {
     .with_help("write `[registry/]repository[:tag][@digest]`, the repository in lowercase")
 }
 
-pub fn invalid_mount(span: Span, path: &str, reason: &str) -> Diagnostic {
+pub fn invalid_mount(span: Span, path: &str) -> Diagnostic {
     Diagnostic::new(Code::E0310, format!("invalid mount path `{path}`"))
-        .at(span, reason.to_string())
+        .at(span, "a mount path is an absolute path")
+        .with_help("start the path with `/`, and do not use `..`")
+}
+
+pub fn mounted_twice(span: Span, path: &str, other: Span) -> Diagnostic {
+    Diagnostic::new(Code::E0310, format!("`{path}` is mounted twice"))
+        .at(span, "mounted here")
+        .with_label(other, "and here")
+        .with_help("mount each volume or file at its own path")
 }
 
 // Warnings.

@@ -146,17 +146,48 @@ impl IntoIterator for Diagnostics {
     }
 }
 
-/// The closest of `candidates` to `name`, if it is close enough to be a likely typo.
+/// The closest of `candidates` to `name`, if it is close enough to be a likely typo
+/// (a few letters off, or one is the start of the other: `mem` for `memory`).
 pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
+    let prefix = |a: &str, b: &str| a.len() >= 3 && b.starts_with(a);
     candidates
         .into_iter()
         .filter(|c| *c != name)
-        .map(|c| (strsim::damerau_levenshtein(name, c), c))
-        .filter(|&(d, c)| d <= limit || c.eq_ignore_ascii_case(name))
+        .filter_map(|c| {
+            let distance = strsim::damerau_levenshtein(name, c);
+            let close = distance <= limit
+                || c.eq_ignore_ascii_case(name)
+                || prefix(name, c)
+                || prefix(c, name);
+            close.then_some((distance, c))
+        })
         .min_by_key(|&(d, c)| (d, c))
         .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::did_you_mean;
+
+    #[test]
+    fn suggestions_catch_typos_and_prefixes() {
+        assert_eq!(
+            did_you_mean("replica", ["replicas", "ports"]),
+            Some("replicas")
+        );
+        assert_eq!(did_you_mean("mem", ["cpu", "memory"]), Some("memory"));
+        assert_eq!(
+            did_you_mean("hostname", ["host", "ports", "url"]),
+            Some("host")
+        );
+        assert_eq!(
+            did_you_mean("prod", ["local", "production"]),
+            Some("production")
+        );
+        assert_eq!(did_you_mean("zzz", ["cpu", "memory"]), None);
+    }
 }

@@ -450,21 +450,21 @@ impl<'t> Builder<'t> {
         fields
     }
 
+    /// A number literal; one that does not fit is reported and becomes an empty
+    /// name, which the checker treats as an error already reported.
     fn number(&mut self, text: &str, span: Span) -> ExprKind {
-        match strings::parse_decimal(text) {
-            Some(d) if d.scale > 0 => ExprKind::Float(d),
-            Some(d) => match i64::try_from(d.mantissa) {
-                Ok(n) => ExprKind::Int(n),
-                Err(_) => {
-                    self.diagnostics.push(messages::number_out_of_range(span));
-                    ExprKind::Int(0)
+        let parsed = strings::parse_decimal(text);
+        match parsed {
+            Some(d) if d.scale > 0 => return ExprKind::Float(d),
+            Some(d) => {
+                if let Ok(n) = i64::try_from(d.mantissa) {
+                    return ExprKind::Int(n);
                 }
-            },
-            None => {
-                self.diagnostics.push(messages::number_out_of_range(span));
-                ExprKind::Int(0)
             }
+            None => {}
         }
+        self.diagnostics.push(messages::number_out_of_range(span));
+        ExprKind::Name(String::new())
     }
 
     fn quantity(&mut self, pair: Pair<'_, Rule>, span: Span) -> ExprKind {
@@ -474,11 +474,12 @@ impl<'t> Builder<'t> {
         };
         let mut unit = String::new();
         let mut unit_span = span;
+        let mut too_large = false;
         for child in self.children(pair) {
             match child.as_rule() {
                 Rule::number => match strings::parse_decimal(child.as_str()) {
                     Some(d) => number = d,
-                    None => self.diagnostics.push(messages::number_out_of_range(span)),
+                    None => too_large = true,
                 },
                 Rule::unit => {
                     unit = child.as_str().to_string();
@@ -486,6 +487,10 @@ impl<'t> Builder<'t> {
                 }
                 _ => {}
             }
+        }
+        if too_large {
+            self.diagnostics.push(messages::number_out_of_range(span));
+            return ExprKind::Name(String::new());
         }
         if !crate::units::is_known(&unit) {
             self.diagnostics.push(messages::unknown_unit(

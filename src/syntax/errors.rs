@@ -20,7 +20,7 @@ pub(super) fn syntax_error(
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
-    if let Some(start) = unclosed_string(piece) {
+    if let Some(start) = super::scan::scan(piece).unclosed_string {
         let span = Span::new(file, base + start, base + start + 1);
         return messages::unterminated_string(span);
     }
@@ -61,6 +61,7 @@ fn simplify(mut expected: Vec<String>) -> Vec<String> {
     expected.retain(|w| {
         let w = w.as_str();
         !(w == "`_`"
+            || w == "`/`"
             || (structural && continuations.contains(&w))
             || (has_field && (w == "a name" || w == "a string"))
             || (has_brace && w == "an item")
@@ -69,78 +70,6 @@ fn simplify(mut expected: Vec<String>) -> Vec<String> {
     });
     expected.sort_by_key(|w| (!w.starts_with('`'), w.clone()));
     expected
-}
-
-/// Where a string starts that is still open at the end of `text`, if one is: a
-/// small lexer over strings, interpolations and comments.
-fn unclosed_string(text: &str) -> Option<usize> {
-    #[derive(Clone, Copy)]
-    enum State {
-        Code,
-        Str(usize),
-        MlStr(usize),
-    }
-    // Each `${` pushes the string state it interrupts.
-    let mut stack: Vec<State> = Vec::new();
-    let mut state = State::Code;
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let rest = bytes.get(i..).unwrap_or(&[]);
-        match state {
-            State::Code => {
-                if rest.starts_with(b"//") {
-                    i += rest.iter().position(|&c| c == b'\n').unwrap_or(rest.len());
-                    continue;
-                } else if rest.starts_with(b"/*") {
-                    i += rest
-                        .windows(2)
-                        .position(|w| w == b"*/")
-                        .map_or(rest.len(), |p| p + 2);
-                    continue;
-                } else if rest.starts_with(b"\"\"\"") {
-                    state = State::MlStr(i);
-                    i += 3;
-                    continue;
-                } else if b == b'"' {
-                    state = State::Str(i);
-                } else if b == b'}'
-                    && let Some(outer) = stack.pop()
-                {
-                    state = outer;
-                }
-            }
-            State::Str(_) | State::MlStr(_) => {
-                let ml = matches!(state, State::MlStr(_));
-                if rest.starts_with(b"$${") {
-                    i += 3;
-                    continue;
-                } else if rest.starts_with(b"${") {
-                    stack.push(state);
-                    state = State::Code;
-                    i += 2;
-                    continue;
-                } else if !ml && b == b'\\' {
-                    i += 2;
-                    continue;
-                } else if ml && rest.starts_with(b"\"\"\"") {
-                    state = State::Code;
-                    i += 3;
-                    continue;
-                } else if !ml && b == b'"' {
-                    state = State::Code;
-                }
-            }
-        }
-        i += 1;
-    }
-    match state {
-        State::Str(start) | State::MlStr(start) => Some(start),
-        State::Code => stack.iter().rev().find_map(|s| match s {
-            State::Str(start) | State::MlStr(start) => Some(*start),
-            State::Code => None,
-        }),
-    }
 }
 
 fn push_unique(words: &mut Vec<String>, word: String) {

@@ -9,6 +9,7 @@
 pub mod ast;
 mod build;
 mod errors;
+mod scan;
 mod strings;
 
 use pest::Parser;
@@ -36,6 +37,19 @@ const THREAD_STACK: usize = 8 * 1024 * 1024;
 /// Parses a whole file. Never fails: syntax errors become diagnostics and the items
 /// that could be parsed are returned.
 pub fn parse(file: FileId, text: &str) -> Parsed {
+    if let Some(at) = scan::scan(text).too_deep {
+        return Parsed {
+            file: ast::File {
+                items: Vec::new(),
+                comments: Vec::new(),
+                span: Span::new(file, 0, text.len()),
+            },
+            diagnostics: vec![crate::diagnostic::messages::too_deep(
+                Span::new(file, at, at + 1),
+                scan::MAX_NESTING,
+            )],
+        };
+    }
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     if text.len() >= PARALLEL_BYTES
         && threads > 1
@@ -180,24 +194,25 @@ fn item_chunks(text: &str) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// Whether a line looks like the start of a top-level item: `import "..."`,
-/// `let x =` or `kind name {` at the first column.
+/// Whether a line looks like the start of a top-level item, at the first column:
+/// `import "..."`, `let name`, or `kind name {`.
 fn starts_item(line: &str) -> bool {
-    let words: Vec<&str> = line
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .filter(|w| !w.is_empty())
-        .take(2)
-        .collect();
-    let is_name = |w: &str| w.starts_with(|c: char| c.is_ascii_lowercase() || c == '_');
-    if !line.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') {
-        return false;
+    fn name(s: &str) -> Option<(&str, &str)> {
+        let end = s
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(s.len());
+        let (word, rest) = s.split_at(end);
+        let starts_right = word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+        starts_right.then_some((word, rest))
     }
-    match words.as_slice() {
-        ["import", ..] => line
-            .strip_prefix("import")
-            .is_some_and(|rest| rest.trim_start().starts_with('"')),
-        ["let", name] => is_name(name),
-        [kind, name] => is_name(kind) && is_name(name) && line.trim_end().ends_with('{'),
-        _ => false,
+    let Some((first, rest)) = name(line) else {
+        return false;
+    };
+    let rest = rest.trim_start_matches([' ', '\t']);
+    match first {
+        "import" => rest.starts_with('"'),
+        "let" => name(rest).is_some(),
+        _ => name(rest)
+            .is_some_and(|(_, after)| after.trim_start_matches([' ', '\t']).starts_with('{')),
     }
 }
