@@ -36,6 +36,8 @@ pub struct Compilation {
     /// Empty when there are errors.
     pub objects: Vec<lower::Object>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Literal secret values in the source, to mask when quoting it.
+    pub secret_spans: Vec<source::Span>,
 }
 
 impl Compilation {
@@ -52,20 +54,34 @@ pub fn compile(program: &Program, fs: &dyn FileSystem, profile: Option<&str>) ->
         stack: checked.stack,
         objects,
         diagnostics: checked.diagnostics,
+        secret_spans: checked.secret_spans,
     }
 }
 
 /// Checks a program without a profile and with each of its profiles. A diagnostic
 /// that only some of them have says which.
 pub fn check_every_profile(program: &Program, fs: &dyn FileSystem) -> Vec<Diagnostic> {
+    check_profiles(program, fs).diagnostics
+}
+
+/// The diagnostics of every profile, and the literal secret values of any of them.
+pub struct ProfileChecks {
+    pub diagnostics: Vec<Diagnostic>,
+    pub secret_spans: Vec<source::Span>,
+}
+
+/// [`check_every_profile`], with the secret spans to mask when rendering.
+pub fn check_profiles(program: &Program, fs: &dyn FileSystem) -> ProfileChecks {
     let profiles = check::profile_names(program);
-    let mut runs: Vec<(Option<&str>, Vec<Diagnostic>)> =
-        vec![(None, check::check(program, fs, None).diagnostics)];
+    let mut secret_spans = Vec::new();
+    let mut run = |profile: Option<&str>| {
+        let checked = check::check(program, fs, profile);
+        secret_spans.extend(checked.secret_spans);
+        checked.diagnostics
+    };
+    let mut runs: Vec<(Option<&str>, Vec<Diagnostic>)> = vec![(None, run(None))];
     for name in &profiles {
-        runs.push((
-            Some(name.as_str()),
-            check::check(program, fs, Some(name)).diagnostics,
-        ));
+        runs.push((Some(name.as_str()), run(Some(name))));
     }
     let mut seen: Vec<&Diagnostic> = Vec::new();
     let mut merged: Vec<Diagnostic> = Vec::new();
@@ -93,5 +109,10 @@ pub fn check_every_profile(program: &Program, fs: &dyn FileSystem) -> Vec<Diagno
     }
     let mut sorted = diagnostic::Diagnostics::default();
     sorted.extend(merged);
-    sorted.into_sorted()
+    secret_spans.sort();
+    secret_spans.dedup();
+    ProfileChecks {
+        diagnostics: sorted.into_sorted(),
+        secret_spans,
+    }
 }

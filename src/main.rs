@@ -7,11 +7,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use floe::diagnostic::render::{RenderOptions, render_all};
+use floe::diagnostic::render::{RenderOptions, render_all_masked};
 use floe::diagnostic::{Code, Diagnostic, json};
 use floe::emit::{self, Format};
 use floe::program::{self, Program, RealFs};
-use floe::source::SourceMap;
+use floe::source::{SourceMap, Span};
 
 #[derive(Parser)]
 #[command(
@@ -147,7 +147,13 @@ struct Reporter {
 }
 
 impl Reporter {
-    fn report(&self, diagnostics: &[Diagnostic], sources: &SourceMap, format: MessageFormat) {
+    fn report(
+        &self,
+        diagnostics: &[Diagnostic],
+        sources: &SourceMap,
+        format: MessageFormat,
+        mask: &[Span],
+    ) {
         let mut err = std::io::stderr().lock();
         match format {
             MessageFormat::Json => {
@@ -160,7 +166,8 @@ impl Reporter {
                     color: self.color,
                     width: 100,
                 };
-                let _ = err.write_all(render_all(diagnostics, sources, options).as_bytes());
+                let text = render_all_masked(diagnostics, sources, options, mask);
+                let _ = err.write_all(text.as_bytes());
             }
         }
     }
@@ -170,7 +177,7 @@ fn load(path: &Path, reporter: &Reporter, format: MessageFormat) -> Option<Progr
     match program::load(&RealFs, path) {
         Ok(program) => Some(program),
         Err(d) => {
-            reporter.report(&[*d], &SourceMap::new(), format);
+            reporter.report(&[*d], &SourceMap::new(), format, &[]);
             None
         }
     }
@@ -193,11 +200,17 @@ fn check(
     let Some(program) = load(path, reporter, format) else {
         return ExitCode::from(1);
     };
-    let diagnostics = match profile {
-        Some(p) => floe::check::check(&program, &RealFs, Some(p)).diagnostics,
-        None => floe::check_every_profile(&program, &RealFs),
+    let (diagnostics, mask) = match profile {
+        Some(p) => {
+            let checked = floe::check::check(&program, &RealFs, Some(p));
+            (checked.diagnostics, checked.secret_spans)
+        }
+        None => {
+            let checks = floe::check_profiles(&program, &RealFs);
+            (checks.diagnostics, checks.secret_spans)
+        }
     };
-    reporter.report(&diagnostics, &program.sources, format);
+    reporter.report(&diagnostics, &program.sources, format, &mask);
     exit_for(&diagnostics)
 }
 
@@ -219,7 +232,12 @@ fn compile(
         return ExitCode::from(1);
     };
     let compilation = floe::compile(&program, &RealFs, profile);
-    reporter.report(&compilation.diagnostics, &program.sources, message_format);
+    reporter.report(
+        &compilation.diagnostics,
+        &program.sources,
+        message_format,
+        &compilation.secret_spans,
+    );
     if compilation.has_errors() {
         return ExitCode::from(1);
     }
@@ -330,6 +348,7 @@ fn plan(path: &Path, profile: Option<&str>, format: PlanFormat, reporter: &Repor
         &compilation.diagnostics,
         &program.sources,
         MessageFormat::Human,
+        &compilation.secret_spans,
     );
     let Some(stack) = compilation.stack else {
         return ExitCode::from(1);

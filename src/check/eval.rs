@@ -114,7 +114,11 @@ impl<'a> Checker<'a> {
         {
             return v;
         }
-        match self.lookup(ctx.scope, name) {
+        let found = self.lookup_with_span(ctx.scope, name);
+        if let Some((_, definition)) = found {
+            self.refer(span, definition);
+        }
+        match found.map(|(binding, _)| binding) {
             Some(Binding::Item(id)) => V::new(Value::Item(id), span),
             Some(Binding::Let(id)) => self.let_value(id, span),
             Some(Binding::Param(inst, index)) => self.param_value(inst, index, span),
@@ -134,6 +138,9 @@ impl<'a> Checker<'a> {
     /// Names an item sees of its own: a service's `ports`, the sibling keys of a
     /// secret or config.
     fn own_name(&mut self, this: InstId, name: &str, span: Span) -> Option<V> {
+        if let Some(key) = self.key_span(this, name) {
+            self.refer(span, key);
+        }
         let value = match self.kind_of(this)? {
             Kind::Service if name == "ports" => Value::Ports(this),
             Kind::Secret if self.keys_of(this).iter().any(|k| k == name) => Value::Secret {
@@ -184,6 +191,7 @@ impl<'a> Checker<'a> {
     fn port(&mut self, service: InstId, name: &ast::Ident, span: Span) -> V {
         let ports = self.ports_record(service, span);
         if let Some(entry) = ports.iter().find(|e| e.key == name.name) {
+            self.refer(name.span, entry.key_span);
             return V::new(entry.value.value.clone(), span);
         }
         let names: Vec<&str> = ports.iter().map(|e| e.key.as_str()).collect();
@@ -255,6 +263,9 @@ impl<'a> Checker<'a> {
             Kind::Secret | Kind::Config => {
                 let keys = self.keys_of(id);
                 if keys.iter().any(|k| k == member) {
+                    if let Some(key) = self.key_span(id, member) {
+                        self.refer(name.span, key);
+                    }
                     let key = member.to_string();
                     let value = if kind == Kind::Secret {
                         Value::Secret { item: id, key }
@@ -274,9 +285,16 @@ impl<'a> Checker<'a> {
 
     fn instance_member(&mut self, id: InstId, name: &ast::Ident, span: Span) -> V {
         if let Some(member) = self.member_of(id, &name.name) {
+            if let Some(inst) = self.inst(member) {
+                let definition = inst.block.name.span;
+                self.refer(name.span, definition);
+            }
             return V::new(Value::Item(member), span);
         }
         if let Some(index) = self.param_index(id, &name.name) {
+            if let Some(definition) = self.param_span(id, index) {
+                self.refer(name.span, definition);
+            }
             return self.param_value(id, index, span);
         }
         if let Some(main) = self.main_of(id) {
@@ -330,6 +348,12 @@ impl<'a> Checker<'a> {
             }
         }
         keys
+    }
+
+    /// Where a parameter of an instance's component is declared.
+    pub(super) fn param_span(&self, id: InstId, index: usize) -> Option<Span> {
+        let comp = self.inst(id)?.component?;
+        self.component(comp)?.params.get(index).map(|p| p.name.span)
     }
 
     fn param_index(&self, id: InstId, name: &str) -> Option<usize> {
@@ -659,9 +683,11 @@ impl<'a> Checker<'a> {
                         value: Value::Port { number, .. },
                         ..
                     },
+                key_span,
                 ..
             }) => {
                 let url = format!("http://{}:{number}", self.k8s_name(service));
+                self.refer(arg.value.span, *key_span);
                 V::new(Value::Str(url), span)
             }
             Some(_) => V::error(span),

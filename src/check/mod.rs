@@ -144,12 +144,24 @@ pub struct Checker<'a> {
     /// The components being instantiated, outermost first: one that contains
     /// itself is a recursion.
     components_open: Vec<CompId>,
+    /// Every resolved reference: where a name is used, and the name it refers to.
+    references: Vec<(Span, Span)>,
+    /// Where the source holds secret values written as literals.
+    secret_spans: Vec<Span>,
 }
 
 /// The result of checking a program with one profile.
 pub struct Checked {
     pub stack: Option<model::Stack>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Resolved references, for the language server: the span of each use of a
+    /// name, and the span of the name it refers to (an item's, a `let`'s, a
+    /// parameter's, a component's, a port's or a secret or config key's). Sorted.
+    pub references: Vec<(Span, Span)>,
+    /// Where the source holds secret values written as literals: renderers that
+    /// quote source (terminal diagnostics) mask these spans, so that a log never
+    /// shows a secret.
+    pub secret_spans: Vec<Span>,
 }
 
 /// Checks `program` with `profile` applied (or none) and builds the model.
@@ -172,6 +184,8 @@ pub fn check(program: &Program, fs: &dyn FileSystem, profile: Option<&str>) -> C
         diags: Diagnostics::default(),
         record_owners: Vec::new(),
         components_open: Vec::new(),
+        references: Vec::new(),
+        secret_spans: Vec::new(),
     };
     checker.diags.extend(program.diagnostics.iter().cloned());
     let profiles = checker.build_scopes();
@@ -182,13 +196,14 @@ pub fn check(program: &Program, fs: &dyn FileSystem, profile: Option<&str>) -> C
     } else {
         checker.build_model(profile)
     };
+    let mut references = std::mem::take(&mut checker.references);
+    references.sort();
+    references.dedup();
     Checked {
-        stack: if checker.diags.has_errors() {
-            None
-        } else {
-            stack
-        },
+        stack,
         diagnostics: checker.diags.into_sorted(),
+        references,
+        secret_spans: checker.secret_spans,
     }
 }
 
@@ -236,17 +251,22 @@ impl<'a> Checker<'a> {
         self.diags.push(diagnostic);
     }
 
-    /// Looks a reference up through the scope chain.
-    fn lookup(&self, scope: ScopeId, name: &str) -> Option<Binding> {
+    /// Looks a reference up, with the span of the name it is bound to.
+    fn lookup_with_span(&self, scope: ScopeId, name: &str) -> Option<(Binding, Span)> {
         let mut current = Some(scope);
         while let Some(id) = current {
             let s = self.scope(id)?;
-            if let Some((binding, _)) = s.values.get(name) {
-                return Some(*binding);
+            if let Some(found) = s.values.get(name) {
+                return Some(*found);
             }
             current = s.parent;
         }
         None
+    }
+
+    /// Records that the name at `at` refers to the name at `definition`.
+    fn refer(&mut self, at: Span, definition: Span) {
+        self.references.push((at, definition));
     }
 
     fn lookup_component(&self, scope: ScopeId, name: &str) -> Option<CompId> {

@@ -96,7 +96,11 @@ impl<'a> Checker<'a> {
         let start = if first.name == "stack" {
             self.stack?
         } else {
-            match self.lookup(top, &first.name) {
+            let found = self.lookup_with_span(top, &first.name);
+            if let Some((_, definition)) = found {
+                self.refer(first.span, definition);
+            }
+            match found.map(|(binding, _)| binding) {
                 Some(Binding::Item(id)) => id,
                 Some(Binding::Let(id)) if field.subpath.is_empty() => return Some(Target::Let(id)),
                 Some(Binding::Let(_)) => {
@@ -144,12 +148,19 @@ impl<'a> Checker<'a> {
             match kind {
                 Kind::Instance => {
                     if let Some(member) = self.member_of(id, &segment.name) {
+                        if let Some(inst) = self.inst(member) {
+                            let definition = inst.block.name.span;
+                            self.refer(segment.span, definition);
+                        }
                         id = member;
                         rest.remove(0);
                         continue;
                     }
                     let params = self.param_names(id);
-                    if params.contains(&segment.name) {
+                    if let Some(index) = params.iter().position(|p| *p == segment.name) {
+                        if let Some(definition) = self.param_span(id, index) {
+                            self.refer(segment.span, definition);
+                        }
                         if rest.len() > 1 {
                             self.push(messages::invalid_override(
                                 field.path_span(),

@@ -265,6 +265,10 @@ impl<'a> Checker<'a> {
             return Some((kind, None));
         }
         if let Some(comp) = self.lookup_component(scope, word) {
+            if let Some(component) = self.component(comp) {
+                let definition = component.block.name.span;
+                self.refer(block.kind.span, definition);
+            }
             return Some((Kind::Instance, Some(comp)));
         }
         let mut candidates: Vec<String> = Kind::BUILTIN

@@ -97,8 +97,12 @@ impl<'a> Checker<'a> {
                 continue;
             };
             self.check_value(&v, &Ty::SecretSource, Some(id));
+            if matches!(v.value, Value::Str(_) | Value::SecretText(_)) {
+                self.secret_spans.push(v.span);
+            }
             if let Value::Str(_) = v.value {
-                let what = format!("{}.{key}", block.name.name);
+                let path = self.inst(id).map_or_else(|| block.name.name.clone(), |i| i.path.clone());
+                let what = format!("{path}.{key}");
                 self.push(messages::literal_secret(v.span, &what));
             }
         }
@@ -413,7 +417,7 @@ impl<'a> Checker<'a> {
         format!("{path}.{key}")
     }
 
-    fn key_span(&self, item: InstId, key: &str) -> Option<Span> {
+    pub(super) fn key_span(&self, item: InstId, key: &str) -> Option<Span> {
         self.inst(item)?
             .block
             .fields()

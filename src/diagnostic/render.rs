@@ -32,6 +32,17 @@ impl RenderOptions {
 
 /// Renders one diagnostic to text, ending with a newline.
 pub fn render(diagnostic: &Diagnostic, sources: &SourceMap, options: RenderOptions) -> String {
+    render_masked(diagnostic, sources, options, &[])
+}
+
+/// Renders one diagnostic, with the source inside `mask` shown as `*`: the quoted
+/// source lines never show a secret value.
+pub fn render_masked(
+    diagnostic: &Diagnostic,
+    sources: &SourceMap,
+    options: RenderOptions,
+    mask: &[Span],
+) -> String {
     let theme = if options.color {
         GraphicalTheme::unicode()
     } else {
@@ -41,7 +52,7 @@ pub fn render(diagnostic: &Diagnostic, sources: &SourceMap, options: RenderOptio
         .with_width(options.width)
         .with_links(false)
         .with_urls(false);
-    let report = Report::new(diagnostic, sources);
+    let report = Report::new(diagnostic, sources, mask);
     let mut out = String::new();
     if handler.render_report(&mut out, &report).is_err() {
         out = format!("{}: {}\n", diagnostic.code, diagnostic.message);
@@ -55,9 +66,19 @@ pub fn render_all(
     sources: &SourceMap,
     options: RenderOptions,
 ) -> String {
+    render_all_masked(diagnostics, sources, options, &[])
+}
+
+/// [`render_all`] with secret values masked (see [`render_masked`]).
+pub fn render_all_masked(
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+    options: RenderOptions,
+    mask: &[Span],
+) -> String {
     let mut out = String::new();
     for d in diagnostics {
-        out.push_str(&render(d, sources, options));
+        out.push_str(&render_masked(d, sources, options, mask));
         out.push('\n');
     }
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
@@ -90,7 +111,7 @@ struct Report {
 }
 
 impl Report {
-    fn new(d: &Diagnostic, sources: &SourceMap) -> Report {
+    fn new(d: &Diagnostic, sources: &SourceMap, mask: &[Span]) -> Report {
         let mut report = Report {
             code: d.code.as_str().to_string(),
             message: d.message.clone(),
@@ -103,7 +124,7 @@ impl Report {
         let Some(primary) = d.span else {
             return report;
         };
-        report.source = named_source(primary, sources);
+        report.source = named_source(primary, sources, mask);
         report.labels.push(LabeledSpan::new_primary_with_span(
             non_empty(&d.label),
             source_span(primary),
@@ -115,28 +136,36 @@ impl Report {
                     source_span(*span),
                 ));
             } else {
-                report.related.push(Report::note(*span, message, sources));
+                report.related.push(Report::note(*span, message, sources, mask));
             }
         }
         report
     }
 
-    fn note(span: Span, message: &str, sources: &SourceMap) -> Report {
+    fn note(span: Span, message: &str, sources: &SourceMap, mask: &[Span]) -> Report {
         Report {
             code: String::new(),
             message: message.to_string(),
             severity: Severity::Warning,
             help: None,
-            source: named_source(span, sources),
+            source: named_source(span, sources, mask),
             labels: vec![LabeledSpan::new_primary_with_span(None, source_span(span))],
             related: Vec::new(),
         }
     }
 }
 
-fn named_source(span: Span, sources: &SourceMap) -> Option<NamedSource<String>> {
+fn named_source(span: Span, sources: &SourceMap, mask: &[Span]) -> Option<NamedSource<String>> {
     let file = sources.get(span.file)?;
-    Some(NamedSource::new(file.name.clone(), file.text.to_string()))
+    let mut bytes = file.text.as_bytes().to_vec();
+    for hidden in mask.iter().filter(|m| m.file == span.file) {
+        if let Some(range) = bytes.get_mut(hidden.range()) {
+            range.fill(b'*');
+        }
+    }
+    // Whole UTF-8 sequences are replaced, byte for byte, so the text stays valid.
+    let text = String::from_utf8(bytes).unwrap_or_else(|_| file.text.to_string());
+    Some(NamedSource::new(file.name.clone(), text))
 }
 
 fn source_span(span: Span) -> SourceSpan {

@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module per kind of test data.
 
+mod cli;
 mod compile;
 mod docs;
 mod support;

@@ -1,0 +1,212 @@
+//! The command line, end to end: exit codes, `compile -o DIR [--check]`, `plan` in
+//! every format, `explain`, and that no secret value ever reaches an output.
+
+use std::process::{Command, Output};
+
+use crate::support;
+
+fn floe(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_floe"))
+        .args(args)
+        .current_dir(support::root())
+        .output()
+        .expect("floe runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn exit_codes_say_what_happened() {
+    assert_eq!(floe(&["check", "examples/demo.floe"]).status.code(), Some(0));
+    let broken = floe(&["check", "tests/data/ui/e0102_unknown_field.floe"]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(text(&broken.stderr).contains("E0102"));
+    let missing = floe(&["compile", "no/such/file.floe"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("E0115"), "{}", text(&missing.stderr));
+    let misuse = floe(&["compile"]);
+    assert_eq!(misuse.status.code(), Some(2));
+    let unknown_profile = floe(&["compile", "examples/demo.floe", "--profile", "prod"]);
+    assert_eq!(unknown_profile.status.code(), Some(1));
+    let stderr = text(&unknown_profile.stderr);
+    assert!(stderr.contains("E0110") && stderr.contains("did you mean `production`?"), "{stderr}");
+}
+
+#[test]
+fn compile_writes_a_directory_and_check_detects_drift() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("deploy");
+    let out_arg = out.to_string_lossy().to_string();
+    let args = ["compile", "examples/demo.floe", "-p", "local", "-o", &out_arg];
+    assert_eq!(floe(&args).status.code(), Some(0));
+    let mut files: Vec<String> = std::fs::read_dir(&out)
+        .expect("written")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
+    files.sort();
+    assert!(files.first().is_some_and(|f| f.starts_with("0-namespace-")), "{files:?}");
+    assert!(files.iter().any(|f| f.starts_with("4-statefulset-") || f.starts_with("4-deployment-")));
+
+    // Up to date.
+    let check = floe(&[&args[..], &["--check"]].concat());
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
+
+    // A changed, a missing and a stale file are all reported, and nothing is written.
+    let first = out.join(&files[0]);
+    std::fs::write(&first, "changed").expect("write");
+    std::fs::remove_file(out.join(&files[1])).expect("remove");
+    std::fs::write(out.join("9-job-gone.yaml"), "stale").expect("write");
+    let check = floe(&[&args[..], &["--check"]].concat());
+    assert_eq!(check.status.code(), Some(1));
+    let report = text(&check.stderr);
+    assert!(report.contains(&format!("changed: {}", files[0])), "{report}");
+    assert!(report.contains(&format!("missing: {}", files[1])), "{report}");
+    assert!(report.contains("stale:   9-job-gone.yaml"), "{report}");
+    assert_eq!(std::fs::read_to_string(&first).expect("read"), "changed");
+
+    // Writing again repairs the directory and removes the stale file.
+    assert_eq!(floe(&args).status.code(), Some(0));
+    assert!(!out.join("9-job-gone.yaml").exists());
+    assert_eq!(floe(&[&args[..], &["--check"]].concat()).status.code(), Some(0));
+}
+
+#[test]
+fn json_output_is_a_kubernetes_list_with_the_same_objects() {
+    let yaml = floe(&["compile", "examples/demo.floe", "-p", "production"]);
+    let json = floe(&["compile", "examples/demo.floe", "-p", "production", "--format", "json"]);
+    assert_eq!(json.status.code(), Some(0));
+    let list: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(list["kind"], "List");
+    let items = list["items"].as_array().expect("items");
+    let documents = text(&yaml.stdout).matches("\n---\n").count() + 1;
+    assert_eq!(items.len(), documents);
+}
+
+#[test]
+fn plan_prints_waves_in_every_format() {
+    let plan = floe(&["plan", "tests/data/compile/files/main.floe"]);
+    assert_eq!(plan.status.code(), Some(0));
+    insta::with_settings!({
+        snapshot_path => "../data/cli/snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!("plan_text", text(&plan.stdout));
+    });
+    for (format, check) in [
+        ("json", "\"waves\""),
+        ("dot", "digraph"),
+        ("mermaid", "flowchart LR"),
+    ] {
+        let out = floe(&["plan", "tests/data/compile/files/main.floe", "--format", format]);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(text(&out.stdout).contains(check), "{format}: {}", text(&out.stdout));
+    }
+    let json = floe(&["plan", "examples/demo.floe", "--format", "json"]);
+    let plan: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let waves = plan["waves"].as_array().expect("waves");
+    // Every step comes after the steps it waits for.
+    let mut seen = std::collections::HashSet::new();
+    for wave in waves {
+        let steps = wave["steps"].as_array().expect("steps");
+        for step in steps {
+            for dep in step["after"].as_array().expect("after") {
+                assert!(seen.contains(dep.as_str().expect("text")), "{dep} not before {step}");
+            }
+        }
+        for step in steps {
+            seen.insert(format!("{}/{}", step["kind"].as_str().unwrap_or(""), step["name"].as_str().unwrap_or("")));
+        }
+    }
+}
+
+#[test]
+fn explain_prints_the_page_of_a_code() {
+    let out = floe(&["explain", "e0203"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).starts_with("# E0203: secret value interpolated"));
+    assert_eq!(floe(&["explain", "E9999"]).status.code(), Some(2));
+}
+
+/// Secret values — literal, generated or from the environment — appear in no
+/// compiled output, plan or message.
+#[test]
+fn secret_values_never_leave() {
+    const CANARY: &str = "canary-7f3a91c2";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let main = dir.path().join("main.floe");
+    std::fs::write(
+        &main,
+        format!(
+            r#"stack leak {{}}
+secret creds {{
+  literal = "{CANARY}"
+  generated = generate(32)
+  from_env = env("FLOE_TEST_CANARY")
+  joined = "user:${{literal}}"
+}}
+service app {{
+  image = "ghcr.io/example/app:1.0.0"
+  env = {{ A = creds.literal, B = creds.joined, C = creds.from_env }}
+  files = {{ "/etc/secret" = creds.generated }}
+}}
+hook init {{
+  image = "ghcr.io/example/app:1.0.0"
+  after = app
+  env = {{ TOKEN = creds.literal }}
+}}
+"#
+        ),
+    )
+    .expect("write");
+    let path = main.to_string_lossy().to_string();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_floe"))
+            .args(args)
+            .env("FLOE_TEST_CANARY", CANARY)
+            .output()
+            .expect("floe runs")
+    };
+    let outputs = [
+        run(&["check", &path]),
+        run(&["compile", &path]),
+        run(&["compile", &path, "--format", "json"]),
+        run(&["compile", &path, "--message-format", "json"]),
+        run(&["plan", &path, "--format", "json"]),
+    ];
+    for out in &outputs {
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(!all.contains(CANARY), "a secret value leaked:\n{all}");
+    }
+    // The literal is warned about, by name, without its value.
+    let warning = text(&outputs[0].stderr);
+    assert!(warning.contains("W0001") && warning.contains("creds.literal"), "{warning}");
+
+    // A mistake that interpolates the secret names it without showing it.
+    std::fs::write(
+        &main,
+        format!(
+            "stack leak {{}}\nsecret creds {{ literal = \"{CANARY}\" }}\nservice app {{\n  image = \"ghcr.io/example/app:1.0.0\"\n  env = {{ URL = \"http://u:${{creds.literal}}@db\" }}\n}}\n"
+        ),
+    )
+    .expect("write");
+    let out = run(&["check", &path]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("E0203") && stderr.contains("creds.literal"), "{stderr}");
+    // Quoted source lines show literal secret values masked.
+    std::fs::write(
+        &main,
+        format!(
+            "stack leak {{}}\nsecret creds {{ literal = \"{CANARY}\", bad = 3 }}\n"
+        ),
+    )
+    .expect("write");
+    let out = run(&["check", &path]);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("E0201") && stderr.contains("W0001"), "{stderr}");
+    assert!(!stderr.contains(CANARY), "a secret value was quoted:\n{stderr}");
+}
