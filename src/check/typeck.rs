@@ -101,7 +101,9 @@ impl<'a> Checker<'a> {
                 self.secret_spans.push(v.span);
             }
             if let Value::Str(_) = v.value {
-                let path = self.inst(id).map_or_else(|| block.name.name.clone(), |i| i.path.clone());
+                let path = self
+                    .inst(id)
+                    .map_or_else(|| block.name.name.clone(), |i| i.path.clone());
                 let what = format!("{path}.{key}");
                 self.push(messages::literal_secret(v.span, &what));
             }
