@@ -17,7 +17,9 @@
 pub mod check;
 pub mod diagnostic;
 pub mod emit;
+pub mod fmt;
 pub mod lower;
+pub mod lsp;
 pub mod model;
 mod par;
 pub mod plan;

@@ -67,6 +67,16 @@ enum Command {
     },
     /// Explain an error code, e.g. `floe explain E0203`.
     Explain { code: String },
+    /// Run the language server on standard input and output (see docs/editors.md).
+    Lsp,
+    /// Format files in place: the given files and directories, or every .floe file
+    /// under the current directory.
+    Fmt {
+        /// Write nothing; list the files that are not formatted and exit 1 if any.
+        #[arg(long)]
+        check: bool,
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -138,6 +148,8 @@ fn main() -> ExitCode {
             format,
         } => plan(&file, profile.as_deref(), format, &reporter),
         Command::Explain { code } => explain(&code),
+        Command::Fmt { check, files } => fmt(&files, check, &reporter),
+        Command::Lsp => lsp(),
     }
 }
 
@@ -364,6 +376,37 @@ fn plan(path: &Path, profile: Option<&str>, format: PlanFormat, reporter: &Repor
     ExitCode::SUCCESS
 }
 
+/// Formats files, or with `check` lists those that are not formatted; exits 1 when
+/// one is not (with `check`) or cannot be formatted.
+fn fmt(paths: &[PathBuf], check: bool, reporter: &Reporter) -> ExitCode {
+    use floe::fmt::files::{Mode, Outcome, format_paths};
+    let mode = if check { Mode::Check } else { Mode::Write };
+    let mut failed = false;
+    for file in format_paths(paths, mode) {
+        match file.outcome {
+            Outcome::Unchanged => {}
+            Outcome::Changed => {
+                if check {
+                    println!("{}", file.path.display());
+                    failed = true;
+                }
+            }
+            Outcome::Invalid {
+                sources,
+                diagnostics,
+            } => {
+                reporter.report(&diagnostics, &sources, MessageFormat::Human, &[]);
+                failed = true;
+            }
+            Outcome::Failed(message) => {
+                eprintln!("error: {message}");
+                failed = true;
+            }
+        }
+    }
+    ExitCode::from(u8::from(failed))
+}
+
 fn explain(code: &str) -> ExitCode {
     match Code::parse(code) {
         Some(code) => {
@@ -374,6 +417,16 @@ fn explain(code: &str) -> ExitCode {
             eprintln!("error: `{code}` is not a floe error code");
             eprintln!("codes look like `E0201` or `W0001`; they are printed with every diagnostic");
             ExitCode::from(2)
+        }
+    }
+}
+
+fn lsp() -> ExitCode {
+    match floe::lsp::run_stdio() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: the language server stopped: {e}");
+            ExitCode::from(1)
         }
     }
 }

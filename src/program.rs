@@ -19,6 +19,11 @@ pub trait FileSystem {
     fn read(&self, path: &Path) -> io::Result<String>;
     /// The absolute path with symbolic links and `..` resolved.
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf>;
+    /// Parses a file's text. The language server overrides it to reuse the items of
+    /// a buffer's previous version.
+    fn parse(&self, file: FileId, text: &str) -> syntax::Parsed {
+        syntax::parse(file, text)
+    }
 }
 
 /// The real file system.
@@ -152,7 +157,7 @@ impl Loader<'_> {
             .get(file)
             .map(|f| f.text.clone())
             .unwrap_or_default();
-        let parsed = syntax::parse(file, &text);
+        let parsed = self.fs.parse(file, &text);
         self.program.diagnostics.extend(parsed.diagnostics);
         let id = ModuleId(u32::try_from(self.program.modules.len()).unwrap_or(u32::MAX));
         let imports: Vec<(String, Span)> = parsed

@@ -3,5 +3,7 @@
 mod cli;
 mod compile;
 mod docs;
+mod fmt;
+mod lsp;
 mod support;
 mod ui;
