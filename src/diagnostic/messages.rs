@@ -67,6 +67,12 @@ pub fn too_deep(span: Span, limit: usize) -> Diagnostic {
         .with_help("flatten the value, or give inner parts names with `let`")
 }
 
+pub fn too_many_operands(span: Span, limit: usize) -> Diagnostic {
+    Diagnostic::new(Code::E0007, "expression too long")
+        .at(span, format!("more than {limit} values joined by `+`"))
+        .with_help("build the value from named parts with `let`")
+}
+
 pub fn missing_separator(prev: Span, next: Span) -> Diagnostic {
     Diagnostic::new(Code::E0002, "entries on one line must be separated by `,`")
         .at(next, "this entry starts on the same line")

@@ -2,8 +2,9 @@
 //! place or checking it.
 //!
 //! Directories are searched for `*.floe` files recursively, skipping `target`
-//! directories, hidden directories and symbolic links to directories; files named
-//! explicitly are formatted whatever their name. A file is written only when its
+//! directories, hidden directories, symbolic links to directories and directories
+//! that hold a file named `.floefmtignore` (test inputs whose layout matters, say);
+//! files named explicitly are formatted whatever their name. A file is written only when its
 //! text changes, so formatting a formatted tree touches nothing.
 
 use std::path::{Path, PathBuf};
@@ -11,6 +12,9 @@ use std::path::{Path, PathBuf};
 use crate::diagnostic::Diagnostic;
 use crate::program::describe_io_error;
 use crate::source::{SourceFile, SourceMap};
+
+/// A directory holding a file of this name is not searched.
+pub const IGNORE_FILE: &str = ".floefmtignore";
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Mode {
@@ -68,6 +72,9 @@ pub fn format_paths(paths: &[PathBuf], mode: Mode) -> Vec<FileOutcome> {
 /// Adds the `.floe` files under `dir` to `files`, and a failure for each directory
 /// that cannot be read to `failures`.
 fn find_floe_files(dir: &Path, files: &mut Vec<PathBuf>, failures: &mut Vec<FileOutcome>) {
+    if dir.join(IGNORE_FILE).exists() {
+        return;
+    }
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {

@@ -38,14 +38,12 @@
 mod comments;
 mod doc;
 pub mod files;
-mod lex;
 mod print;
 mod strings;
 
 use crate::diagnostic::Diagnostic;
 use crate::source::FileId;
 use crate::syntax;
-use crate::syntax::ast::Comment;
 
 /// The canonical text of a file, or the diagnostics of its syntax errors. The
 /// diagnostics' spans are in [`FileId`] 0.
@@ -54,17 +52,10 @@ pub fn format(text: &str) -> Result<String, Vec<Diagnostic>> {
     if parsed.diagnostics.iter().any(Diagnostic::is_error) {
         return Err(parsed.diagnostics);
     }
-    let comments = comments(text);
-    let doc = print::Printer::new(text, &comments).file(&parsed.file);
+    let doc = print::Printer::new(text, &parsed.file.comments).file(&parsed.file);
     let mut out = doc::render(&doc);
     if !out.is_empty() {
         out.push('\n');
     }
     Ok(out)
-}
-
-/// Every comment of a file that parses, in source order, with spans in [`FileId`] 0.
-/// (The parser's `ast::File::comments` is always empty: see [`lex`].)
-pub fn comments(text: &str) -> Vec<Comment> {
-    lex::comments(FileId(0), text)
 }

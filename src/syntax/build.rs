@@ -12,13 +12,16 @@ use super::strings;
 use crate::diagnostic::{Diagnostic, messages};
 use crate::source::{FileId, Span};
 
+/// How many operands one expression may join with `+`: a longer chain nests too
+/// deep for the recursive stages after the parser.
+const MAX_OPERANDS: usize = 256;
+
 pub(super) struct Builder<'t> {
     file: FileId,
     /// The text being parsed: the whole file, or one item of it when recovering.
     text: &'t str,
     /// Added to pest's offsets: the start of the parsed piece in the whole file.
     base: usize,
-    pub comments: Vec<Comment>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -28,7 +31,6 @@ impl<'t> Builder<'t> {
             file,
             text,
             base,
-            comments: Vec::new(),
             diagnostics: Vec::new(),
         }
     }
@@ -44,21 +46,10 @@ impl<'t> Builder<'t> {
         )
     }
 
-    /// The children of a pair, with comments taken out into the comment list.
+    /// The children of a pair. Comments are skipped by the grammar and found by
+    /// the scanner (`scan.rs`).
     fn children<'i>(&mut self, pair: Pair<'i, Rule>) -> Vec<Pair<'i, Rule>> {
-        let mut out = Vec::new();
-        for child in pair.into_inner() {
-            if child.as_rule() == Rule::COMMENT {
-                let s = child.as_span();
-                self.comments.push(Comment {
-                    text: child.as_str().to_string(),
-                    span: Span::new(self.file, self.base + s.start(), self.base + s.end()),
-                });
-            } else {
-                out.push(child);
-            }
-        }
-        out
+        pair.into_inner().collect()
     }
 
     pub fn items(&mut self, pairs: Pairs<'_, Rule>) -> Vec<Item> {
@@ -335,6 +326,12 @@ impl<'t> Builder<'t> {
                     }
                 }
             }
+        }
+        let operands: usize = groups.iter().map(Vec::len).sum();
+        if operands > MAX_OPERANDS {
+            self.diagnostics
+                .push(messages::too_many_operands(span, MAX_OPERANDS));
+            return missing_expr(span);
         }
         if let Some(extra) = range_ops.get(1) {
             let expected = vec!["a value".to_string()];

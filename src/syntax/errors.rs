@@ -20,7 +20,7 @@ pub(super) fn syntax_error(
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
-    if let Some(start) = super::scan::scan(piece).unclosed_string {
+    if let Some(start) = super::scan::scan(file, piece).unclosed_string {
         let span = Span::new(file, base + start, base + start + 1);
         return messages::unterminated_string(span);
     }

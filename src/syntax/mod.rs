@@ -37,11 +37,12 @@ const THREAD_STACK: usize = 8 * 1024 * 1024;
 /// Parses a whole file. Never fails: syntax errors become diagnostics and the items
 /// that could be parsed are returned.
 pub fn parse(file: FileId, text: &str) -> Parsed {
-    if let Some(at) = scan::scan(text).too_deep {
+    let scanned = scan::scan(file, text);
+    if let Some(at) = scanned.too_deep {
         return Parsed {
             file: ast::File {
                 items: Vec::new(),
-                comments: Vec::new(),
+                comments: scanned.comments,
                 span: Span::new(file, 0, text.len()),
             },
             diagnostics: vec![crate::diagnostic::messages::too_deep(
@@ -50,6 +51,13 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
             )],
         };
     }
+    let mut parsed = parse_items(file, text, scanned.unclosed_string);
+    parsed.file.comments = scanned.comments;
+    parsed
+}
+
+/// Parses the items of a file whose nesting is within limits.
+fn parse_items(file: FileId, text: &str, unclosed_string: Option<usize>) -> Parsed {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     if text.len() >= PARALLEL_BYTES
         && threads > 1
@@ -62,9 +70,15 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
         Err(error) => {
             let mut parsed = recover(file, text);
             if !parsed.diagnostics.iter().any(Diagnostic::is_error) {
-                parsed
-                    .diagnostics
-                    .push(errors::syntax_error(file, text, text, 0, &error));
+                let d = match unclosed_string {
+                    Some(at) => crate::diagnostic::messages::unterminated_string(Span::new(
+                        file,
+                        at,
+                        at + 1,
+                    )),
+                    None => errors::syntax_error(file, text, text, 0, &error),
+                };
+                parsed.diagnostics.push(d);
             }
             parsed
         }
@@ -85,7 +99,7 @@ fn parse_piece(
     Ok(Parsed {
         file: ast::File {
             items,
-            comments: builder.comments,
+            comments: Vec::new(),
             span: Span::new(file, 0, text.len()),
         },
         diagnostics: builder.diagnostics,
@@ -122,7 +136,6 @@ fn parse_in_parallel(file: FileId, text: &str, threads: usize) -> Option<Parsed>
     for result in results {
         let part = result?;
         whole.file.items.extend(part.file.items);
-        whole.file.comments.extend(part.file.comments);
         whole.diagnostics.extend(part.diagnostics);
     }
     Some(whole)
@@ -148,7 +161,6 @@ fn balanced_pieces(chunks: &[(usize, usize)], total: usize, count: usize) -> Vec
 /// Parses each top-level item on its own, keeping those that parse.
 fn recover(file: FileId, text: &str) -> Parsed {
     let mut items = Vec::new();
-    let mut comments = Vec::new();
     let mut diagnostics = Vec::new();
     for (start, end) in item_chunks(text) {
         let chunk = text.get(start..end).unwrap_or("");
@@ -159,7 +171,6 @@ fn recover(file: FileId, text: &str) -> Parsed {
             Ok(pairs) => {
                 let mut builder = build::Builder::new(file, chunk, start);
                 items.extend(builder.items(pairs));
-                comments.extend(builder.comments);
                 diagnostics.extend(builder.diagnostics);
             }
             Err(error) => diagnostics.push(errors::syntax_error(file, text, chunk, start, &error)),
@@ -168,7 +179,7 @@ fn recover(file: FileId, text: &str) -> Parsed {
     Parsed {
         file: ast::File {
             items,
-            comments,
+            comments: Vec::new(),
             span: Span::new(file, 0, text.len()),
         },
         diagnostics,

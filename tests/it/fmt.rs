@@ -65,7 +65,9 @@ fn erase_spans(debug: &str) -> String {
 
 /// Comments as the formatter prints them: line comments without trailing blanks.
 fn comment_texts(text: &str) -> Vec<String> {
-    fmt::comments(text)
+    syntax::parse(FileId(0), text)
+        .file
+        .comments
         .iter()
         .map(|c| c.text.trim_end().to_string())
         .collect()
@@ -83,7 +85,9 @@ fn doc_targets(text: &str) -> Vec<Vec<usize>> {
         }
     }
     starts.sort();
-    fmt::comments(text)
+    syntax::parse(FileId(0), text)
+        .file
+        .comments
         .iter()
         .filter(|c| c.is_doc())
         .map(|c| {
@@ -158,12 +162,12 @@ fn every_repository_file_keeps_its_meaning_and_comments() {
     }
 }
 
-/// The formatter finds comments itself (the parser's list is empty): blanking out
-/// what it found must leave the very same tree, spans included, so that nothing it
-/// takes for a comment is code or string text.
+/// The parser finds comments with a lexical scan beside pest: blanking out what it
+/// found must leave the very same tree, spans included, so that nothing it takes for
+/// a comment is code or string text.
 fn assert_comments_are_comments(name: &str, text: &str) {
     let mut blanked = text.to_string();
-    for comment in fmt::comments(text) {
+    for comment in syntax::parse(FileId(0), text).file.comments {
         let blank: String = comment
             .text
             .bytes()
@@ -177,30 +181,24 @@ fn assert_comments_are_comments(name: &str, text: &str) {
         items(&blanked),
         "{name}: a comment was not one"
     );
-    let parsed = syntax::parse(FileId(0), text).file.comments;
-    if !parsed.is_empty() {
-        assert_eq!(parsed, fmt::comments(text), "{name}: the parser disagrees");
-    }
 }
 
-/// The stacks of the repository are in canonical form: the standard library, the
-/// example and the compile cases. (Other test inputs are laid out as their tests need:
-/// UI and editor cases point at lines and columns, the formatter's inputs are messy on
-/// purpose.)
+/// `floe fmt --check` passes on the repository: the standard library, the example
+/// and the compile cases are in canonical form. (Test inputs laid out as their tests
+/// need — UI and editor cases point at lines and columns, the formatter's inputs are
+/// messy on purpose — sit in directories marked with `.floefmtignore`.)
 #[test]
 fn repository_stacks_are_formatted() {
-    let mut unformatted = Vec::new();
-    for (path, text) in repository_files() {
-        let canonical = ["stdlib", "examples", "tests/data/compile"]
-            .iter()
-            .any(|dir| path.starts_with(dir));
-        if canonical && fmt::format(&text).is_ok_and(|f| f != text) {
-            unformatted.push(path.display().to_string());
-        }
-    }
+    let out = Command::new(env!("CARGO_BIN_EXE_floe"))
+        .args(["fmt", "--check"])
+        .current_dir(support::root())
+        .output()
+        .expect("floe runs");
     assert!(
-        unformatted.is_empty(),
-        "not formatted (run `floe fmt`): {unformatted:?}"
+        out.status.success(),
+        "`floe fmt --check` fails at the repository root (run `floe fmt`):\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
     );
 }
 
@@ -350,19 +348,17 @@ fn windows_line_endings_are_normalised() {
     assert!(!output.contains('\r'), "{output:?}");
 }
 
-/// The printer walks a sum without recursion. (The parser's tree is deep, and
-/// dropping it needs a stack as deep as the main thread's: hence the thread.)
+/// A long sum formats on one line; one too long to check is refused, not a crash.
 #[test]
-fn a_long_sum_does_not_overflow_the_stack() {
-    let formats = std::thread::Builder::new()
-        .stack_size(8 * 1024 * 1024)
-        .spawn(|| {
-            let text = format!("let x = {}\n", vec!["a"; 20_000].join(" + "));
-            fmt::format(&text).is_ok_and(|output| output == text)
-        })
-        .expect("spawn")
-        .join();
-    assert!(formats.is_ok_and(|same| same));
+fn long_sums_format_or_are_refused() {
+    let text = format!("let x = {}\n", vec!["a"; 256].join(" + "));
+    assert_eq!(format_checked("long sum", &text), text);
+    let text = format!("let x = {}\n", vec!["a"; 20_000].join(" + "));
+    let refused = fmt::format(&text).err().unwrap_or_default();
+    assert!(
+        refused.iter().any(|d| d.code.as_str() == "E0007"),
+        "{refused:?}"
+    );
 }
 
 // The command line.
