@@ -260,6 +260,9 @@ fn compile(
                 Format::Json => emit::to_json(&compilation.objects),
             };
             let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            // The process ends here: freeing a large stack's trees and objects one by
+            // one would only delay the exit.
+            std::mem::forget((program, compilation, text));
             ExitCode::SUCCESS
         }
         Some(dir) => {

@@ -29,8 +29,26 @@ pub trait FileSystem {
 /// The real file system.
 pub struct RealFs;
 
+/// How many modules deep imports may chain (`a` imports `b` imports `c`...).
+pub const MAX_IMPORT_DEPTH: usize = 64;
+
+/// The largest source file floe reads: a stack of 50,000 services is about 20 MiB,
+/// and a larger file is more likely a mistake than a stack.
+pub const MAX_SOURCE_BYTES: u64 = 64 * 1024 * 1024;
+
 impl FileSystem for RealFs {
     fn read(&self, path: &Path) -> io::Result<String> {
+        let size = std::fs::metadata(path)?.len();
+        if size > MAX_SOURCE_BYTES {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "the file is {} MiB; floe reads files of up to {} MiB",
+                    size >> 20,
+                    MAX_SOURCE_BYTES >> 20
+                ),
+            ));
+        }
         let bytes = std::fs::read(path)?;
         String::from_utf8(bytes).map_err(|e| {
             let at = e.utf8_error().valid_up_to();
@@ -199,6 +217,12 @@ impl Loader<'_> {
                 return None;
             }
             return Some(existing);
+        }
+        if self.stack.len() >= MAX_IMPORT_DEPTH {
+            self.program
+                .diagnostics
+                .push(messages::imports_too_deep(span, MAX_IMPORT_DEPTH));
+            return None;
         }
         let (display, text) = match &origin {
             Origin::Std(name) => (

@@ -72,6 +72,7 @@ codes! {
     E0113 = "E0113", "invalid override path";
     E0114 = "E0114", "item not allowed here";
     E0115 = "E0115", "file not found";
+    E0116 = "E0116", "import chain too deep";
     E0201 = "E0201", "mismatched types";
     E0202 = "E0202", "missing required field";
     E0203 = "E0203", "secret value interpolated";

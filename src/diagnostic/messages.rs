@@ -220,6 +220,15 @@ pub fn import_cycle(span: Span, chain: &[String]) -> Diagnostic {
         .with_help("move what both modules need into a third module")
 }
 
+pub fn imports_too_deep(span: Span, limit: usize) -> Diagnostic {
+    Diagnostic::new(Code::E0116, "import chain too deep")
+        .at(
+            span,
+            format!("this import is more than {limit} modules deep"),
+        )
+        .with_help("import what a module needs directly, rather than through a long chain")
+}
+
 pub fn unknown_profile(name: &str, profiles: &[&str], suggestion: Option<&str>) -> Diagnostic {
     let d = Diagnostic::new(Code::E0110, format!("unknown profile `{name}`"));
     match (suggestion, profiles) {

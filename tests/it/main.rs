@@ -6,4 +6,5 @@ mod docs;
 mod fmt;
 mod lsp;
 mod support;
+mod tidy;
 mod ui;
