@@ -5,6 +5,7 @@ mod compile;
 mod docs;
 mod fmt;
 mod lsp;
+mod props;
 mod support;
 mod tidy;
 mod ui;
