@@ -3,6 +3,7 @@
 //! Output is deterministic: the objects come in [`crate::lower`]'s order and every map
 //! is sorted or in k8s-openapi's field order, so the same input gives the same bytes.
 
+mod ser;
 mod yaml;
 
 use std::collections::BTreeMap;
@@ -30,7 +31,7 @@ impl Format {
 pub fn to_yaml(objects: &[Object]) -> String {
     let documents = crate::par::map(objects, 2048, |object| {
         let mut out = String::from("---\n");
-        yaml::write_document(&mut out, &to_value(object));
+        write_yaml(&mut out, object);
         out
     });
     documents.concat()
@@ -55,8 +56,15 @@ pub fn to_json(objects: &[Object]) -> String {
     out
 }
 
-fn to_value(object: &Object) -> serde_json::Value {
-    serde_json::to_value(object).unwrap_or(serde_json::Value::Null)
+/// One object as a YAML document. k8s-openapi objects always serialize; should one
+/// not, its JSON form (valid YAML) is written instead of losing it.
+fn write_yaml(out: &mut String, object: &Object) {
+    let start = out.len();
+    if ser::write(out, object).is_err() {
+        out.truncate(start);
+        out.push_str(&serde_json::to_string(object).unwrap_or_default());
+        out.push('\n');
+    }
 }
 
 /// One file per object: `RANK-KIND-NAME.EXT`. The rank prefix keeps the files in
@@ -75,7 +83,7 @@ pub fn to_files(objects: &[Object], format: Format) -> BTreeMap<String, String> 
             let text = match format {
                 Format::Yaml => {
                     let mut out = String::new();
-                    yaml::write_document(&mut out, &to_value(object));
+                    write_yaml(&mut out, object);
                     out
                 }
                 Format::Json => {

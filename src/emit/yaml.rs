@@ -1,104 +1,10 @@
-//! A YAML writer for JSON values, for Kubernetes manifests.
-//!
-//! Block style throughout; keys in the order the value has them (k8s-openapi's field
-//! order, sorted maps); strings plain where YAML 1.1 and 1.2 both read them back as
-//! the same string, double-quoted otherwise, and multi-line strings as literal
-//! blocks so that scripts and config files stay readable. Written by hand because
-//! the output must be byte-stable and fast; round trips are tested against a YAML
-//! parser.
+//! YAML scalars for Kubernetes manifests: strings plain where YAML 1.1 and 1.2 both
+//! read them back as the same string, double-quoted otherwise, and multi-line
+//! strings as literal blocks so that scripts and config files stay readable. The
+//! layout of documents is [`super::ser`]'s. Written by hand because the output must
+//! be byte-stable and fast; round trips are tested against a YAML parser.
 
-use serde_json::Value;
-
-/// Appends one document (without the `---` separator).
-pub fn write_document(out: &mut String, value: &Value) {
-    match value {
-        Value::Object(map) if !map.is_empty() => write_mapping(out, map, 0),
-        Value::Array(items) if !items.is_empty() => write_sequence(out, items, 0),
-        scalar => {
-            write_scalar(out, scalar, 0);
-            out.push('\n');
-        }
-    }
-}
-
-fn indent(out: &mut String, n: usize) {
-    out.extend(std::iter::repeat_n(' ', n));
-}
-
-fn write_mapping(out: &mut String, map: &serde_json::Map<String, Value>, level: usize) {
-    for (key, value) in map {
-        indent(out, level);
-        write_string(out, key, level, true);
-        out.push(':');
-        write_value_after_key(out, value, level);
-    }
-}
-
-/// Writes a value after `key:` or `-`: nested collections on the next lines, scalars
-/// on the same line.
-fn write_value_after_key(out: &mut String, value: &Value, level: usize) {
-    match value {
-        Value::Object(map) if !map.is_empty() => {
-            out.push('\n');
-            write_mapping(out, map, level + 2);
-        }
-        Value::Array(items) if !items.is_empty() => {
-            out.push('\n');
-            write_sequence(out, items, level);
-        }
-        scalar => {
-            out.push(' ');
-            write_scalar(out, scalar, level + 2);
-            out.push('\n');
-        }
-    }
-}
-
-fn write_sequence(out: &mut String, items: &[Value], level: usize) {
-    for item in items {
-        indent(out, level);
-        out.push('-');
-        match item {
-            Value::Object(map) if !map.is_empty() => {
-                // The first key goes on the dash's line.
-                let mut first = true;
-                for (key, value) in map {
-                    if first {
-                        out.push(' ');
-                        first = false;
-                    } else {
-                        indent(out, level + 2);
-                    }
-                    write_string(out, key, level + 2, true);
-                    out.push(':');
-                    write_value_after_key(out, value, level + 2);
-                }
-            }
-            Value::Array(inner) if !inner.is_empty() => {
-                out.push('\n');
-                write_sequence(out, inner, level + 2);
-            }
-            scalar => {
-                out.push(' ');
-                write_scalar(out, scalar, level + 2);
-                out.push('\n');
-            }
-        }
-    }
-}
-
-fn write_scalar(out: &mut String, value: &Value, level: usize) {
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&n.to_string()),
-        Value::String(s) => write_string(out, s, level, false),
-        Value::Array(_) => out.push_str("[]"),
-        Value::Object(_) => out.push_str("{}"),
-    }
-}
-
-fn write_string(out: &mut String, s: &str, level: usize, is_key: bool) {
+pub(super) fn write_string(out: &mut String, s: &str, level: usize, is_key: bool) {
     if is_plain_safe(s) {
         out.push_str(s);
     } else if !is_key && is_block_safe(s) {
@@ -175,7 +81,7 @@ fn write_literal_block(out: &mut String, s: &str, level: usize) {
     for line in body.split('\n') {
         out.push('\n');
         if !line.is_empty() {
-            indent(out, level);
+            out.extend(std::iter::repeat_n(' ', level));
             out.push_str(line);
         }
     }
@@ -209,13 +115,11 @@ fn write_quoted(out: &mut String, s: &str) {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
-    use super::*;
+    use serde_json::{Value, json};
 
     fn round_trip(value: &Value) {
         let mut out = String::new();
-        write_document(&mut out, value);
+        super::super::ser::write(&mut out, value).expect("writes");
         let back: Value = serde_yaml_ng::from_str(&out)
             .unwrap_or_else(|e| panic!("emitted YAML does not parse: {e}\n{out}"));
         assert_eq!(&back, value, "round trip changed the value:\n{out}");
@@ -310,7 +214,7 @@ mod tests {
     #[test]
     fn plain_strings_stay_plain() {
         let mut out = String::new();
-        write_document(
+        super::super::ser::write(
             &mut out,
             &json!({ "image": "apache/polaris:1.2.0", "path": "/q/health/ready" }),
         );
