@@ -136,7 +136,9 @@ impl Report {
                     source_span(*span),
                 ));
             } else {
-                report.related.push(Report::note(*span, message, sources, mask));
+                report
+                    .related
+                    .push(Report::note(*span, message, sources, mask));
             }
         }
         report

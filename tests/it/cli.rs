@@ -19,19 +19,29 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn exit_codes_say_what_happened() {
-    assert_eq!(floe(&["check", "examples/demo.floe"]).status.code(), Some(0));
+    assert_eq!(
+        floe(&["check", "examples/demo.floe"]).status.code(),
+        Some(0)
+    );
     let broken = floe(&["check", "tests/data/ui/e0102_unknown_field.floe"]);
     assert_eq!(broken.status.code(), Some(1));
     assert!(text(&broken.stderr).contains("E0102"));
     let missing = floe(&["compile", "no/such/file.floe"]);
     assert_eq!(missing.status.code(), Some(1));
-    assert!(text(&missing.stderr).contains("E0115"), "{}", text(&missing.stderr));
+    assert!(
+        text(&missing.stderr).contains("E0115"),
+        "{}",
+        text(&missing.stderr)
+    );
     let misuse = floe(&["compile"]);
     assert_eq!(misuse.status.code(), Some(2));
     let unknown_profile = floe(&["compile", "examples/demo.floe", "--profile", "prod"]);
     assert_eq!(unknown_profile.status.code(), Some(1));
     let stderr = text(&unknown_profile.stderr);
-    assert!(stderr.contains("E0110") && stderr.contains("did you mean `production`?"), "{stderr}");
+    assert!(
+        stderr.contains("E0110") && stderr.contains("did you mean `production`?"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -39,15 +49,29 @@ fn compile_writes_a_directory_and_check_detects_drift() {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("deploy");
     let out_arg = out.to_string_lossy().to_string();
-    let args = ["compile", "examples/demo.floe", "-p", "local", "-o", &out_arg];
+    let args = [
+        "compile",
+        "examples/demo.floe",
+        "-p",
+        "local",
+        "-o",
+        &out_arg,
+    ];
     assert_eq!(floe(&args).status.code(), Some(0));
     let mut files: Vec<String> = std::fs::read_dir(&out)
         .expect("written")
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .collect();
     files.sort();
-    assert!(files.first().is_some_and(|f| f.starts_with("0-namespace-")), "{files:?}");
-    assert!(files.iter().any(|f| f.starts_with("4-statefulset-") || f.starts_with("4-deployment-")));
+    assert!(
+        files.first().is_some_and(|f| f.starts_with("0-namespace-")),
+        "{files:?}"
+    );
+    assert!(
+        files
+            .iter()
+            .any(|f| f.starts_with("4-statefulset-") || f.starts_with("4-deployment-"))
+    );
 
     // Up to date.
     let check = floe(&[&args[..], &["--check"]].concat());
@@ -61,21 +85,37 @@ fn compile_writes_a_directory_and_check_detects_drift() {
     let check = floe(&[&args[..], &["--check"]].concat());
     assert_eq!(check.status.code(), Some(1));
     let report = text(&check.stderr);
-    assert!(report.contains(&format!("changed: {}", files[0])), "{report}");
-    assert!(report.contains(&format!("missing: {}", files[1])), "{report}");
+    assert!(
+        report.contains(&format!("changed: {}", files[0])),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("missing: {}", files[1])),
+        "{report}"
+    );
     assert!(report.contains("stale:   9-job-gone.yaml"), "{report}");
     assert_eq!(std::fs::read_to_string(&first).expect("read"), "changed");
 
     // Writing again repairs the directory and removes the stale file.
     assert_eq!(floe(&args).status.code(), Some(0));
     assert!(!out.join("9-job-gone.yaml").exists());
-    assert_eq!(floe(&[&args[..], &["--check"]].concat()).status.code(), Some(0));
+    assert_eq!(
+        floe(&[&args[..], &["--check"]].concat()).status.code(),
+        Some(0)
+    );
 }
 
 #[test]
 fn json_output_is_a_kubernetes_list_with_the_same_objects() {
     let yaml = floe(&["compile", "examples/demo.floe", "-p", "production"]);
-    let json = floe(&["compile", "examples/demo.floe", "-p", "production", "--format", "json"]);
+    let json = floe(&[
+        "compile",
+        "examples/demo.floe",
+        "-p",
+        "production",
+        "--format",
+        "json",
+    ]);
     assert_eq!(json.status.code(), Some(0));
     let list: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
     assert_eq!(list["kind"], "List");
@@ -100,9 +140,18 @@ fn plan_prints_waves_in_every_format() {
         ("dot", "digraph"),
         ("mermaid", "flowchart LR"),
     ] {
-        let out = floe(&["plan", "tests/data/compile/files/main.floe", "--format", format]);
+        let out = floe(&[
+            "plan",
+            "tests/data/compile/files/main.floe",
+            "--format",
+            format,
+        ]);
         assert_eq!(out.status.code(), Some(0));
-        assert!(text(&out.stdout).contains(check), "{format}: {}", text(&out.stdout));
+        assert!(
+            text(&out.stdout).contains(check),
+            "{format}: {}",
+            text(&out.stdout)
+        );
     }
     let json = floe(&["plan", "examples/demo.floe", "--format", "json"]);
     let plan: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
@@ -113,11 +162,18 @@ fn plan_prints_waves_in_every_format() {
         let steps = wave["steps"].as_array().expect("steps");
         for step in steps {
             for dep in step["after"].as_array().expect("after") {
-                assert!(seen.contains(dep.as_str().expect("text")), "{dep} not before {step}");
+                assert!(
+                    seen.contains(dep.as_str().expect("text")),
+                    "{dep} not before {step}"
+                );
             }
         }
         for step in steps {
-            seen.insert(format!("{}/{}", step["kind"].as_str().unwrap_or(""), step["name"].as_str().unwrap_or("")));
+            seen.insert(format!(
+                "{}/{}",
+                step["kind"].as_str().unwrap_or(""),
+                step["name"].as_str().unwrap_or("")
+            ));
         }
     }
 }
@@ -183,7 +239,10 @@ hook init {{
     }
     // The literal is warned about, by name, without its value.
     let warning = text(&outputs[0].stderr);
-    assert!(warning.contains("W0001") && warning.contains("creds.literal"), "{warning}");
+    assert!(
+        warning.contains("W0001") && warning.contains("creds.literal"),
+        "{warning}"
+    );
 
     // A mistake that interpolates the secret names it without showing it.
     std::fs::write(
@@ -196,17 +255,24 @@ hook init {{
     let out = run(&["check", &path]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("E0203") && stderr.contains("creds.literal"), "{stderr}");
+    assert!(
+        stderr.contains("E0203") && stderr.contains("creds.literal"),
+        "{stderr}"
+    );
     // Quoted source lines show literal secret values masked.
     std::fs::write(
         &main,
-        format!(
-            "stack leak {{}}\nsecret creds {{ literal = \"{CANARY}\", bad = 3 }}\n"
-        ),
+        format!("stack leak {{}}\nsecret creds {{ literal = \"{CANARY}\", bad = 3 }}\n"),
     )
     .expect("write");
     let out = run(&["check", &path]);
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("E0201") && stderr.contains("W0001"), "{stderr}");
-    assert!(!stderr.contains(CANARY), "a secret value was quoted:\n{stderr}");
+    assert!(
+        stderr.contains("E0201") && stderr.contains("W0001"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(CANARY),
+        "a secret value was quoted:\n{stderr}"
+    );
 }
