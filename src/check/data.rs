@@ -743,9 +743,10 @@ impl<'a> Checker<'a> {
         }
         let total: usize = sizes.iter().map(|(b, _)| b).sum();
         if total > MAX_PLAN_SEED_BYTES
-            && let Some((_, span)) = sizes.iter().max_by_key(|(b, _)| *b) {
-                self.push(messages::seed_too_large(*span, total, MAX_PLAN_SEED_BYTES));
-            }
+            && let Some((_, span)) = sizes.iter().max_by_key(|(b, _)| *b)
+        {
+            self.push(messages::seed_too_large(*span, total, MAX_PLAN_SEED_BYTES));
+        }
     }
 
     fn check_query(&mut self, id: InstId) {

@@ -29,9 +29,10 @@ fn expr_calls(expr: &Expr, name: &str, out: &mut Vec<String>) {
         ExprKind::Call(callee, args) => {
             if let (ExprKind::Name(n), [arg]) = (&callee.kind, args.as_slice())
                 && n == name
-                    && let ExprKind::Str(s) = &arg.value.kind {
-                        out.extend(s.as_plain());
-                    }
+                && let ExprKind::Str(s) = &arg.value.kind
+            {
+                out.extend(s.as_plain());
+            }
             expr_calls(callee, name, out);
             for arg in args {
                 expr_calls(&arg.value, name, out);
