@@ -9,12 +9,15 @@
 //! Every stage returns its result together with diagnostics and never stops at the
 //! first problem; a stage after `check` runs only on a program without errors. The
 //! compiler core does no IO of its own: files are read through
-//! [`program::FileSystem`].
+//! [`program::FileSystem`], and check queries are verified by a
+//! [`SqlValidator`] the caller passes ([`data::sql::DuckDbValidator`] in the CLI).
+//! [`data`] is the data engine behind `floe run --local` and the data Jobs.
 
 #![deny(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod check;
+pub mod data;
 pub mod diagnostic;
 pub mod emit;
 pub mod fmt;
@@ -29,6 +32,7 @@ pub mod stdlib;
 pub mod syntax;
 pub mod units;
 
+pub use check::data::SqlValidator;
 use diagnostic::Diagnostic;
 use program::{FileSystem, Program};
 
@@ -48,9 +52,20 @@ impl Compilation {
     }
 }
 
-/// Checks and lowers a program with `profile` applied.
+/// Checks and lowers a program with `profile` applied. Check queries are not
+/// verified: see [`compile_with`].
 pub fn compile(program: &Program, fs: &dyn FileSystem, profile: Option<&str>) -> Compilation {
-    let checked = check::check(program, fs, profile);
+    compile_with(program, fs, profile, None)
+}
+
+/// [`compile`], with check queries verified by `sql`.
+pub fn compile_with(
+    program: &Program,
+    fs: &dyn FileSystem,
+    profile: Option<&str>,
+    sql: Option<&dyn SqlValidator>,
+) -> Compilation {
+    let checked = check::check_with(program, fs, profile, sql);
     let objects = checked.stack.as_ref().map(lower::lower).unwrap_or_default();
     Compilation {
         stack: checked.stack,
@@ -66,6 +81,15 @@ pub fn check_every_profile(program: &Program, fs: &dyn FileSystem) -> Vec<Diagno
     check_profiles(program, fs).diagnostics
 }
 
+/// [`check_every_profile`], with check queries verified by `sql`.
+pub fn check_every_profile_with(
+    program: &Program,
+    fs: &dyn FileSystem,
+    sql: Option<&dyn SqlValidator>,
+) -> Vec<Diagnostic> {
+    check_profiles_with(program, fs, sql).diagnostics
+}
+
 /// The diagnostics of every profile, and the literal secret values of any of them.
 pub struct ProfileChecks {
     pub diagnostics: Vec<Diagnostic>,
@@ -74,10 +98,19 @@ pub struct ProfileChecks {
 
 /// [`check_every_profile`], with the secret spans to mask when rendering.
 pub fn check_profiles(program: &Program, fs: &dyn FileSystem) -> ProfileChecks {
+    check_profiles_with(program, fs, None)
+}
+
+/// [`check_profiles`], with check queries verified by `sql`.
+pub fn check_profiles_with(
+    program: &Program,
+    fs: &dyn FileSystem,
+    sql: Option<&dyn SqlValidator>,
+) -> ProfileChecks {
     let profiles = check::profile_names(program);
     let mut secret_spans = Vec::new();
     let mut run = |profile: Option<&str>| {
-        let checked = check::check(program, fs, profile);
+        let checked = check::check_with(program, fs, profile, sql);
         secret_spans.extend(checked.secret_spans);
         checked.diagnostics
     };

@@ -7,6 +7,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use floe::data::report::{self, JsonProgress, TextProgress};
+use floe::data::run::{self as data_run, Progress};
+use floe::data::sql::DuckDbValidator;
+use floe::data::{DataError, ProcessEnv};
 use floe::diagnostic::render::{RenderOptions, render_all_masked};
 use floe::diagnostic::{Code, Diagnostic, json};
 use floe::emit::{self, Format};
@@ -65,6 +69,28 @@ enum Command {
         #[arg(long, short, value_enum, default_value_t = PlanFormat::Text)]
         format: PlanFormat,
     },
+    /// Seed the stack's tables and run its checks. Only `--local` is available yet:
+    /// embedded catalogs (SQLite and local files), in this process.
+    Run {
+        file: PathBuf,
+        /// Run on this machine with embedded catalogs instead of the stack's own.
+        #[arg(long)]
+        local: bool,
+        /// Where the embedded catalogs keep their files [default: .floe/warehouse
+        /// next to FILE].
+        #[arg(long, requires = "local")]
+        warehouse: Option<PathBuf>,
+        #[arg(long, short)]
+        profile: Option<String>,
+        /// Progress and results as text, or as one JSON object per line.
+        #[arg(long, value_enum, default_value_t = RunOutput::Text)]
+        output: RunOutput,
+    },
+    /// What the stack's data Jobs run in the cluster.
+    Job {
+        #[command(subcommand)]
+        job: JobCommand,
+    },
     /// Explain an error code, e.g. `floe explain E0203`.
     Explain { code: String },
     /// Run the language server on standard input and output (see docs/editors.md).
@@ -77,6 +103,28 @@ enum Command {
         check: bool,
         files: Vec<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum JobCommand {
+    /// Create a table when missing and write its seed rows (the `seed-TABLE` Job).
+    Seed {
+        table: String,
+        /// The data plan (mounted from the `STACK-plan` ConfigMap).
+        #[arg(long)]
+        plan: PathBuf,
+    },
+    /// Run every check (the `STACK-verify` Job); exit 1 when one fails.
+    Verify {
+        #[arg(long)]
+        plan: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RunOutput {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -147,6 +195,28 @@ fn main() -> ExitCode {
             profile,
             format,
         } => plan(&file, profile.as_deref(), format, &reporter),
+        Command::Run {
+            file,
+            local,
+            warehouse,
+            profile,
+            output,
+        } => {
+            if !local {
+                eprintln!("error: running on a cluster is not available yet");
+                eprintln!(
+                    "use `floe run {} --local` to seed and check on this machine",
+                    file.display()
+                );
+                return ExitCode::from(2);
+            }
+            let warehouse = warehouse.unwrap_or_else(|| default_warehouse(&file));
+            run_local(&file, &warehouse, profile.as_deref(), output, &reporter)
+        }
+        Command::Job { job } => match job {
+            JobCommand::Seed { table, plan } => job_seed(&table, &plan),
+            JobCommand::Verify { plan } => job_verify(&plan),
+        },
         Command::Explain { code } => explain(&code),
         Command::Fmt { check, files } => fmt(&files, check, &reporter),
         Command::Lsp => lsp(),
@@ -212,13 +282,14 @@ fn check(
     let Some(program) = load(path, reporter, format) else {
         return ExitCode::from(1);
     };
+    let sql = DuckDbValidator::new();
     let (diagnostics, mask) = match profile {
         Some(p) => {
-            let checked = floe::check::check(&program, &RealFs, Some(p));
+            let checked = floe::check::check_with(&program, &RealFs, Some(p), Some(&sql));
             (checked.diagnostics, checked.secret_spans)
         }
         None => {
-            let checks = floe::check_profiles(&program, &RealFs);
+            let checks = floe::check_profiles_with(&program, &RealFs, Some(&sql));
             (checks.diagnostics, checks.secret_spans)
         }
     };
@@ -243,7 +314,7 @@ fn compile(
     let Some(program) = load(path, reporter, message_format) else {
         return ExitCode::from(1);
     };
-    let compilation = floe::compile(&program, &RealFs, profile);
+    let compilation = compile_checked(&program, profile);
     reporter.report(
         &compilation.diagnostics,
         &program.sources,
@@ -358,7 +429,7 @@ fn plan(path: &Path, profile: Option<&str>, format: PlanFormat, reporter: &Repor
     let Some(program) = load(path, reporter, MessageFormat::Human) else {
         return ExitCode::from(1);
     };
-    let compilation = floe::compile(&program, &RealFs, profile);
+    let compilation = compile_checked(&program, profile);
     reporter.report(
         &compilation.diagnostics,
         &program.sources,
@@ -408,6 +479,110 @@ fn fmt(paths: &[PathBuf], check: bool, reporter: &Reporter) -> ExitCode {
         }
     }
     ExitCode::from(u8::from(failed))
+/// Compiles with check queries verified by DuckDB.
+fn compile_checked(program: &Program, profile: Option<&str>) -> floe::Compilation {
+    let sql = DuckDbValidator::new();
+    floe::compile_with(program, &RealFs, profile, Some(&sql))
+}
+
+/// `.floe/warehouse` next to the stack's file.
+fn default_warehouse(file: &Path) -> PathBuf {
+    let dir = file.parent().filter(|d| !d.as_os_str().is_empty());
+    dir.unwrap_or(Path::new(".")).join(".floe/warehouse")
+}
+
+fn run_local(
+    path: &Path,
+    warehouse: &Path,
+    profile: Option<&str>,
+    output: RunOutput,
+    reporter: &Reporter,
+) -> ExitCode {
+    let Some(program) = load(path, reporter, MessageFormat::Human) else {
+        return ExitCode::from(1);
+    };
+    let compilation = compile_checked(&program, profile);
+    reporter.report(
+        &compilation.diagnostics,
+        &program.sources,
+        MessageFormat::Human,
+        &compilation.secret_spans,
+    );
+    let Some(stack) = compilation.stack else {
+        return ExitCode::from(1);
+    };
+    let plan = floe::plan::DataPlan::new(&stack);
+    let mut progress = progress_for(output);
+    let results = data_run::run_local(&plan, warehouse, progress.as_mut());
+    finish(results, output)
+}
+
+fn progress_for(output: RunOutput) -> Box<dyn Progress> {
+    match output {
+        RunOutput::Text => Box::new(TextProgress::new(std::io::stderr().is_terminal())),
+        RunOutput::Json => Box::new(JsonProgress),
+    }
+}
+
+/// Prints the results and maps them to an exit code: 1 when a check failed or the
+/// run could not finish.
+fn finish(
+    results: Result<Vec<floe::data::verify::CheckResult>, DataError>,
+    output: RunOutput,
+) -> ExitCode {
+    let results = match results {
+        Ok(results) => results,
+        Err(e) => {
+            match output {
+                RunOutput::Text => eprintln!("error: {e}"),
+                RunOutput::Json => {
+                    let line = serde_json::json!({"event": "error", "message": e.to_string()});
+                    let _ = writeln!(std::io::stdout().lock(), "{line}");
+                }
+            }
+            return ExitCode::from(1);
+        }
+    };
+    let text = match output {
+        RunOutput::Text => report::results_table(&results),
+        RunOutput::Json => format!("{}\n", report::summary_json(&results)),
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    if results.iter().all(|r| r.passed) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn job_seed(table: &str, plan: &Path) -> ExitCode {
+    let mut progress = TextProgress::new(false);
+    let outcome = data_run::read_plan(plan)
+        .and_then(|plan| data_run::job_seed(&plan, table, &ProcessEnv, &mut progress));
+    match outcome {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn job_verify(plan: &Path) -> ExitCode {
+    let mut progress = TextProgress::new(false);
+    let plan = match data_run::read_plan(plan) {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let results = data_run::job_verify(&plan, &ProcessEnv, &mut progress);
+    if let Ok(results) = &results {
+        let line = report::results_line(&plan.stack, results);
+        let _ = writeln!(std::io::stdout().lock(), "{line}");
+    }
+    finish(results, RunOutput::Text)
 }
 
 fn explain(code: &str) -> ExitCode {

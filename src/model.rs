@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use crate::source::Span;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -21,25 +23,30 @@ pub struct Stack {
     pub hooks: Vec<Hook>,
     pub secrets: Vec<Secret>,
     pub configs: Vec<Config>,
+    pub catalogs: Vec<Catalog>,
+    pub tables: Vec<Table>,
+    pub checks: Vec<Check>,
     pub span: Span,
 }
 
 /// Where an item comes from: its path in the source (`metastore.auth`) and the span
 /// of its declaration.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Origin {
     pub path: String,
+    #[serde(skip)]
     pub span: Span,
 }
 
 /// A reference to a workload (service or hook) by its Kubernetes name.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct WorkloadRef {
     pub kind: WorkloadKind,
     pub name: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum WorkloadKind {
     Service,
     Hook,
@@ -274,4 +281,238 @@ pub struct Config {
     pub name: String,
     pub origin: Origin,
     pub data: BTreeMap<String, String>,
+}
+
+/// An Iceberg catalog: a REST catalog (Polaris) reached with OAuth2 client
+/// credentials, its warehouse on S3. `floe run --local` replaces every catalog with an
+/// embedded one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Catalog {
+    /// The item's name: how tables name their catalog.
+    pub name: String,
+    pub origin: Origin,
+    /// The REST endpoint (`http://polaris:8181/api/catalog`); `None` for a catalog
+    /// that only exists locally.
+    pub uri: Option<String>,
+    pub warehouse: String,
+    pub oauth: Option<OAuth>,
+    pub s3: Option<S3>,
+    pub after: Vec<WorkloadRef>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OAuth {
+    pub client_id: Credential,
+    pub client_secret: Credential,
+    /// Polaris requires `PRINCIPAL_ROLE:...` scopes.
+    pub scope: String,
+    /// The token endpoint, when it is not `{uri}/v1/oauth/tokens`.
+    pub server_uri: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct S3 {
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub path_style: bool,
+    pub access_key: Option<Credential>,
+    pub secret_key: Option<Credential>,
+}
+
+/// A value a data Job reads: written in the source, or a key of a Secret (read from
+/// the environment of the Job, never put in the plan).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Credential {
+    Plain(String),
+    Secret { secret: String, key: String },
+}
+
+impl Credential {
+    /// The environment variable a data Job reads a secret credential from:
+    /// `FLOE_SECRET_<SECRET>_<KEY>`.
+    pub fn env_var(secret: &str, key: &str) -> String {
+        let clean = |s: &str| -> String {
+            s.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_uppercase()
+                    } else {
+                        '_'
+                    }
+                })
+                .collect()
+        };
+        format!("FLOE_SECRET_{}_{}", clean(secret), clean(key))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Table {
+    /// The item's name: how SQL checks name the table.
+    pub name: String,
+    pub origin: Origin,
+    /// The catalog item's name.
+    pub catalog: String,
+    /// The namespace path in the catalog (`demo.bronze`).
+    pub namespace: Vec<String>,
+    /// The table's name in the catalog (`customers`).
+    pub table: String,
+    pub columns: Vec<Column>,
+    pub seed: Option<Seed>,
+    pub when: SeedWhen,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Column {
+    pub name: String,
+    pub ty: ColumnType,
+    pub required: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnType {
+    Boolean,
+    Int,
+    Long,
+    Float,
+    Double,
+    Decimal { precision: u8, scale: u8 },
+    String,
+    Date,
+    Timestamp,
+    Timestamptz,
+    Uuid,
+    Binary,
+}
+
+impl ColumnType {
+    /// The type as written in floe (`decimal(10, 2)`).
+    pub fn name(self) -> String {
+        match self {
+            ColumnType::Boolean => "boolean".into(),
+            ColumnType::Int => "int".into(),
+            ColumnType::Long => "long".into(),
+            ColumnType::Float => "float".into(),
+            ColumnType::Double => "double".into(),
+            ColumnType::Decimal { precision, scale } => format!("decimal({precision}, {scale})"),
+            ColumnType::String => "string".into(),
+            ColumnType::Date => "date".into(),
+            ColumnType::Timestamp => "timestamp".into(),
+            ColumnType::Timestamptz => "timestamptz".into(),
+            ColumnType::Uuid => "uuid".into(),
+            ColumnType::Binary => "binary".into(),
+        }
+    }
+}
+
+/// When a table is seeded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeedWhen {
+    /// Only into an empty or missing table: running again adds nothing.
+    Empty,
+    /// On every run, appended.
+    Always,
+}
+
+/// A table's seed data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Seed {
+    /// Rows written in the source or read from a CSV file at compile time, one cell
+    /// per column in column order.
+    Rows(Vec<Vec<Cell>>),
+    /// `count` rows made by generators, one per column in column order.
+    Generate { count: u64, columns: Vec<Generator> },
+}
+
+/// One value of a row, already checked against its column's type.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cell {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    /// An exact decimal: `mantissa / 10^scale`, at the column's scale.
+    Decimal(i128),
+    String(String),
+    /// Days since 1970-01-01.
+    Date(i32),
+    /// Microseconds since 1970-01-01T00:00:00 (UTC for `timestamptz`).
+    Timestamp(i64),
+    Uuid(u128),
+    Binary(Vec<u8>),
+}
+
+/// How a generated column's value for row `i` (0-based) is made. Generators are
+/// deterministic: the same stack gives the same rows on every run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Generator {
+    /// The same value in every row.
+    Constant(Cell),
+    /// `start + i * step`, as the column's type (ints, longs, dates, timestamps).
+    Sequence { start: Cell, step: i64 },
+    /// One of the values, chosen pseudo-randomly per row.
+    Pick(Vec<Cell>),
+    /// A value between `lo` and `hi` inclusive, pseudo-random per row (numbers,
+    /// decimals, dates, timestamps).
+    Between { lo: Cell, hi: Cell },
+    /// One of the values of another table's column (its seed rows), chosen
+    /// pseudo-randomly per row: foreign keys that exist.
+    Ref { table: String, column: String },
+    /// Text with generated parts: `"user-${sequence(1)}@example.com"`.
+    Text(Vec<TextPart>),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextPart {
+    Text(String),
+    Generator(Generator),
+}
+
+/// A SQL check over the tables, run in DuckDB; tables are visible by their item
+/// names.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    pub name: String,
+    pub origin: Origin,
+    pub sql: String,
+    pub expect: Expect,
+    pub description: Option<String>,
+}
+
+/// What the query's single value must be.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Expect {
+    pub op: Comparison,
+    pub value: Cell,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparison {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Comparison {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Comparison::Eq => "=",
+            Comparison::Ne => "!=",
+            Comparison::Lt => "<",
+            Comparison::Le => "<=",
+            Comparison::Gt => ">",
+            Comparison::Ge => ">=",
+        }
+    }
 }

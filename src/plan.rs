@@ -36,6 +36,10 @@ pub struct Step {
 pub enum StepKind {
     Service,
     Hook,
+    /// The Job that writes a table's seed data.
+    Seed,
+    /// The Job that runs the checks.
+    Verify,
 }
 
 impl StepKind {
@@ -43,7 +47,45 @@ impl StepKind {
         match self {
             StepKind::Service => "service",
             StepKind::Hook => "hook",
+            StepKind::Seed => "seed",
+            StepKind::Verify => "verify",
         }
+    }
+}
+
+/// What the runner needs to seed and verify: the data part of the stack. It is put
+/// in a ConfigMap that seed and verify Jobs mount; it holds no secret value
+/// (credentials name Secret keys, read from the Job's environment).
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct DataPlan {
+    pub stack: String,
+    pub catalogs: Vec<model::Catalog>,
+    pub tables: Vec<model::Table>,
+    pub checks: Vec<model::Check>,
+}
+
+impl DataPlan {
+    pub fn new(stack: &model::Stack) -> DataPlan {
+        DataPlan {
+            stack: stack.name.clone(),
+            catalogs: stack.catalogs.clone(),
+            tables: stack.tables.clone(),
+            checks: stack.checks.clone(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty() && self.checks.is_empty()
+    }
+
+    /// The Kubernetes name of a table's seed Job.
+    pub fn seed_job(table: &str) -> String {
+        format!("seed-{}", table.replace(['_', '.'], "-"))
+    }
+
+    /// The Kubernetes name of the verify Job.
+    pub fn verify_job(stack: &str) -> String {
+        format!("{}-verify", stack.replace('_', "-"))
     }
 }
 
@@ -82,6 +124,7 @@ pub fn plan(stack: &model::Stack) -> Plan {
         };
         nodes.insert(format!("hook/{}", h.name), step);
     }
+    add_data_steps(stack, &mut nodes);
     let mut depth: BTreeMap<String, usize> = BTreeMap::new();
     let keys: Vec<String> = nodes.keys().cloned().collect();
     for k in &keys {
@@ -103,6 +146,84 @@ pub fn plan(stack: &model::Stack) -> Plan {
         namespace: stack.namespace.clone(),
         waves,
     }
+}
+
+/// A seed step per seeded table, after its catalog's dependencies and the tables it
+/// takes keys from; a verify step after every seed, when there are checks.
+fn add_data_steps(stack: &model::Stack, nodes: &mut BTreeMap<String, Step>) {
+    let catalog_after = |name: &str| -> Vec<String> {
+        stack
+            .catalogs
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.after.iter().map(key).collect())
+            .unwrap_or_default()
+    };
+    let mut seeds = Vec::new();
+    for table in stack.tables.iter().filter(|t| t.seed.is_some()) {
+        let name = DataPlan::seed_job(&table.name);
+        let mut after = catalog_after(&table.catalog);
+        if let Some(model::Seed::Generate { columns, .. }) = &table.seed {
+            for other in referenced_tables(columns) {
+                after.push(format!("seed/{}", DataPlan::seed_job(&other)));
+            }
+        }
+        after.sort();
+        after.dedup();
+        seeds.push(format!("seed/{name}"));
+        nodes.insert(
+            format!("seed/{name}"),
+            Step {
+                kind: StepKind::Seed,
+                name,
+                item: table.origin.path.clone(),
+                after,
+            },
+        );
+    }
+    if stack.checks.is_empty() {
+        return;
+    }
+    let mut after = seeds;
+    for table in &stack.tables {
+        after.extend(catalog_after(&table.catalog));
+    }
+    after.sort();
+    after.dedup();
+    let name = DataPlan::verify_job(&stack.name);
+    nodes.insert(
+        format!("verify/{name}"),
+        Step {
+            kind: StepKind::Verify,
+            name,
+            item: "checks".to_string(),
+            after,
+        },
+    );
+}
+
+/// The tables a table's generators take keys from.
+pub fn referenced_tables(columns: &[model::Generator]) -> Vec<String> {
+    fn walk(g: &model::Generator, out: &mut Vec<String>) {
+        match g {
+            model::Generator::Ref { table, .. } => out.push(table.clone()),
+            model::Generator::Text(parts) => {
+                for p in parts {
+                    if let model::TextPart::Generator(inner) = p {
+                        walk(inner, out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for g in columns {
+        walk(g, &mut out);
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 fn wave_of(
@@ -167,7 +288,7 @@ impl Plan {
             for step in &wave.steps {
                 let shape = match step.kind {
                     StepKind::Service => "box",
-                    StepKind::Hook => "ellipse",
+                    StepKind::Hook | StepKind::Seed | StepKind::Verify => "ellipse",
                 };
                 let _ = writeln!(
                     out,
@@ -203,7 +324,9 @@ impl Plan {
                 let key = format!("{}/{}", step.kind.as_str(), step.name);
                 let shape = match step.kind {
                     StepKind::Service => format!("[\"{}\"]", step.name),
-                    StepKind::Hook => format!("([\"{}\"])", step.name),
+                    StepKind::Hook | StepKind::Seed | StepKind::Verify => {
+                        format!("([\"{}\"])", step.name)
+                    }
                 };
                 let _ = writeln!(out, "    {}{shape}", id(&key));
             }

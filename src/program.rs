@@ -98,9 +98,28 @@ pub struct Program {
     pub root_display: String,
     /// Syntax and import errors.
     pub diagnostics: Vec<Diagnostic>,
+    /// Data files named by `csv("...")`, read when the program is loaded so that
+    /// diagnostics can point into them.
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file a module reads: `csv("data/customers.csv")`.
+#[derive(Debug)]
+pub struct Attachment {
+    pub module: ModuleId,
+    /// The path as written.
+    pub path: String,
+    pub file: Result<FileId, Escape>,
 }
 
 impl Program {
+    /// The data file a module names with `csv(path)`.
+    pub fn attachment(&self, module: ModuleId, path: &str) -> Option<&Attachment> {
+        self.attachments
+            .iter()
+            .find(|a| a.module == module && a.path == path)
+    }
+
     pub fn module(&self, id: ModuleId) -> Option<&Module> {
         self.modules.get(id.0 as usize)
     }
@@ -146,6 +165,7 @@ pub fn load_text(fs: &dyn FileSystem, path: &Path, text: String) -> Program {
                 _ => ".".to_string(),
             },
             diagnostics: Vec::new(),
+            attachments: Vec::new(),
         },
         by_origin: HashMap::new(),
         stack: Vec::new(),
@@ -194,6 +214,7 @@ impl Loader<'_> {
             origin,
             imports: Vec::new(),
         });
+        self.attach_data_files(id);
         self.stack.push(id);
         for (path, span) in imports {
             if let Some(target) = self.import(id, &path, span)
@@ -246,6 +267,41 @@ impl Loader<'_> {
             }
         };
         Some(self.add_module(origin, display, text))
+    }
+
+    /// Reads the files a module names with `csv("...")` into the source map.
+    fn attach_data_files(&mut self, id: ModuleId) {
+        let Some(module) = self.program.module(id) else {
+            return;
+        };
+        let mut paths = Vec::new();
+        for item in &module.ast.items {
+            crate::syntax::walk::calls_of(item, "csv", &mut paths);
+        }
+        for path in paths {
+            if self.program.attachment(id, &path).is_some() {
+                continue;
+            }
+            let file = match self.program.dir_of(id) {
+                None => Err(Escape::Missing(
+                    "the standard library reads no files".to_string(),
+                )),
+                Some(dir) => resolve_inside(self.fs, &self.program.root, &dir.join(&path))
+                    .and_then(|canonical| {
+                        let text = self
+                            .fs
+                            .read(&canonical)
+                            .map_err(|e| Escape::Missing(describe_io_error(&e)))?;
+                        let display = self.display_name(&canonical);
+                        Ok(self.program.sources.add(SourceFile::new(display, text)))
+                    }),
+            };
+            self.program.attachments.push(Attachment {
+                module: id,
+                path,
+                file,
+            });
+        }
     }
 
     fn cycle_names(&self, from: usize, again: ModuleId) -> Vec<String> {
@@ -336,6 +392,7 @@ pub fn describe_io_error(error: &io::Error) -> String {
     }
 }
 
+#[derive(Debug)]
 pub enum Escape {
     /// The path leaves the project root.
     Outside,

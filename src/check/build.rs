@@ -65,6 +65,9 @@ impl Checker<'_> {
             hooks: Vec::new(),
             secrets: Vec::new(),
             configs: Vec::new(),
+            catalogs: Vec::new(),
+            tables: self.tables_built.iter().map(|(_, t)| t.clone()).collect(),
+            checks: Vec::new(),
             span,
         };
         for index in 0..self.insts.len() {
@@ -74,13 +77,15 @@ impl Checker<'_> {
                 Some(Kind::Hook) => model.hooks.push(self.build_hook(id, &defaults)),
                 Some(Kind::Secret) => model.secrets.push(self.build_secret(id)),
                 Some(Kind::Config) => model.configs.push(self.build_config(id)),
+                Some(Kind::Catalog) => model.catalogs.push(self.build_catalog(id)),
+                Some(Kind::Check) => model.checks.extend(self.build_check(id)),
                 _ => {}
             }
         }
         Some(model)
     }
 
-    fn origin(&self, id: InstId) -> Origin {
+    pub(super) fn origin(&self, id: InstId) -> Origin {
         match self.inst(id) {
             Some(inst) => Origin {
                 path: inst.path.clone(),
@@ -471,6 +476,67 @@ impl Checker<'_> {
             data,
         }
     }
+}
+
+impl Checker<'_> {
+    fn build_catalog(&mut self, id: InstId) -> model::Catalog {
+        let record =
+            |checker: &mut Self, field: &str| match checker.field(id, field).map(|v| v.value) {
+                Some(Value::Record(entries)) => Some(entries),
+                _ => None,
+            };
+        let oauth = record(self, "oauth").map(|o| model::OAuth {
+            client_id: self
+                .credential(entry(&o, "client_id"))
+                .unwrap_or(model::Credential::Plain(String::new())),
+            client_secret: self
+                .credential(entry(&o, "client_secret"))
+                .unwrap_or(model::Credential::Plain(String::new())),
+            scope: entry_text(&o, "scope").unwrap_or_else(|| "PRINCIPAL_ROLE:ALL".to_string()),
+            server_uri: entry_text(&o, "server_uri"),
+        });
+        let s3 = record(self, "s3").map(|s| model::S3 {
+            endpoint: entry_text(&s, "endpoint"),
+            region: entry_text(&s, "region").unwrap_or_else(|| "us-east-1".to_string()),
+            path_style: !matches!(entry(&s, "path_style"), Some(Value::Bool(false))),
+            access_key: self.credential(entry(&s, "access_key")),
+            secret_key: self.credential(entry(&s, "secret_key")),
+        });
+        model::Catalog {
+            name: self.inst(id).map(|i| i.path.clone()).unwrap_or_default(),
+            origin: self.origin(id),
+            uri: self.field_str(id, "uri"),
+            warehouse: self.field_str(id, "warehouse").unwrap_or_default(),
+            oauth,
+            s3,
+            after: self.workload_refs(id, "after"),
+        }
+    }
+
+    fn credential(&self, value: Option<&Value>) -> Option<model::Credential> {
+        match value? {
+            Value::Secret { item, key } => Some(model::Credential::Secret {
+                secret: self.k8s_name(*item),
+                key: key.clone(),
+            }),
+            other => text_of(other).map(model::Credential::Plain),
+        }
+    }
+
+    fn build_check(&mut self, id: InstId) -> Option<model::Check> {
+        let (expect, _) = self.expectation(id)?;
+        Some(model::Check {
+            name: self.inst(id).map(|i| i.path.clone()).unwrap_or_default(),
+            origin: self.origin(id),
+            sql: self.field_str(id, "sql").unwrap_or_default(),
+            expect,
+            description: self.field_str(id, "description"),
+        })
+    }
+}
+
+fn entry_text(entries: &[Entry], key: &str) -> Option<String> {
+    entry(entries, key).and_then(text_of)
 }
 
 fn entry<'v>(entries: &'v [Entry], key: &str) -> Option<&'v Value> {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::schema::Kind;
-use super::value::{Entry, InstId, Probe, ProbeKind, SecretPart, Storage, V, Value};
+use super::value::{Entry, GenPart, InstId, Probe, ProbeKind, SecretPart, Storage, V, Value};
 use super::{Binding, Checker, EvalKey, LetId, ScopeId};
 use crate::diagnostic::{did_you_mean, messages};
 use crate::program::{Escape, resolve_inside};
@@ -12,7 +12,25 @@ use crate::syntax::ast::{self, Expr, ExprKind, StrPart};
 
 /// Words that name variants (`storage = ephemeral`, `on = [install]`); a bare name not
 /// bound in scope is taken for one of these before it is called unknown.
-const VARIANT_WORDS: &[&str] = &["ephemeral", "persistent", "install", "upgrade"];
+const VARIANT_WORDS: &[&str] = &[
+    "ephemeral",
+    "persistent",
+    "install",
+    "upgrade",
+    "empty",
+    "always",
+    "boolean",
+    "int",
+    "long",
+    "float",
+    "double",
+    "string",
+    "date",
+    "timestamp",
+    "timestamptz",
+    "uuid",
+    "binary",
+];
 
 /// Where an expression is evaluated.
 #[derive(Clone, Copy, Debug)]
@@ -32,6 +50,11 @@ const FUNCTIONS: &[&str] = &[
     "env",
     "file",
     "persistent",
+    "csv",
+    "sequence",
+    "pick",
+    "between",
+    "decimal",
 ];
 
 impl<'a> Checker<'a> {
@@ -66,9 +89,23 @@ impl<'a> Checker<'a> {
                 let (l, r) = (self.eval(l, ctx), self.eval(r, ctx));
                 return self.add(l, r, span);
             }
-            ExprKind::Required(_) => {
-                self.push(messages::required_outside_columns(span));
-                Value::Error
+            ExprKind::Required(inner) => {
+                let inner = self.eval(inner, ctx);
+                match inner.value {
+                    Value::Word(w) => match column_type(&w) {
+                        Some(ty) => Value::Column { ty, required: true },
+                        None => {
+                            self.push(messages::required_outside_columns(span));
+                            Value::Error
+                        }
+                    },
+                    Value::Column { ty, .. } => Value::Column { ty, required: true },
+                    Value::Error => Value::Error,
+                    _ => {
+                        self.push(messages::required_outside_columns(span));
+                        Value::Error
+                    }
+                }
             }
             ExprKind::Paren(inner) => return self.eval(inner, ctx),
         };
@@ -279,6 +316,7 @@ impl<'a> Checker<'a> {
                 }
             }
             Kind::Instance => self.instance_member(id, name, span),
+            Kind::Table => self.table_column(id, name, span),
             _ => self.no_member(id, name, &[]),
         }
     }
@@ -475,6 +513,7 @@ impl<'a> Checker<'a> {
     fn eval_str(&mut self, parts: &'a [StrPart], span: Span, ctx: Ctx) -> V {
         let mut text = String::new();
         let mut secret: Vec<SecretPart> = Vec::new();
+        let mut generated: Vec<GenPart> = Vec::new();
         let mut tainted = false;
         for part in parts {
             match part {
@@ -488,10 +527,28 @@ impl<'a> Checker<'a> {
                             secret.push(SecretPart::Text(std::mem::take(&mut text)));
                             secret.extend(parts);
                         }
+                        Interpolated::Generated(parts) => {
+                            generated.push(GenPart::Text(std::mem::take(&mut text)));
+                            generated.extend(parts);
+                        }
                         Interpolated::Error => return V::error(span),
                     }
                 }
             }
+        }
+        if !generated.is_empty() {
+            if tainted {
+                self.push(messages::mismatched(
+                    span,
+                    "text or generated text",
+                    "secret value",
+                    None,
+                ));
+                return V::error(span);
+            }
+            generated.push(GenPart::Text(text));
+            generated.retain(|p| !matches!(p, GenPart::Text(t) if t.is_empty()));
+            return V::new(Value::GenText(generated), span);
         }
         if tainted {
             secret.push(SecretPart::Text(text));
@@ -511,6 +568,10 @@ impl<'a> Checker<'a> {
                 span: v.span,
             }]),
             Value::SecretText(parts) => Interpolated::Secret(parts),
+            Value::Gen(_) | Value::ColumnRef { .. } => {
+                Interpolated::Generated(vec![GenPart::Gen(v)])
+            }
+            Value::GenText(parts) => Interpolated::Generated(parts),
             Value::ConfigKey { item, key } => match self.field(item, &key).map(|v| v.value) {
                 Some(inner) => self.interpolate(V::new(inner, v.span)),
                 None => Interpolated::Error,
@@ -576,12 +637,20 @@ impl<'a> Checker<'a> {
                 | Value::ConfigKey { .. }),
             ) => {
                 let mut parts = Vec::new();
+                let mut generated = Vec::new();
                 for v in [V::new(a, l.span), V::new(b, r.span)] {
                     match self.interpolate(v) {
-                        Interpolated::Text(t) => parts.push(SecretPart::Text(t)),
+                        Interpolated::Text(t) => {
+                            generated.push(GenPart::Text(t.clone()));
+                            parts.push(SecretPart::Text(t));
+                        }
                         Interpolated::Secret(s) => parts.extend(s),
+                        Interpolated::Generated(g) => generated.extend(g),
                         Interpolated::Error => return V::error(span),
                     }
+                }
+                if generated.iter().any(|g| matches!(g, GenPart::Gen(_))) {
+                    return V::new(Value::GenText(generated), span);
                 }
                 if parts.iter().all(|p| matches!(p, SecretPart::Text(_))) {
                     Value::Str(
@@ -720,6 +789,11 @@ impl<'a> Checker<'a> {
             "env" => self.one_string(name, args, span, ctx).map(Value::EnvVar),
             "file" => self.read_file(args, span, ctx),
             "persistent" => self.storage(args, span, ctx),
+            "csv" => self.one_string(name, args, span, ctx).map(Value::Csv),
+            "sequence" => self.sequence(args, span, ctx),
+            "pick" => self.pick(args, span, ctx),
+            "between" => self.between(args, span, ctx),
+            "decimal" => self.decimal(args, span, ctx),
             _ => {
                 let suggestion = did_you_mean(name, FUNCTIONS.iter().copied());
                 self.push(messages::unknown_function(name_span, name, suggestion));
@@ -731,7 +805,7 @@ impl<'a> Checker<'a> {
 
     /// Splits arguments into positional and named, reporting named ones not in
     /// `allowed`.
-    fn split_args(
+    pub(super) fn split_args(
         &mut self,
         function: &str,
         args: &'a [ast::Arg],
@@ -813,6 +887,9 @@ impl<'a> Checker<'a> {
 
     fn generate(&mut self, args: &'a [ast::Arg], span: Span, ctx: Ctx) -> Option<Value> {
         let (positional, _) = self.split_args("generate", args, &[], ctx);
+        if let [count, columns] = positional.as_slice() {
+            return self.seed_rows(count, columns, span);
+        }
         match positional.as_slice() {
             [
                 V {
@@ -954,6 +1031,8 @@ impl<'a> Checker<'a> {
 enum Interpolated {
     Text(String),
     Secret(Vec<SecretPart>),
+    /// Parts made by seed generators: the string becomes a generator too.
+    Generated(Vec<GenPart>),
     Error,
 }
 
@@ -968,6 +1047,25 @@ pub(super) fn text_of(value: &Value) -> Option<String> {
             format!("{}{unit}", super::value::format_decimal(*number))
         }
         Value::Port { number, .. } => number.to_string(),
+        _ => return None,
+    })
+}
+
+/// The column type a word names.
+pub(super) fn column_type(word: &str) -> Option<crate::model::ColumnType> {
+    use crate::model::ColumnType as T;
+    Some(match word {
+        "boolean" => T::Boolean,
+        "int" => T::Int,
+        "long" => T::Long,
+        "float" => T::Float,
+        "double" => T::Double,
+        "string" => T::String,
+        "date" => T::Date,
+        "timestamp" => T::Timestamp,
+        "timestamptz" => T::Timestamptz,
+        "uuid" => T::Uuid,
+        "binary" => T::Binary,
         _ => return None,
     })
 }

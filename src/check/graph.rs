@@ -80,6 +80,10 @@ impl Checker<'_> {
             let field = match self.kind_of(id) {
                 Some(Kind::Service) => "needs",
                 Some(Kind::Hook) => "after",
+                Some(Kind::Table) => {
+                    graph.insert(id, self.table_edges(id));
+                    continue;
+                }
                 _ => continue,
             };
             let refs = match self.field(id, field) {
@@ -103,6 +107,27 @@ impl Checker<'_> {
             graph.insert(id, edges);
         }
         graph
+    }
+
+    /// A table seeds after the tables its generators take keys from.
+    fn table_edges(&mut self, id: InstId) -> Vec<Edge> {
+        let span = self
+            .field(id, "seed")
+            .map_or_else(Span::default, |v| v.span);
+        let Some((_, table)) = self.tables_built.iter().find(|(t, _)| *t == id) else {
+            return Vec::new();
+        };
+        let Some(crate::model::Seed::Generate { columns, .. }) = &table.seed else {
+            return Vec::new();
+        };
+        crate::plan::referenced_tables(columns)
+            .iter()
+            .filter_map(|name| self.tables_built.iter().find(|(_, t)| t.name == *name))
+            .map(|(target, _)| Edge {
+                target: *target,
+                span,
+            })
+            .collect()
     }
 
     /// Depth-first search; a node met again while on the path closes a cycle.

@@ -19,12 +19,15 @@
 //! The model is returned only when there is no error.
 
 mod build;
+mod cells;
+pub mod data;
 mod eval;
 mod graph;
 mod names;
 mod profile;
 pub mod schema;
 mod scope;
+mod seed;
 mod typeck;
 pub mod value;
 
@@ -148,6 +151,10 @@ pub struct Checker<'a> {
     references: Vec<(Span, Span)>,
     /// Where the source holds secret values written as literals.
     secret_spans: Vec<Span>,
+    /// Tables built while checked, in order.
+    tables_built: Vec<(InstId, model::Table)>,
+    /// Verifies check queries, when the caller has a database.
+    sql: Option<&'a dyn data::SqlValidator>,
 }
 
 /// The result of checking a program with one profile.
@@ -164,8 +171,19 @@ pub struct Checked {
     pub secret_spans: Vec<Span>,
 }
 
-/// Checks `program` with `profile` applied (or none) and builds the model.
+/// Checks `program` with `profile` applied (or none) and builds the model. Check
+/// queries are not verified: see [`check_with`].
 pub fn check(program: &Program, fs: &dyn FileSystem, profile: Option<&str>) -> Checked {
+    check_with(program, fs, profile, None)
+}
+
+/// [`check`], with check queries verified by `sql`.
+pub fn check_with<'a>(
+    program: &'a Program,
+    fs: &'a dyn FileSystem,
+    profile: Option<&str>,
+    sql: Option<&'a dyn data::SqlValidator>,
+) -> Checked {
     let mut checker = Checker {
         program,
         fs,
@@ -186,6 +204,8 @@ pub fn check(program: &Program, fs: &dyn FileSystem, profile: Option<&str>) -> C
         components_open: Vec::new(),
         references: Vec::new(),
         secret_spans: Vec::new(),
+        tables_built: Vec::new(),
+        sql,
     };
     checker.diags.extend(program.diagnostics.iter().cloned());
     let profiles = checker.build_scopes();
@@ -329,6 +349,7 @@ impl<'a> Checker<'a> {
             let id = LetId(u32::try_from(index).unwrap_or(u32::MAX));
             self.check_let(id);
         }
+        self.check_data();
         self.check_names();
         self.check_graph();
         self.check_secret_templates();

@@ -100,6 +100,10 @@ impl Checker<'_> {
                         }
                     }
                 }
+                Kind::Table => {
+                    let job = crate::plan::DataPlan::seed_job(&path);
+                    self.check_object_name(&job, span, NameOf::Item);
+                }
                 Kind::Stack => self.check_stack_names(id),
                 _ => {}
             }

@@ -16,6 +16,9 @@ pub enum Kind {
     Hook,
     Component,
     Instance,
+    Catalog,
+    Table,
+    Check,
 }
 
 impl Kind {
@@ -27,6 +30,9 @@ impl Kind {
         Kind::Config,
         Kind::Hook,
         Kind::Component,
+        Kind::Catalog,
+        Kind::Table,
+        Kind::Check,
     ];
 
     pub fn keyword(self) -> &'static str {
@@ -39,6 +45,9 @@ impl Kind {
             Kind::Hook => "hook",
             Kind::Component => "component",
             Kind::Instance => "instance",
+            Kind::Catalog => "catalog",
+            Kind::Table => "table",
+            Kind::Check => "check",
         }
     }
 
@@ -53,6 +62,9 @@ impl Kind {
             Kind::Stack => Some(STACK),
             Kind::Service => Some(SERVICE),
             Kind::Hook => Some(HOOK),
+            Kind::Catalog => Some(CATALOG),
+            Kind::Table => Some(TABLE),
+            Kind::Check => Some(CHECK),
             _ => None,
         }
     }
@@ -75,6 +87,18 @@ impl Kind {
             Kind::Hook => "A one-off task run as a Job once what it comes `after` is ready.",
             Kind::Component => "A reusable, parameterised group of items.",
             Kind::Instance => "An instance of a component.",
+            Kind::Catalog => {
+                "An Iceberg catalog: a REST catalog such as Polaris, with OAuth2 client \
+                 credentials and an S3 warehouse. `floe run --local` uses an embedded one."
+            }
+            Kind::Table => {
+                "An Iceberg table: its columns, and seed data written when the stack runs \
+                 (rows, a CSV file or generated rows)."
+            }
+            Kind::Check => {
+                "A SQL query over the tables with its expected result, run by DuckDB once \
+                 the tables are seeded."
+            }
         }
     }
 }
@@ -116,6 +140,16 @@ pub enum Ty {
     SecretSource,
     /// A port number, 1 to 65535.
     Port,
+    /// A catalog credential: text, or a secret value.
+    Credential,
+    /// A table's columns: `{ id = long required, name = string }`.
+    Columns,
+    /// A table's seed: `csv("file.csv")` or `generate(n, { column = generator })`.
+    Seed,
+    /// Inline seed rows: a list of records keyed by column.
+    Rows,
+    /// A check's expected value.
+    Expect,
 }
 
 impl Ty {
@@ -148,6 +182,11 @@ impl Ty {
             Ty::FileSource => "config value or secret value".into(),
             Ty::SecretSource => "string, `generate(n)` or `env(\"NAME\")`".into(),
             Ty::Port => "port".into(),
+            Ty::Credential => "string or secret value".into(),
+            Ty::Columns => "{column = type}".into(),
+            Ty::Seed => "`csv(\"file\")` or `generate(n, {...})`".into(),
+            Ty::Rows => "[{column = value}]".into(),
+            Ty::Expect => "a value".into(),
         }
     }
 }
@@ -446,6 +485,140 @@ pub const HOOK: &[FieldSpec] = &[
         Ty::Quantity(Dimension::Duration),
         "How long a finished Job is kept before Kubernetes deletes it (default 1h).",
     ),
+];
+
+pub const OAUTH: &[FieldSpec] = &[
+    required("client_id", Ty::Credential, "The OAuth2 client id."),
+    required(
+        "client_secret",
+        Ty::Credential,
+        "The OAuth2 client secret (a secret value).",
+    ),
+    field(
+        "scope",
+        Ty::String,
+        "The OAuth2 scope (default `PRINCIPAL_ROLE:ALL`, which Polaris requires).",
+    ),
+    field(
+        "server_uri",
+        Ty::String,
+        "The token endpoint (default: `{uri}/v1/oauth/tokens`).",
+    ),
+];
+
+pub const S3: &[FieldSpec] = &[
+    field(
+        "endpoint",
+        Ty::String,
+        "The S3 endpoint (`http://minio:9000`); AWS when not given.",
+    ),
+    field("region", Ty::String, "The region (default `us-east-1`)."),
+    field(
+        "path_style",
+        Ty::Bool,
+        "Path-style requests, as MinIO needs (default true).",
+    ),
+    field("access_key", Ty::Credential, "The access key id."),
+    field(
+        "secret_key",
+        Ty::Credential,
+        "The secret access key (a secret value).",
+    ),
+];
+
+pub const CATALOG: &[FieldSpec] = &[
+    field(
+        "uri",
+        Ty::String,
+        "The Iceberg REST endpoint: `polaris.url(api) + \"/api/catalog\"`.",
+    ),
+    required(
+        "warehouse",
+        Ty::String,
+        "The warehouse: Polaris' catalog name.",
+    ),
+    field(
+        "oauth",
+        Ty::Record(OAUTH),
+        "OAuth2 client credentials for the catalog.",
+    ),
+    field(
+        "s3",
+        Ty::Record(S3),
+        "Where and how the table files are stored.",
+    ),
+    field(
+        "after",
+        Ty::OneOrList(&Ty::Ref(WORKLOADS)),
+        "What must be ready before the catalog is used (its init hook, say).",
+    ),
+];
+
+pub const TABLE: &[FieldSpec] = &[
+    required(
+        "catalog",
+        Ty::Ref(&[Kind::Catalog]),
+        "The catalog the table lives in.",
+    ),
+    required(
+        "name",
+        Ty::String,
+        "The namespace path and table name in the catalog: `\"demo.bronze.customers\"`.",
+    ),
+    required(
+        "columns",
+        Ty::Columns,
+        "The columns and their types: `{ id = long required, name = string }`.",
+    ),
+    field(
+        "rows",
+        Ty::Rows,
+        "Seed rows: `[{ id = 1, name = \"Ada\" }, ...]`.",
+    ),
+    field(
+        "seed",
+        Ty::Seed,
+        "Seed data: `csv(\"data/x.csv\")` or `generate(1000, { id = sequence(1), ... })`.",
+    ),
+    field(
+        "when",
+        Ty::Enum(&["empty", "always"]),
+        "`empty` (default): seed only an empty or missing table; `always`: append on every run.",
+    ),
+];
+
+pub const CHECK: &[FieldSpec] = &[
+    required(
+        "sql",
+        Ty::String,
+        "A DuckDB query returning one value; tables are named by their items.",
+    ),
+    required(
+        "expect",
+        Ty::Expect,
+        "The expected value (`expect = 100`), or a comparison (`expect > 0`).",
+    ),
+    field(
+        "description",
+        Ty::String,
+        "What the check proves, shown with its result.",
+    ),
+];
+
+/// The types of table columns.
+pub const COLUMN_TYPES: &[&str] = &[
+    "boolean",
+    "int",
+    "long",
+    "float",
+    "double",
+    "decimal",
+    "string",
+    "date",
+    "timestamp",
+    "timestamptz",
+    "uuid",
+    "binary",
 ];
 
 /// The variants of enum-like words, for "did you mean".

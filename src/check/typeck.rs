@@ -52,11 +52,19 @@ impl<'a> Checker<'a> {
             Kind::Secret => self.check_secret(id, block),
             Kind::Config => self.check_config(id, block),
             Kind::Instance => self.check_instance(id, block),
+            Kind::Catalog => self.check_fields(id, block, schema::CATALOG),
+            Kind::Table => self.check_table(id, block),
+            Kind::Check => self.check_fields(id, block, schema::CHECK),
             Kind::Profile | Kind::Component => {}
         }
     }
 
-    fn check_fields(&mut self, id: InstId, block: &'a ast::Block, fields: &'static [FieldSpec]) {
+    pub(super) fn check_fields(
+        &mut self,
+        id: InstId,
+        block: &'a ast::Block,
+        fields: &'static [FieldSpec],
+    ) {
         for field in block.fields() {
             if schema::find(fields, &field.key.name).is_none() {
                 let what = format!("{} `{}`", block.kind.name, block.name.name);
@@ -68,7 +76,8 @@ impl<'a> Checker<'a> {
                     suggestion,
                 ));
             }
-            if field.op != ast::FieldOp::Assign {
+            let compares = block.kind.name == "check" && field.key.name == "expect";
+            if field.op != ast::FieldOp::Assign && !compares {
                 self.push(messages::comparison_not_allowed(
                     field.op_span,
                     field.op.as_str(),
@@ -343,6 +352,12 @@ impl<'a> Checker<'a> {
                 | Value::SecretText(_) => {}
                 _ => self.mismatch(v, ty),
             },
+            Ty::Credential => match &v.value {
+                Value::Secret { .. } => {}
+                _ => self.expect_plain(v, is_text, "string or secret value"),
+            },
+            // Checked against the table's columns in `data.rs`.
+            Ty::Columns | Ty::Seed | Ty::Rows | Ty::Expect => {}
             Ty::Port => match v.value {
                 Value::Int(n) if !(1..=65535).contains(&n) => {
                     self.push(messages::port_out_of_range(v.span, n))

@@ -77,6 +77,27 @@ pub enum Value {
     EnvVar(String),
     Probe(Probe),
     Storage(Storage),
+    /// A table column's type: `long`, `decimal(10, 2)`, `string required`.
+    Column {
+        ty: crate::model::ColumnType,
+        required: bool,
+    },
+    /// `csv("file.csv")`: seed rows read from a file beside the `.floe` file.
+    Csv(String),
+    /// `generate(n, { column = generator })`: generated seed rows.
+    SeedRows {
+        count: i64,
+        columns: Vec<Entry>,
+    },
+    /// A generator of seed values: `sequence(1)`, `pick([...])`, `between(lo, hi)`.
+    Gen(Gen),
+    /// A column of a table: `customers.id`, as a generator of existing keys.
+    ColumnRef {
+        table: InstId,
+        column: String,
+    },
+    /// A string with generated parts: `"user-${sequence(1)}"`.
+    GenText(Vec<GenPart>),
     /// An optional parameter without a value. A record entry or list item that is
     /// unset is left out, a field set to it counts as not set, and anything else
     /// done with it is an error.
@@ -102,6 +123,20 @@ pub enum SecretPart {
         key: String,
         span: Span,
     },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Gen {
+    Sequence { start: Box<V>, step: i64 },
+    Pick(Vec<V>),
+    Between(Box<V>, Box<V>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum GenPart {
+    Text(String),
+    /// A generator or a column reference.
+    Gen(V),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -147,6 +182,10 @@ impl Value {
             Value::EnvVar(_) => "environment value",
             Value::Probe(_) => "probe",
             Value::Storage(_) => "storage",
+            Value::Column { .. } => "column type",
+            Value::Csv(_) => "csv file",
+            Value::SeedRows { .. } => "generated rows",
+            Value::Gen(_) | Value::ColumnRef { .. } | Value::GenText(_) => "generator",
             Value::Unset(_) => "unset parameter",
             Value::Error => "error",
         }

@@ -96,6 +96,16 @@ codes! {
     E0308 = "E0308", "invalid config key";
     E0309 = "E0309", "invalid image reference";
     E0310 = "E0310", "invalid mount path";
+    E0401 = "E0401", "unknown column";
+    E0402 = "E0402", "value does not fit its column";
+    E0403 = "E0403", "missing required column";
+    E0404 = "E0404", "malformed CSV";
+    E0405 = "E0405", "invalid SQL";
+    E0406 = "E0406", "check result does not match its expectation";
+    E0407 = "E0407", "seed data too large";
+    E0408 = "E0408", "invalid table name";
+    E0409 = "E0409", "generator does not fit its column";
+    E0410 = "E0410", "table seeded twice";
     W0001 = "W0001", "literal secret value";
     W0002 = "W0002", "image tag not pinned";
 }

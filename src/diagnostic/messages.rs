@@ -645,6 +645,98 @@ pub fn mounted_twice(span: Span, path: &str, other: Span) -> Diagnostic {
         .with_help("mount each volume or file at its own path")
 }
 
+// Data: E04xx.
+
+pub fn unknown_column(
+    span: Span,
+    column: &str,
+    table: &str,
+    suggestion: Option<&str>,
+) -> Diagnostic {
+    let d = Diagnostic::new(Code::E0401, format!("{table} has no column `{column}`"))
+        .at(span, "unknown column");
+    with_suggestion(d, span, suggestion)
+}
+
+pub fn cell_mismatch(span: Span, column: &str, ty: &str, why: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::E0402,
+        format!("value does not fit column `{column}` ({ty})"),
+    )
+    .at(span, why.to_string())
+}
+
+pub fn missing_column(span: Span, column: &str, what: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::E0403,
+        format!("missing value for required column `{column}`"),
+    )
+    .at(span, what.to_string())
+    .with_help(format!(
+        "give `{column}` a value, or drop `required` from the column"
+    ))
+}
+
+pub fn malformed_csv(span: Span, why: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0404, "malformed CSV").at(span, why.to_string())
+}
+
+pub fn sql_error(span: Span, message: &str) -> Diagnostic {
+    let mut lines = message.lines();
+    let first = lines.next().unwrap_or("invalid SQL").trim().to_string();
+    let d = Diagnostic::new(Code::E0405, first).at(span, "DuckDB rejects the query here");
+    let candidates: Vec<&str> = message
+        .lines()
+        .filter(|l| l.contains("Candidate") || l.contains("Did you mean"))
+        .collect();
+    match candidates.first() {
+        Some(hint) => d.with_help(hint.trim().to_string()),
+        None => d.with_help("tables are named by their items; columns as declared"),
+    }
+}
+
+pub fn expect_mismatch(span: Span, why: &str, query: Span) -> Diagnostic {
+    Diagnostic::new(Code::E0406, format!("the check cannot be compared: {why}"))
+        .at(span, "the expected value")
+        .with_label(query, "the query")
+}
+
+pub fn seed_too_large(span: Span, bytes: usize, limit: usize) -> Diagnostic {
+    Diagnostic::new(
+        Code::E0407,
+        format!(
+            "seed data of {} KiB does not fit in a ConfigMap",
+            bytes / 1024
+        ),
+    )
+    .at(
+        span,
+        format!("the data plan may hold at most {} KiB", limit / 1024),
+    )
+    .with_help("generate the rows with `generate(n, {...})`, or load large data outside floe")
+}
+
+pub fn invalid_table_name(span: Span, name: &str, why: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0408, format!("`{name}` is not a valid table name"))
+        .at(span, why.to_string())
+        .with_help("write the namespace path and the table: `\"demo.bronze.customers\"`")
+}
+
+pub fn generator_mismatch(span: Span, column: &str, ty: &str, why: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::E0409,
+        format!("generator does not fit column `{column}` ({ty})"),
+    )
+    .at(span, why.to_string())
+}
+
+pub fn two_seeds(span: Span, other: Span) -> Diagnostic {
+    Diagnostic::new(Code::E0410, "a table has one seed: `rows` or `seed`")
+        .at(span, "a second seed")
+        .with_label(other, "the first")
+        .with_help("keep one of them")
+}
+
 // Warnings.
 
 pub fn literal_secret(span: Span, what: &str) -> Diagnostic {

@@ -5,6 +5,7 @@
 //! (namespace, service accounts, config, secrets, workloads, services, jobs; by name
 //! within a kind) so that output is byte-for-byte stable.
 
+mod data;
 mod pod;
 mod quantity;
 
@@ -173,6 +174,7 @@ pub fn lower(stack: &model::Stack) -> Vec<Object> {
         objects.push(service_account(&hook.name, "hook", &labels));
         objects.push(Object::Job(lower_hook(hook, stack, &labels)));
     }
+    objects.extend(data::lower_data(stack, &labels));
     in_output_order(objects)
 }
 

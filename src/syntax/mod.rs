@@ -11,6 +11,7 @@ mod build;
 mod errors;
 mod scan;
 mod strings;
+pub mod walk;
 
 use pest::Parser;
 
@@ -26,6 +27,12 @@ struct FloeParser;
 pub struct Parsed {
     pub file: ast::File,
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses a plain decimal number (`-12`, `0.25`) exactly, as the language reads
+/// number literals.
+pub fn parse_decimal_text(text: &str) -> Option<ast::Decimal> {
+    strings::parse_decimal(text)
 }
 
 /// Files at least this large are parsed on several threads.

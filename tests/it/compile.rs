@@ -41,11 +41,12 @@ fn profiles(main: &Path) -> Vec<Option<String>> {
     }
 }
 
-/// Compiles a case with a profile to YAML; panics with the rendered diagnostics on
-/// errors.
+/// Compiles a case with a profile to YAML, check queries verified with DuckDB;
+/// panics with the rendered diagnostics on errors.
 fn compile_yaml(main: &Path, profile: Option<&str>) -> String {
     let program = program::load(&RealFs, main).expect("readable");
-    let compilation = floe::compile(&program, &RealFs, profile);
+    let sql = floe::data::sql::DuckDbValidator::new();
+    let compilation = floe::compile_with(&program, &RealFs, profile, Some(&sql));
     if compilation.has_errors() {
         let rendered = floe::diagnostic::render::render_all(
             &compilation.diagnostics,

@@ -7,7 +7,7 @@
 //! - ```floe,ignore blocks (fragments that cannot stand alone) are skipped.
 //!
 //! A block without a `stack` item is checked with `stack docs {}` added, so that
-//! examples can leave it out.
+//! examples can leave it out. Check queries are verified with DuckDB.
 
 use std::path::{Path, PathBuf};
 
@@ -67,7 +67,8 @@ fn check_block(block: &Block) -> Vec<Code> {
     let main = dir.path().join("main.floe");
     std::fs::write(&main, code).expect("write");
     let program = program::load(&RealFs, &main).expect("readable");
-    floe::check_every_profile(&program, &RealFs)
+    let sql = floe::data::sql::DuckDbValidator::new();
+    floe::check_every_profile_with(&program, &RealFs, Some(&sql))
         .into_iter()
         .map(|d| d.code)
         .collect()

@@ -2,6 +2,7 @@
 
 mod cli;
 mod compile;
+mod data;
 mod docs;
 mod fmt;
 mod lsp;

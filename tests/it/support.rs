@@ -18,6 +18,15 @@ pub fn files_under(dir: &str, suffix: &str) -> Vec<PathBuf> {
         .collect()
 }
 
+/// Every file under the absolute directory `dir` whose name ends with `suffix`,
+/// sorted.
+pub fn files_under_abs(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    collect(dir, suffix, &mut out);
+    out.sort();
+    out
+}
+
 fn collect(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;

@@ -12,10 +12,11 @@
 //! ```
 //!
 //! The expectations must match the diagnostics exactly: nothing missing, nothing
-//! more.
+//! more. Check queries are verified with DuckDB, as the CLI does.
 
 use std::path::{Path, PathBuf};
 
+use floe::data::sql::DuckDbValidator;
 use floe::diagnostic::Diagnostic;
 use floe::diagnostic::render::{RenderOptions, render_all};
 use floe::program::{self, Program, RealFs};
@@ -87,9 +88,10 @@ fn describe(d: &Diagnostic, program: &Program, main: &Path) -> String {
 
 fn run(case: &Case) -> (Vec<Diagnostic>, Program) {
     let program = program::load(&RealFs, &case.main).expect("the case's main file is readable");
+    let sql = DuckDbValidator::new();
     let diagnostics = match &case.profile {
-        Some(p) => floe::check::check(&program, &RealFs, Some(p)).diagnostics,
-        None => floe::check_every_profile(&program, &RealFs),
+        Some(p) => floe::check::check_with(&program, &RealFs, Some(p), Some(&sql)).diagnostics,
+        None => floe::check_every_profile_with(&program, &RealFs, Some(&sql)),
     };
     (diagnostics, program)
 }

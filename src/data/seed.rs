@@ -1,0 +1,219 @@
+//! Creating tables and writing their seed data: namespaces and tables are created
+//! when missing, and a table's seed rows are written as Parquet data files and
+//! committed in one Iceberg snapshot.
+//!
+//! A failure before the commit leaves the table as it was (data files that no
+//! snapshot references are invisible; floe deletes them when it can). With
+//! `when = empty` a table that has rows is left alone, so running again adds
+//! nothing; the commit also fails if another writer committed in between.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use iceberg::arrow::schema_to_arrow_schema;
+use iceberg::spec::{DataFile, DataFileFormat, Schema};
+use iceberg::table::Table as IcebergTable;
+use iceberg::transaction::{ApplyTransactionAction, Transaction};
+use iceberg::writer::base_writer::data_file_writer::DataFileWriterBuilder;
+use iceberg::writer::file_writer::ParquetWriterBuilder;
+use iceberg::writer::file_writer::location_generator::{
+    DefaultFileNameGenerator, DefaultLocationGenerator,
+};
+use iceberg::writer::file_writer::rolling_writer::RollingFileWriterBuilder;
+use iceberg::writer::{IcebergWriter, IcebergWriterBuilder};
+use iceberg::{Catalog, NamespaceIdent, TableCreation, TableIdent};
+use parquet::file::properties::WriterProperties;
+
+use super::batch::SeedSource;
+use super::generate::Resolver;
+use super::schema::iceberg_schema;
+use super::{DataError, Result};
+use crate::model::{SeedWhen, Table};
+use crate::plan::DataPlan;
+
+/// Rows per Arrow batch handed to the Parquet writer.
+const BATCH_ROWS: u64 = 64 * 1024;
+
+/// What seeding a table did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Rows written in one snapshot.
+    Written { rows: u64, files: usize },
+    /// `when = empty` and the table has rows already.
+    Kept { rows: u64 },
+    /// The table has no seed; it exists now.
+    NoSeed,
+}
+
+/// The catalog identifier of a table item.
+pub fn ident(table: &Table) -> Result<TableIdent> {
+    let namespace = NamespaceIdent::from_vec(table.namespace.clone())
+        .map_err(|e| DataError::new(format!("invalid namespace of `{}`: {e}", table.name)))?;
+    Ok(TableIdent::new(namespace, table.table.clone()))
+}
+
+/// Creates the table's namespaces (each level of `a.b`) and the table when missing,
+/// and checks that an existing table has the declared columns.
+pub async fn ensure_table(catalog: &dyn Catalog, table: &Table) -> Result<IcebergTable> {
+    let ident = ident(table)?;
+    for depth in 1..=table.namespace.len() {
+        let levels = table.namespace.get(..depth).unwrap_or_default().to_vec();
+        let namespace = NamespaceIdent::from_vec(levels)?;
+        if !catalog.namespace_exists(&namespace).await? {
+            catalog
+                .create_namespace(&namespace, HashMap::new())
+                .await
+                .map_err(|e| DataError::from(e).context("creating a namespace"))?;
+        }
+    }
+    let declared = iceberg_schema(&table.columns)?;
+    if catalog.table_exists(&ident).await? {
+        let existing = catalog.load_table(&ident).await?;
+        if let Some(why) = schema_difference(existing.metadata().current_schema(), &declared) {
+            return Err(DataError::new(format!(
+                "table `{}` exists in the catalog with other columns ({why}); floe does not change existing tables",
+                dotted(table)
+            )));
+        }
+        return Ok(existing);
+    }
+    let creation = TableCreation::builder()
+        .name(table.table.clone())
+        .schema(declared)
+        .build();
+    Ok(catalog.create_table(ident.namespace(), creation).await?)
+}
+
+/// Seeds a table: creates it when missing, and writes its seed rows as `when` says.
+pub async fn seed_table(
+    catalog: &dyn Catalog,
+    plan: &DataPlan,
+    table: &Table,
+    resolver: &mut Resolver<'_>,
+) -> Result<Outcome> {
+    let iceberg_table = ensure_table(catalog, table).await?;
+    let schema = Arc::new(schema_to_arrow_schema(
+        iceberg_table.metadata().current_schema(),
+    )?);
+    let Some(source) = SeedSource::new(table, schema, resolver)? else {
+        return Ok(Outcome::NoSeed);
+    };
+    let rows = row_count(&iceberg_table);
+    if table.when == SeedWhen::Empty && rows > 0 {
+        return Ok(Outcome::Kept { rows });
+    }
+    let files = write_files(&iceberg_table, &source).await?;
+    let count = files.len();
+    commit(catalog, &iceberg_table, files, &plan.stack).await?;
+    Ok(Outcome::Written {
+        rows: source.len(),
+        files: count,
+    })
+}
+
+/// The rows of the table's current snapshot.
+pub fn row_count(table: &IcebergTable) -> u64 {
+    table
+        .metadata()
+        .current_snapshot()
+        .and_then(|s| {
+            s.summary()
+                .additional_properties
+                .get("total-records")?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
+}
+
+/// Writes the seed rows as Parquet data files, not yet part of the table.
+pub async fn write_files(table: &IcebergTable, source: &SeedSource) -> Result<Vec<DataFile>> {
+    let metadata = table.metadata();
+    let location = DefaultLocationGenerator::new(metadata)?;
+    // A unique prefix: file numbers restart at 0 with every writer.
+    let prefix = format!("floe-{}", uuid::Uuid::now_v7());
+    let names = DefaultFileNameGenerator::new(prefix, None, DataFileFormat::Parquet);
+    let parquet = ParquetWriterBuilder::new(
+        WriterProperties::default(),
+        metadata.current_schema().clone(),
+    );
+    let rolling = RollingFileWriterBuilder::new_with_default_file_size(
+        parquet,
+        table.file_io().clone(),
+        location,
+        names,
+    );
+    let mut writer = DataFileWriterBuilder::new(rolling).build(None).await?;
+    let mut start = 0;
+    while start < source.len() {
+        let len = BATCH_ROWS.min(source.len() - start);
+        let batch = source.batch(start, len as usize)?;
+        writer.write(batch).await?;
+        start += len;
+    }
+    Ok(writer.close().await?)
+}
+
+/// Adds the data files to the table in one snapshot; on failure, deletes them.
+pub async fn commit(
+    catalog: &dyn Catalog,
+    table: &IcebergTable,
+    files: Vec<DataFile>,
+    stack: &str,
+) -> Result<IcebergTable> {
+    let paths: Vec<String> = files.iter().map(|f| f.file_path().to_string()).collect();
+    let properties = HashMap::from([("floe.stack".to_string(), stack.to_string())]);
+    let tx = Transaction::new(table);
+    let append = tx
+        .fast_append()
+        .set_snapshot_properties(properties)
+        .add_data_files(files);
+    let result = match append.apply(tx) {
+        Ok(tx) => tx.commit(catalog).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(table) => Ok(table),
+        Err(e) => {
+            for path in &paths {
+                // Best effort: an unreferenced file is invisible anyway.
+                let _ = table.file_io().delete(path).await;
+            }
+            Err(DataError::from(e).context("committing the seed rows (nothing was added)"))
+        }
+    }
+}
+
+/// How an existing table's columns differ from the declared ones, if they do.
+fn schema_difference(existing: &Schema, declared: &Schema) -> Option<String> {
+    let have = existing.as_struct().fields();
+    let want = declared.as_struct().fields();
+    for w in want {
+        match have.iter().find(|h| h.name == w.name) {
+            None => return Some(format!("no column `{}`", w.name)),
+            Some(h) if h.field_type != w.field_type => {
+                return Some(format!(
+                    "column `{}` is {} there, {} here",
+                    w.name, h.field_type, w.field_type
+                ));
+            }
+            Some(h) if h.required != w.required => {
+                let word = |r: bool| if r { "required" } else { "optional" };
+                return Some(format!(
+                    "column `{}` is {} there, {} here",
+                    w.name,
+                    word(h.required),
+                    word(w.required)
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    (have.len() != want.len()).then(|| format!("{} columns there, {} here", have.len(), want.len()))
+}
+
+fn dotted(table: &Table) -> String {
+    let mut parts = table.namespace.clone();
+    parts.push(table.table.clone());
+    parts.join(".")
+}

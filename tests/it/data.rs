@@ -1,0 +1,504 @@
+//! The data engine end to end: seeding and checking on the embedded catalog
+//! (through the library and the CLI), determinism and idempotency, a failed write
+//! that leaves nothing, S3 storage on a real S3-protocol server, and the REST
+//! catalog client at the HTTP level.
+
+mod rest;
+mod s3;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use floe::data::catalog::{self, Session};
+use floe::data::generate::Resolver;
+use floe::data::run::{self, Event, Progress};
+use floe::data::seed::{self, Outcome};
+use floe::data::sql::DuckDbValidator;
+use floe::data::verify;
+use floe::plan::DataPlan;
+use floe::program::{self, RealFs};
+
+use crate::support;
+
+/// The shop stack of `tests/data/data/shop`.
+const SHOP: &str = "tests/data/data/shop/main.floe";
+
+/// The data plan of a stack, compiled with SQL verification; the stack must have
+/// no errors.
+pub fn plan_of(main: &Path) -> DataPlan {
+    let program = program::load(&RealFs, main).expect("the stack is readable");
+    let sql = DuckDbValidator::new();
+    let compilation = floe::compile_with(&program, &RealFs, None, Some(&sql));
+    let errors: Vec<String> = compilation
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| format!("{}: {}", d.code, d.message))
+        .collect();
+    assert!(errors.is_empty(), "{}: {errors:?}", main.display());
+    DataPlan::new(compilation.stack.as_ref().expect("a stack"))
+}
+
+/// A stack written into a temporary directory.
+pub fn stack_in(dir: &Path, source: &str) -> PathBuf {
+    let main = dir.join("main.floe");
+    std::fs::write(&main, source).expect("write the stack");
+    main
+}
+
+/// Records events as short lines.
+#[derive(Default)]
+pub struct Events(pub Vec<String>);
+
+impl Progress for Events {
+    fn event(&mut self, event: &Event<'_>) {
+        self.0.push(match event {
+            Event::Seeding { table, rows } => format!("seeding {table} {rows}"),
+            Event::Seeded { table, outcome, .. } => format!("seeded {table} {outcome:?}"),
+            Event::Loading { tables } => format!("loading {tables}"),
+            Event::Checked(r) => format!("check {} {}", r.name, r.passed),
+        });
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Runtime::new().expect("a tokio runtime")
+}
+
+/// Embedded sessions for every catalog of a plan.
+pub fn local_sessions(
+    rt: &tokio::runtime::Runtime,
+    plan: &DataPlan,
+    warehouse: &Path,
+) -> BTreeMap<String, Session> {
+    plan.catalogs
+        .iter()
+        .map(|c| {
+            let session = rt
+                .block_on(catalog::open_local(warehouse, &c.name))
+                .expect("an embedded catalog");
+            (c.name.clone(), session)
+        })
+        .collect()
+}
+
+/// One value of a query over the tables the plan's checks use, read back from the
+/// catalog.
+pub fn query_i64(
+    rt: &tokio::runtime::Runtime,
+    plan: &DataPlan,
+    sessions: &BTreeMap<String, Session>,
+    sql: &str,
+) -> i64 {
+    let conn = rt
+        .block_on(verify::load(plan, sessions))
+        .expect("tables load");
+    conn.query_row(sql, [], |r| r.get::<_, i64>(0))
+        .expect("the query runs")
+}
+
+fn floe() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_floe"))
+}
+
+#[test]
+fn local_run_seeds_then_checks_and_a_second_run_adds_nothing() {
+    let plan = plan_of(Path::new(SHOP));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut events = Events::default();
+    let results = run::run_local(&plan, dir.path(), &mut events).expect("the run finishes");
+    let failed: Vec<_> = results.iter().filter(|r| !r.passed).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    assert_eq!(results.len(), 10);
+    assert_eq!(
+        events.0[..6],
+        [
+            "seeding customers 3",
+            "seeded customers Written { rows: 3, files: 1 }",
+            "seeding products 4",
+            "seeded products Written { rows: 4, files: 1 }",
+            "seeding orders 5000",
+            "seeded orders Written { rows: 5000, files: 1 }",
+        ]
+    );
+    assert_eq!(events.0[6], "loading 3");
+
+    let mut again = Events::default();
+    let results = run::run_local(&plan, dir.path(), &mut again).expect("the second run finishes");
+    assert!(results.iter().all(|r| r.passed), "{results:#?}");
+    assert_eq!(again.0[1], "seeded customers Kept { rows: 3 }");
+    assert_eq!(again.0[5], "seeded orders Kept { rows: 5000 }");
+}
+
+#[test]
+fn generated_rows_are_the_same_in_every_warehouse() {
+    let plan = plan_of(Path::new(SHOP));
+    let rt = runtime();
+    let fingerprint = |dir: &Path| {
+        run::run_local(&plan, dir, &mut Events::default()).expect("the run finishes");
+        let sessions = local_sessions(&rt, &plan, dir);
+        query_i64(
+            &rt,
+            &plan,
+            &sessions,
+            "SELECT sum(hash(id, customer_id, sku, price, quantity, weight, \"ref\", day, \"at\") % 1000000007)::BIGINT FROM orders",
+        )
+    };
+    let a = tempfile::tempdir().expect("temp dir");
+    let b = tempfile::tempdir().expect("temp dir");
+    assert_eq!(fingerprint(a.path()), fingerprint(b.path()));
+}
+
+#[test]
+fn when_always_appends_on_every_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let main = stack_in(
+        dir.path(),
+        r#"
+stack log {}
+catalog lake { warehouse = "log" }
+table events {
+  catalog = lake
+  name = "log.events"
+  columns = { id = long required, kind = string }
+  seed = generate(10, { id = sequence(1), kind = pick(["a", "b"]) })
+  when = always
+}
+check has_events {
+  sql = "SELECT count(*) FROM events"
+  expect > 0
+}
+"#,
+    );
+    let plan = plan_of(&main);
+    let warehouse = dir.path().join("wh");
+    for _ in 0..3 {
+        run::run_local(&plan, &warehouse, &mut Events::default()).expect("the run finishes");
+    }
+    let rt = runtime();
+    let sessions = local_sessions(&rt, &plan, &warehouse);
+    assert_eq!(
+        query_i64(&rt, &plan, &sessions, "SELECT count(*) FROM events"),
+        30
+    );
+    assert_eq!(
+        query_i64(
+            &rt,
+            &plan,
+            &sessions,
+            "SELECT count(DISTINCT id) FROM events"
+        ),
+        10
+    );
+}
+
+/// A catalog whose commits fail: the last step of a seed.
+#[derive(Debug)]
+struct FailingCommits(Arc<dyn iceberg::Catalog>);
+
+#[async_trait::async_trait]
+impl iceberg::Catalog for FailingCommits {
+    async fn list_namespaces(
+        &self,
+        parent: Option<&iceberg::NamespaceIdent>,
+    ) -> iceberg::Result<Vec<iceberg::NamespaceIdent>> {
+        self.0.list_namespaces(parent).await
+    }
+    async fn create_namespace(
+        &self,
+        namespace: &iceberg::NamespaceIdent,
+        properties: std::collections::HashMap<String, String>,
+    ) -> iceberg::Result<iceberg::Namespace> {
+        self.0.create_namespace(namespace, properties).await
+    }
+    async fn get_namespace(
+        &self,
+        namespace: &iceberg::NamespaceIdent,
+    ) -> iceberg::Result<iceberg::Namespace> {
+        self.0.get_namespace(namespace).await
+    }
+    async fn namespace_exists(&self, namespace: &iceberg::NamespaceIdent) -> iceberg::Result<bool> {
+        self.0.namespace_exists(namespace).await
+    }
+    async fn update_namespace(
+        &self,
+        namespace: &iceberg::NamespaceIdent,
+        properties: std::collections::HashMap<String, String>,
+    ) -> iceberg::Result<()> {
+        self.0.update_namespace(namespace, properties).await
+    }
+    async fn drop_namespace(&self, namespace: &iceberg::NamespaceIdent) -> iceberg::Result<()> {
+        self.0.drop_namespace(namespace).await
+    }
+    async fn list_tables(
+        &self,
+        namespace: &iceberg::NamespaceIdent,
+    ) -> iceberg::Result<Vec<iceberg::TableIdent>> {
+        self.0.list_tables(namespace).await
+    }
+    async fn create_table(
+        &self,
+        namespace: &iceberg::NamespaceIdent,
+        creation: iceberg::TableCreation,
+    ) -> iceberg::Result<iceberg::table::Table> {
+        self.0.create_table(namespace, creation).await
+    }
+    async fn load_table(
+        &self,
+        table: &iceberg::TableIdent,
+    ) -> iceberg::Result<iceberg::table::Table> {
+        self.0.load_table(table).await
+    }
+    async fn drop_table(&self, table: &iceberg::TableIdent) -> iceberg::Result<()> {
+        self.0.drop_table(table).await
+    }
+    async fn purge_table(&self, table: &iceberg::TableIdent) -> iceberg::Result<()> {
+        self.0.purge_table(table).await
+    }
+    async fn table_exists(&self, table: &iceberg::TableIdent) -> iceberg::Result<bool> {
+        self.0.table_exists(table).await
+    }
+    async fn rename_table(
+        &self,
+        src: &iceberg::TableIdent,
+        dest: &iceberg::TableIdent,
+    ) -> iceberg::Result<()> {
+        self.0.rename_table(src, dest).await
+    }
+    async fn register_table(
+        &self,
+        table: &iceberg::TableIdent,
+        metadata_location: String,
+    ) -> iceberg::Result<iceberg::table::Table> {
+        self.0.register_table(table, metadata_location).await
+    }
+    async fn update_table(
+        &self,
+        _: iceberg::TableCommit,
+    ) -> iceberg::Result<iceberg::table::Table> {
+        Err(iceberg::Error::new(
+            iceberg::ErrorKind::Unexpected,
+            "the test's catalog refuses every commit",
+        ))
+    }
+}
+
+/// Every `.parquet` file under `dir`.
+fn parquet_files(dir: &Path) -> Vec<PathBuf> {
+    support::files_under_abs(dir, ".parquet")
+}
+
+#[test]
+fn a_failed_commit_leaves_no_rows_and_no_files() {
+    let plan = plan_of(Path::new(SHOP));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rt = runtime();
+    let sessions = local_sessions(&rt, &plan, dir.path());
+    let real = rt.block_on(sessions["lake"].catalog()).expect("catalog");
+    let failing = FailingCommits(real.clone());
+    let table = plan
+        .tables
+        .iter()
+        .find(|t| t.name == "orders")
+        .expect("orders");
+    let mut resolver = Resolver::new(&plan);
+    let error = rt
+        .block_on(seed::seed_table(&failing, &plan, table, &mut resolver))
+        .expect_err("the commit fails");
+    assert!(error.to_string().contains("nothing was added"), "{error}");
+    let ident = seed::ident(table).expect("ident");
+    let loaded = rt
+        .block_on(real.load_table(&ident))
+        .expect("the table was created");
+    assert!(loaded.metadata().current_snapshot().is_none());
+    assert_eq!(seed::row_count(&loaded), 0);
+    assert_eq!(parquet_files(dir.path()), Vec::<PathBuf>::new());
+
+    // The same seed on the working catalog then writes every row, once.
+    let outcome = rt
+        .block_on(seed::seed_table(real.as_ref(), &plan, table, &mut resolver))
+        .expect("the seed succeeds");
+    assert_eq!(
+        outcome,
+        Outcome::Written {
+            rows: 5000,
+            files: 1
+        }
+    );
+}
+
+#[test]
+fn a_write_that_fails_midway_leaves_no_rows() {
+    let mut plan = plan_of(Path::new(SHOP));
+    // 70,000 rows whose last ones break the `required` rule: the first batch of
+    // 65,536 rows is written before the writer fails.
+    let table = plan
+        .tables
+        .iter_mut()
+        .find(|t| t.name == "customers")
+        .expect("customers");
+    let mut rows: Vec<Vec<floe::model::Cell>> = (0..70_000)
+        .map(|i| {
+            vec![
+                floe::model::Cell::Int(i),
+                floe::model::Cell::String(format!("c{i}")),
+                floe::model::Cell::Null,
+                floe::model::Cell::Null,
+            ]
+        })
+        .collect();
+    rows[69_999][1] = floe::model::Cell::Null;
+    table.seed = Some(floe::model::Seed::Rows(rows));
+    let table = table.clone();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rt = runtime();
+    let sessions = local_sessions(&rt, &plan, dir.path());
+    let catalog = rt.block_on(sessions["lake"].catalog()).expect("catalog");
+    let error = rt
+        .block_on(seed::seed_table(
+            catalog.as_ref(),
+            &plan,
+            &table,
+            &mut Resolver::new(&plan),
+        ))
+        .expect_err("the write fails");
+    assert!(
+        error.to_string().contains("row 70000, column `name`"),
+        "{error}"
+    );
+    let loaded = rt
+        .block_on(catalog.load_table(&seed::ident(&table).expect("ident")))
+        .expect("the table was created");
+    assert!(loaded.metadata().current_snapshot().is_none());
+    let sessions = local_sessions(&rt, &plan, dir.path());
+    assert_eq!(
+        query_i64(&rt, &plan, &sessions, "SELECT count(*) FROM customers"),
+        0
+    );
+}
+
+#[test]
+fn floe_run_local_prints_results_and_counts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = floe()
+        .args(["run", SHOP, "--local", "--warehouse"])
+        .arg(dir.path())
+        .current_dir(support::root())
+        .output()
+        .expect("floe runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(
+        stdout.lines().last(),
+        Some("10 passed, 0 failed"),
+        "{stdout}"
+    );
+    assert!(stdout.starts_with("check "), "{stdout}");
+    assert!(stderr.contains("seeded orders: 5000 rows"), "{stderr}");
+
+    let out = floe()
+        .args(["run", SHOP, "--local", "--output", "json", "--warehouse"])
+        .arg(dir.path())
+        .current_dir(support::root())
+        .output()
+        .expect("floe runs");
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every line is JSON"))
+        .collect();
+    assert_eq!(lines[1]["event"], "seeded");
+    assert_eq!(lines[1]["outcome"], "kept");
+    let last = lines.last().expect("a summary");
+    assert_eq!(last["event"], "summary");
+    assert_eq!(last["passed"], 10);
+    assert_eq!(last["failed"], 0);
+}
+
+#[test]
+fn floe_run_exits_1_when_a_check_fails() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let main = stack_in(
+        dir.path(),
+        r#"
+stack tiny {}
+catalog lake { warehouse = "tiny" }
+table t {
+  catalog = lake
+  name = "tiny.t"
+  columns = { id = long required }
+  rows = [{ id = 1 }, { id = 2 }]
+}
+check two_rows {
+  sql = "SELECT count(*) FROM t"
+  expect = 2
+}
+check three_rows {
+  sql = "SELECT count(*) FROM t"
+  expect = 3
+  description = "there should be three"
+}
+"#,
+    );
+    let out = floe()
+        .args(["run"])
+        .arg(&main)
+        .arg("--local")
+        .output()
+        .expect("floe runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("three_rows  = 3       2       FAILED"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("three_rows: there should be three"),
+        "{stdout}"
+    );
+    assert_eq!(stdout.lines().last(), Some("1 passed, 1 failed"));
+    // The default warehouse is next to the stack.
+    assert!(dir.path().join(".floe/warehouse/catalog.db").exists());
+}
+
+#[test]
+fn floe_run_without_local_is_not_available_yet() {
+    let out = floe()
+        .args(["run", SHOP])
+        .current_dir(support::root())
+        .output()
+        .expect("floe runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not available yet"), "{stderr}");
+    assert!(stderr.contains("--local"), "{stderr}");
+}
+
+#[test]
+fn floe_job_reports_a_bad_plan_clearly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("missing.json");
+    let out = floe()
+        .args(["job", "verify", "--plan"])
+        .arg(&missing)
+        .output()
+        .expect("floe runs");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("error: cannot read "), "{stderr}");
+
+    let path = dir.path().join("plan.json");
+    let plan = plan_of(Path::new(SHOP));
+    std::fs::write(&path, serde_json::to_string(&plan).expect("json")).expect("write");
+    let out = floe()
+        .args(["job", "seed", "nope", "--plan"])
+        .arg(&path)
+        .output()
+        .expect("floe runs");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the plan has no table `nope`"), "{stderr}");
+}
