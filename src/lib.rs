@@ -10,13 +10,15 @@
 //! first problem; a stage after `check` runs only on a program without errors. The
 //! compiler core does no IO of its own: files are read through
 //! [`program::FileSystem`], and check queries are verified by a
-//! [`SqlValidator`] the caller passes ([`data::sql::DuckDbValidator`] in the CLI).
-//! [`data`] is the data engine behind `floe run --local` and the data Jobs.
+//! [`SqlValidator`] the caller passes (`data::sql::DuckDbValidator` in the CLI).
+//! `data` is the data engine behind `floe run --local` and the data Jobs (the
+//! default feature `data`; without it, the crate is the compiler alone).
 
 #![deny(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod check;
+#[cfg(feature = "data")]
 pub mod data;
 pub mod diagnostic;
 pub mod emit;
