@@ -14,6 +14,7 @@ use lsp_types::{Location, Position, Range, Url};
 use super::documents::Overlay;
 use super::position::LineIndex;
 use super::std_files::StdFiles;
+use crate::SqlValidator;
 use crate::diagnostic::Diagnostic;
 use crate::program::{self, FileSystem, Module, Origin, Program};
 use crate::source::{FileId, Span};
@@ -29,10 +30,17 @@ pub struct Analysis {
 
 impl Analysis {
     /// Loads and checks the program whose main file is the document `root`.
-    pub fn new(root: &Url, path: &Path, text: String, fs: &Overlay, std: &StdFiles) -> Analysis {
+    pub fn new(
+        root: &Url,
+        path: &Path,
+        text: String,
+        fs: &Overlay,
+        std: &StdFiles,
+        sql: Option<&dyn SqlValidator>,
+    ) -> Analysis {
         fs.cache.next_generation();
         let program = program::load_text(fs, path, text);
-        let diagnostics = crate::check_every_profile(&program, fs);
+        let diagnostics = crate::check_every_profile_with(&program, fs, sql);
         let uris = program
             .sources
             .files()

@@ -26,12 +26,16 @@ use super::documents::{Documents, Overlay};
 use super::parse_cache::{ParseCache, starts_item};
 use super::std_files::StdFiles;
 use super::{actions, completion, diagnostics, hover, navigate, symbols};
+use crate::SqlValidator;
 use lsp_types::Url;
 
 pub struct Server {
     documents: Documents,
     cache: ParseCache,
     std: StdFiles,
+    /// Check queries are verified as `floe check` verifies them (with DuckDB, in a
+    /// build with the data engine).
+    sql: Option<Box<dyn SqlValidator>>,
     /// The analysis of each root document.
     roots: HashMap<Url, Rc<Analysis>>,
     /// For each document, the last analysis in which it parsed.
@@ -51,6 +55,16 @@ pub struct Server {
     retired: Vec<Rc<Analysis>>,
 }
 
+#[cfg(feature = "data")]
+fn sql_validator() -> Option<Box<dyn SqlValidator>> {
+    Some(Box::new(crate::data::sql::DuckDbValidator::new()))
+}
+
+#[cfg(not(feature = "data"))]
+fn sql_validator() -> Option<Box<dyn SqlValidator>> {
+    None
+}
+
 /// Whether the loop goes on.
 enum Flow {
     Continue,
@@ -63,6 +77,7 @@ impl Server {
             documents: Documents::default(),
             cache: ParseCache::default(),
             std,
+            sql: sql_validator(),
             roots: HashMap::new(),
             last_good: HashMap::new(),
             std_analyses: HashMap::new(),
@@ -232,7 +247,14 @@ impl Server {
             return;
         }
         let text = doc.text.clone();
-        let analysis = Rc::new(Analysis::new(uri, &path, text, &self.overlay(), &self.std));
+        let analysis = Rc::new(Analysis::new(
+            uri,
+            &path,
+            text,
+            &self.overlay(),
+            &self.std,
+            self.sql.as_deref(),
+        ));
         self.remember_good(&analysis);
         self.publish_root(uri, Some(&analysis));
         if let Some(old) = self.roots.insert(uri.clone(), analysis) {
@@ -332,7 +354,14 @@ impl Server {
         let name = self.std.name_of(uri)?;
         let path = uri.to_file_path().ok()?;
         let text = crate::stdlib::source(name)?.to_string();
-        let analysis = Rc::new(Analysis::new(uri, &path, text, &self.overlay(), &self.std));
+        let analysis = Rc::new(Analysis::new(
+            uri,
+            &path,
+            text,
+            &self.overlay(),
+            &self.std,
+            self.sql.as_deref(),
+        ));
         self.std_analyses.insert(uri.clone(), analysis.clone());
         Some(analysis)
     }

@@ -322,6 +322,43 @@ fn diagnostics_in_an_imported_module_go_to_its_file() {
 }
 
 #[test]
+fn check_queries_are_verified_as_floe_check_does() {
+    let (uri, text) = fixture("checks/main.floe");
+    let mut client = Client::start();
+    client.open(&uri, &text);
+    assert_eq!(client.diagnostics(&uri), json!([]));
+    let misspelt = text.replace("WHERE name IS NULL", "WHERE nmae IS NULL");
+    client.replace(&uri, 2, &misspelt);
+    let diagnostics = client.diagnostics(&uri);
+    let [diagnostic] = diagnostics
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    else {
+        panic!("one diagnostic expected: {diagnostics}");
+    };
+    assert_eq!(diagnostic["code"], "E0405");
+    // The range is the misspelt column inside the SQL string, on line 12.
+    let column = u64::try_from(
+        misspelt
+            .lines()
+            .nth(11)
+            .and_then(|l| l.find("nmae"))
+            .unwrap_or(0),
+    )
+    .unwrap_or(0);
+    assert_eq!(
+        diagnostic["range"]["start"],
+        json!({ "line": 11, "character": column })
+    );
+    assert_eq!(
+        diagnostic["range"]["end"],
+        json!({ "line": 11, "character": column + 4 })
+    );
+    client.shutdown();
+}
+
+#[test]
 fn hover_shows_types_and_docs() {
     let (uri, text) = fixture("main.floe");
     let mut client = Client::start();
