@@ -146,17 +146,24 @@ impl IntoIterator for Diagnostics {
     }
 }
 
+/// Names longer than this get no suggestion and are never suggested: the edit
+/// distance costs the product of the two lengths in time and memory.
+const MAX_COMPARED: usize = 128;
+
 /// The closest of `candidates` to `name`, if it is close enough to be a likely typo
 /// (a few letters off, or one is the start of the other: `mem` for `memory`).
 pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    if name.len() > MAX_COMPARED {
+        return None;
+    }
     let limit = (name.chars().count() / 3).max(1);
     let prefix = |a: &str, b: &str| a.len() >= 3 && b.starts_with(a);
     candidates
         .into_iter()
-        .filter(|c| *c != name)
+        .filter(|c| *c != name && c.len() <= MAX_COMPARED)
         .filter_map(|c| {
             let distance = strsim::damerau_levenshtein(name, c);
             let close = distance <= limit
@@ -189,5 +196,7 @@ mod tests {
             Some("production")
         );
         assert_eq!(did_you_mean("zzz", ["cpu", "memory"]), None);
+        let long = "a".repeat(100_000);
+        assert_eq!(did_you_mean(&format!("{long}x"), [long.as_str()]), None);
     }
 }

@@ -124,6 +124,19 @@ impl Report {
         let Some(primary) = d.span else {
             return report;
         };
+        let same_file = d.secondary.iter().filter(|l| l.span.file == primary.file);
+        if !shows_whole(primary, sources)
+            || same_file.clone().any(|l| !shows_whole(l.span, sources))
+        {
+            // A snippet of a line this long is no help to read (and past miette's
+            // limits): the places are written out instead.
+            let places = std::iter::once((primary, d.label.as_str()))
+                .chain(d.secondary.iter().map(|l| (l.span, l.message.as_str())));
+            for (span, label) in places {
+                report.message.push_str(&place(span, label, sources));
+            }
+            return report;
+        }
         report.source = named_source(primary, sources, mask);
         report.labels.push(LabeledSpan::new_primary_with_span(
             non_empty(&d.label),
@@ -168,6 +181,42 @@ fn named_source(span: Span, sources: &SourceMap, mask: &[Span]) -> Option<NamedS
     // Whole UTF-8 sequences are replaced, byte for byte, so the text stays valid.
     let text = String::from_utf8(bytes).unwrap_or_else(|_| file.text.to_string());
     Some(NamedSource::new(file.name.clone(), text))
+}
+
+/// The longest line shown as a snippet, in bytes.
+const MAX_SHOWN_LINE: u32 = 2_000;
+
+/// Whether the lines `span` starts and ends on are short enough to show.
+fn shows_whole(span: Span, sources: &SourceMap) -> bool {
+    let Some(file) = sources.get(span.file) else {
+        return true;
+    };
+    let fits = |offset: u32| {
+        let (line, _) = file.line_col(offset);
+        let start = file.line_start(line).unwrap_or(0);
+        let end = file.line_start(line + 1).unwrap_or(file.text.len() as u32);
+        end - start.min(end) <= MAX_SHOWN_LINE
+    };
+    fits(span.start) && fits(span.end)
+}
+
+/// `\n  at FILE:LINE:COLUMN: label`, the column counted in characters.
+fn place(span: Span, label: &str, sources: &SourceMap) -> String {
+    let Some(file) = sources.get(span.file) else {
+        return String::new();
+    };
+    let (line, byte_column) = file.line_col(span.start);
+    let start = file.line_start(line).unwrap_or(0) as usize;
+    let column = file
+        .text
+        .get(start..start + byte_column)
+        .map_or(byte_column, |s| s.chars().count());
+    let label = if label.is_empty() {
+        String::new()
+    } else {
+        format!(": {label}")
+    };
+    format!("\n  at {}:{}:{}{label}", file.name, line + 1, column + 1)
 }
 
 fn source_span(span: Span) -> SourceSpan {

@@ -5,6 +5,7 @@ mod compile;
 mod data;
 mod docs;
 mod fmt;
+mod limits;
 mod lsp;
 mod props;
 mod support;
