@@ -479,6 +479,8 @@ fn fmt(paths: &[PathBuf], check: bool, reporter: &Reporter) -> ExitCode {
         }
     }
     ExitCode::from(u8::from(failed))
+}
+
 /// Compiles with check queries verified by DuckDB.
 fn compile_checked(program: &Program, profile: Option<&str>) -> floe::Compilation {
     let sql = DuckDbValidator::new();
