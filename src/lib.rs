@@ -17,6 +17,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod check;
+pub mod cluster;
 pub mod data;
 pub mod diagnostic;
 pub mod emit;
