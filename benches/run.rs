@@ -139,7 +139,7 @@ fn main() {
     );
     println!("critical path           {critical:>6} s (simulated)");
     println!(
-        "floe run, waves         {parallel:>6.1} s ({over:+.1}% of the critical path; target within 5%)"
+        "floe run                {parallel:>6.1} s ({over:+.1}% of the critical path; target within 5%)"
     );
     println!(
         "waves with a barrier    {barriers:>6} s (computed: each wave waits for the slowest of the one before)"
