@@ -315,6 +315,7 @@ impl Progress for TextProgress {
                     None => self.line(text),
                 }
             }
+            Event::Log { item, line } => self.line(format!("  {} | {line}", item.path)),
             Event::Pruned { object } => self.line(format!("pruned {object}")),
         }
     }
@@ -346,6 +347,7 @@ impl Progress for JsonProgress {
             Event::Failed { item: i, reason } => {
                 with(item(i), json!({"event": "failed", "reason": reason}))
             }
+            Event::Log { item: i, line } => with(item(i), json!({"event": "log", "line": line})),
             Event::Pruned { object } => json!({"event": "pruned", "object": object.to_string()}),
         };
         let _ = writeln!(std::io::stdout().lock(), "{value}");

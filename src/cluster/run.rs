@@ -93,6 +93,11 @@ pub enum Event<'a> {
         item: &'a ItemRef,
         reason: &'a str,
     },
+    /// A line a hook or seed Job wrote (redacted).
+    Log {
+        item: &'a ItemRef,
+        line: &'a str,
+    },
     Pruned {
         object: &'a ObjectRef,
     },
@@ -595,13 +600,19 @@ impl<C: Cluster> Runner<'_, C> {
     async fn wait(&self, item: &ItemRef) -> Result<Done, RunError> {
         let target = self.target(item);
         let mut last = String::new();
+        let follow = matches!(item.step, StepKind::Hook | StepKind::Seed);
+        let mut shown = 0;
         loop {
             let Some(object) = self.get(&target).await? else {
                 self.note(item, &mut last, "waiting for the object to be created");
                 tokio::time::sleep(self.options.poll).await;
                 continue;
             };
-            match self.look(item, &object).await? {
+            let state = self.look(item, &object).await?;
+            if follow {
+                shown = self.follow(item, &object, shown).await;
+            }
+            match state {
                 Readiness::Ready => return self.finish(item, &object, None).await,
                 Readiness::Failed(reason) => return self.finish(item, &object, Some(reason)).await,
                 Readiness::Waiting(message) => self.note(item, &mut last, &message),
@@ -710,7 +721,7 @@ impl<C: Cluster> Runner<'_, C> {
         failure: Option<String>,
     ) -> Result<Done, RunError> {
         if item.step == StepKind::Verify {
-            let log = self.job_log(item, object).await;
+            let log = self.job_log(item, object, 200).await;
             if let Some(results) = log.as_deref().and_then(jobs::results_in_log) {
                 return Ok(Done::Results(results));
             }
@@ -734,8 +745,22 @@ impl<C: Cluster> Runner<'_, C> {
         }
     }
 
-    /// The log of a Job's most recent pod.
-    async fn job_log(&self, item: &ItemRef, object: &Value) -> Option<String> {
+    /// Shows the lines of a Job's log after the first `shown`; how many there are.
+    /// Called at every look, so lines appear at most one poll interval late.
+    async fn follow(&self, item: &ItemRef, object: &Value, shown: usize) -> usize {
+        let Some(log) = self.job_log(item, object, FOLLOWED_LINES).await else {
+            return shown;
+        };
+        let lines: Vec<&str> = log.lines().collect();
+        for line in lines.iter().skip(shown) {
+            let line = self.prepared.redactor.redact(line);
+            self.progress.event(&Event::Log { item, line: &line });
+        }
+        lines.len().max(shown)
+    }
+
+    /// The last `lines` lines of the log of a Job's most recent pod.
+    async fn job_log(&self, item: &ItemRef, object: &Value, lines: i64) -> Option<String> {
         let pods = self.pods(item, object).await.ok()?;
         let pod = pods.iter().max_by_key(|p| {
             p.pointer("/metadata/creationTimestamp")
@@ -747,7 +772,7 @@ impl<C: Cluster> Runner<'_, C> {
         let container = pod.pointer("/spec/containers/0/name")?.as_str()?;
         let log = self
             .cluster
-            .logs(&self.prepared.namespace, name, container, 200, false)
+            .logs(&self.prepared.namespace, name, container, lines, false)
             .await
             .ok()?;
         Some(log)
@@ -868,6 +893,9 @@ impl<C: Cluster> Runner<'_, C> {
         Ok(pruned)
     }
 }
+
+/// How much of a Job's log is followed.
+const FOLLOWED_LINES: i64 = 10_000;
 
 fn resource_version(object: &Value) -> String {
     object

@@ -755,3 +755,26 @@ async fn progress_reports_waves_items_and_pruning() {
     });
     assert_eq!(events.get("Started"), Some(&5), "{text}");
 }
+
+/// Hook and seed Jobs' logs are followed: each line shown once, redacted.
+#[tokio::test(start_paused = true)]
+async fn job_logs_are_followed_once_each_and_redacted() {
+    let compiled = Compiled::new(SHOP);
+    let cluster = shop_cluster();
+    cluster.log(
+        "migrate",
+        &format!("applying 0001\napplying 0002 as {CANARY}"),
+    );
+    let (outcome, progress) = run_with(&cluster, &compiled, &Options::default()).await;
+    outcome.expect("the run succeeds");
+    let lines: Vec<String> = progress
+        .text()
+        .lines()
+        .filter(|l| l.starts_with("Log") && l.contains("path: \"migrate\""))
+        .map(|l| l.rsplit("line: ").next().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(
+        lines,
+        ["\"applying 0001\" }", "\"applying 0002 as <redacted>\" }"]
+    );
+}
