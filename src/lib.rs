@@ -11,14 +11,17 @@
 //! compiler core does no IO of its own: files are read through
 //! [`program::FileSystem`], and check queries are verified by a
 //! [`SqlValidator`] the caller passes (`data::sql::DuckDbValidator` in the CLI).
-//! `data` is the data engine behind `floe run --local` and the data Jobs (the
-//! default feature `data`; without it, the crate is the compiler alone).
+//! `data` is the data engine behind `floe run --local` and the data Jobs, `cluster`
+//! the client and orchestrator of `floe run` on a cluster (both in the default
+//! feature `run`; without it, the crate is the compiler alone).
 
 #![deny(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod check;
-#[cfg(feature = "data")]
+#[cfg(feature = "run")]
+pub mod cluster;
+#[cfg(feature = "run")]
 pub mod data;
 pub mod diagnostic;
 pub mod emit;

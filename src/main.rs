@@ -4,9 +4,13 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use floe::cluster::kube::{Connect, KubeCluster};
+use floe::cluster::preview::Change;
+use floe::cluster::run::Input;
 use floe::data::report::{self, JsonProgress, TextProgress};
 use floe::data::run::{self as data_run, Progress};
 use floe::data::sql::DuckDbValidator;
@@ -69,22 +73,65 @@ enum Command {
         #[arg(long, short, value_enum, default_value_t = PlanFormat::Text)]
         format: PlanFormat,
     },
-    /// Seed the stack's tables and run its checks. Only `--local` is available yet:
-    /// embedded catalogs (SQLite and local files), in this process.
+    /// Apply the stack to a Kubernetes cluster, wait until it is ready, seed its
+    /// tables and run its checks.
+    #[command(long_about = RUN_HELP)]
     Run {
+        /// The stack's .floe file.
         file: PathBuf,
-        /// Run on this machine with embedded catalogs instead of the stack's own.
-        #[arg(long)]
-        local: bool,
-        /// Where the embedded catalogs keep their files [default: .floe/warehouse
-        /// next to FILE].
-        #[arg(long, requires = "local")]
-        warehouse: Option<PathBuf>,
+        /// The profile to apply (`local` for Docker Desktop in the demo).
         #[arg(long, short)]
         profile: Option<String>,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// Take ownership of fields another tool (kubectl, a controller) set.
+        #[arg(long, conflicts_with = "local")]
+        force_conflicts: bool,
+        /// Show what would change (a server-side dry run) and apply nothing.
+        #[arg(long, conflicts_with = "local")]
+        dry_run: bool,
+        /// The longest wait for the whole run, in seconds.
+        #[arg(long, default_value_t = 1200, value_name = "SECONDS")]
+        timeout: u64,
+        /// The longest wait for one service, hook, seed or check Job, in seconds.
+        #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+        item_timeout: u64,
+        /// No cluster: seed and check on this machine with embedded catalogs
+        /// (SQLite and local files) instead of the stack's own.
+        #[arg(long)]
+        local: bool,
+        /// With --local: where the embedded catalogs keep their files [default:
+        /// .floe/warehouse next to FILE].
+        #[arg(long, requires = "local")]
+        warehouse: Option<PathBuf>,
         /// Progress and results as text, or as one JSON object per line.
         #[arg(long, value_enum, default_value_t = RunOutput::Text)]
         output: RunOutput,
+    },
+    /// Show what `floe run` would change in the cluster: a server-side dry run
+    /// compared with the live objects (secret values never shown).
+    Diff {
+        /// The stack's .floe file.
+        file: PathBuf,
+        /// The profile to apply (`local` for Docker Desktop in the demo).
+        #[arg(long, short)]
+        profile: Option<String>,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
+    /// Delete everything `floe run` applied for the stack (volume claims only with
+    /// --volumes).
+    Down {
+        /// The stack's .floe file.
+        file: PathBuf,
+        /// The profile to apply (`local` for Docker Desktop in the demo).
+        #[arg(long, short)]
+        profile: Option<String>,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// Delete the stack's volume claims too, and the data on them.
+        #[arg(long)]
+        volumes: bool,
     },
     /// What the stack's data Jobs run in the cluster.
     Job {
@@ -103,6 +150,41 @@ enum Command {
         check: bool,
         files: Vec<PathBuf>,
     },
+}
+
+const RUN_HELP: &str = "Apply the stack to a Kubernetes cluster, wait until it is ready, seed its \
+tables and run its checks.
+
+The cluster is the current context of your kubeconfig ($KUBECONFIG or ~/.kube/config), \
+or --context; inside a pod, its service account. Objects are applied with server-side \
+apply (field manager `floe`) in the order `floe plan` shows: an item starts as soon as \
+the items it needs are ready, items that do not depend on each other in parallel. A pod that cannot start (image not found, crash loop, \
+missing secret, not schedulable) or a failed Job stops the run at once, and the report \
+points at the item in FILE with the pod's events and last log lines. The check results \
+are printed as a table; the exit code is 1 when a check fails or the run fails.
+
+Secret values are made here: generate() once (kept while the Secret exists), env() from \
+this process's environment (a missing variable stops the run before anything is \
+applied). They are never printed.
+
+Running again converges: unchanged objects stay, changed ones are updated, Jobs run \
+again only when their content changed, and objects removed from FILE are deleted. \
+`floe diff` previews a run; `floe down` removes the stack.
+
+Example (Docker Desktop; the walk-through is docs/guide-docker-desktop.md):
+  docker build -t ghcr.io/floe-dev/floe:0.1.0 .     # the runner image of the data Jobs
+  floe run examples/demo.floe --profile local --context docker-desktop
+  floe down examples/demo.floe --profile local --context docker-desktop";
+
+/// Which cluster to talk to.
+#[derive(clap::Args)]
+struct ClusterArgs {
+    /// The kubeconfig context [default: the current context].
+    #[arg(long)]
+    context: Option<String>,
+    /// The kubeconfig file [default: $KUBECONFIG, else ~/.kube/config].
+    #[arg(long)]
+    kubeconfig: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -197,22 +279,55 @@ fn main() -> ExitCode {
         } => plan(&file, profile.as_deref(), format, &reporter),
         Command::Run {
             file,
+            profile,
+            cluster,
+            force_conflicts,
+            dry_run,
+            timeout,
+            item_timeout,
             local,
             warehouse,
-            profile,
             output,
         } => {
-            if !local {
-                eprintln!("error: running on a cluster is not available yet");
-                eprintln!(
-                    "use `floe run {} --local` to seed and check on this machine",
-                    file.display()
-                );
-                return ExitCode::from(2);
+            if local {
+                let warehouse = warehouse.unwrap_or_else(|| default_warehouse(&file));
+                return run_local(&file, &warehouse, profile.as_deref(), output, &reporter);
             }
-            let warehouse = warehouse.unwrap_or_else(|| default_warehouse(&file));
-            run_local(&file, &warehouse, profile.as_deref(), output, &reporter)
+            let options = floe::cluster::run::Options {
+                force_conflicts,
+                item_timeout: Duration::from_secs(item_timeout),
+                timeout: Duration::from_secs(timeout),
+                ..floe::cluster::run::Options::default()
+            };
+            let command = match dry_run {
+                true => ClusterCommand::Diff { full: false },
+                false => ClusterCommand::Run { options, output },
+            };
+            on_cluster(&file, profile.as_deref(), &cluster, &reporter, command)
         }
+        Command::Diff {
+            file,
+            profile,
+            cluster,
+        } => on_cluster(
+            &file,
+            profile.as_deref(),
+            &cluster,
+            &reporter,
+            ClusterCommand::Diff { full: true },
+        ),
+        Command::Down {
+            file,
+            profile,
+            cluster,
+            volumes,
+        } => on_cluster(
+            &file,
+            profile.as_deref(),
+            &cluster,
+            &reporter,
+            ClusterCommand::Down { volumes },
+        ),
         Command::Job { job } => match job {
             JobCommand::Seed { table, plan } => job_seed(&table, &plan),
             JobCommand::Verify { plan } => job_verify(&plan),
@@ -554,6 +669,202 @@ fn finish(
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// What to do on the cluster.
+enum ClusterCommand {
+    Run {
+        options: floe::cluster::run::Options,
+        output: RunOutput,
+    },
+    /// `full`: every changed line (`floe diff`); else one line per object
+    /// (`floe run --dry-run`).
+    Diff {
+        full: bool,
+    },
+    Down {
+        volumes: bool,
+    },
+}
+
+fn on_cluster(
+    path: &Path,
+    profile: Option<&str>,
+    args: &ClusterArgs,
+    reporter: &Reporter,
+    command: ClusterCommand,
+) -> ExitCode {
+    let Some(program) = load(path, reporter, MessageFormat::Human) else {
+        return ExitCode::from(1);
+    };
+    let compilation = compile_checked(&program, profile);
+    reporter.report(
+        &compilation.diagnostics,
+        &program.sources,
+        MessageFormat::Human,
+        &compilation.secret_spans,
+    );
+    let Some(stack) = &compilation.stack else {
+        return ExitCode::from(1);
+    };
+    if !matches!(command, ClusterCommand::Down { .. }) {
+        let missing = floe::cluster::secrets::missing_env(stack, &ProcessEnv);
+        if !missing.is_empty() {
+            let error = floe::cluster::RunError::MissingEnv(missing);
+            eprint!("{}", error.render(&program.sources));
+            return ExitCode::from(1);
+        }
+    }
+    let plan = floe::plan::plan(stack);
+    let input = Input {
+        stack,
+        objects: &compilation.objects,
+        plan: &plan,
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(async {
+        let how = Connect {
+            kubeconfig: args.kubeconfig.as_deref(),
+            context: args.context.as_deref(),
+        };
+        let cluster = match KubeCluster::connect(&how).await {
+            Ok(cluster) => cluster,
+            Err(message) => {
+                eprintln!("error: {message}");
+                eprintln!("help: `kubectl config get-contexts` lists the contexts; pick one with --context");
+                return ExitCode::from(1);
+            }
+        };
+        match command {
+            ClusterCommand::Run { options, output } => {
+                run_cluster(&cluster, input, &options, output, &program.sources).await
+            }
+            ClusterCommand::Diff { full } => diff(&cluster, input, full, &program.sources).await,
+            ClusterCommand::Down { volumes } => {
+                down(&cluster, &stack.name, &stack.namespace, volumes).await
+            }
+        }
+    })
+}
+
+async fn run_cluster(
+    cluster: &KubeCluster,
+    input: Input<'_>,
+    options: &floe::cluster::run::Options,
+    output: RunOutput,
+    sources: &SourceMap,
+) -> ExitCode {
+    use floe::cluster::report as cluster_report;
+    let progress: Box<dyn floe::cluster::run::Progress> = match output {
+        RunOutput::Text => Box::new(cluster_report::TextProgress::new(
+            std::io::stderr().is_terminal(),
+        )),
+        RunOutput::Json => Box::new(cluster_report::JsonProgress),
+    };
+    let outcome =
+        floe::cluster::run::run(cluster, input, &ProcessEnv, options, progress.as_ref()).await;
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            match output {
+                RunOutput::Text => eprint!("{}", e.render(sources)),
+                RunOutput::Json => println!("{}", cluster_report::error_json(&e, sources)),
+            }
+            return ExitCode::from(1);
+        }
+    };
+    match output {
+        RunOutput::Text => eprint!("{}", cluster_report::summary(&outcome)),
+        RunOutput::Json => {
+            for result in outcome.results.iter().flatten() {
+                let mut line = serde_json::json!({"event": "check"});
+                if let (Some(line), Ok(serde_json::Value::Object(more))) =
+                    (line.as_object_mut(), serde_json::to_value(result))
+                {
+                    line.extend(more);
+                }
+                println!("{line}");
+            }
+        }
+    }
+    match outcome.results {
+        Some(results) => finish(Ok(results), output),
+        None => ExitCode::SUCCESS,
+    }
+}
+
+async fn diff(
+    cluster: &KubeCluster,
+    input: Input<'_>,
+    full: bool,
+    sources: &SourceMap,
+) -> ExitCode {
+    let changes = match floe::cluster::preview::diff(cluster, input, &ProcessEnv, false).await {
+        Ok(changes) => changes,
+        Err(e) => {
+            eprint!("{}", e.render(sources));
+            return ExitCode::from(1);
+        }
+    };
+    let mut out = String::new();
+    let mut changed = 0;
+    for c in &changes {
+        let word = match &c.change {
+            Change::Create => "create",
+            Change::Update(_) => "update",
+            Change::Unchanged => "unchanged",
+            Change::Delete => "delete",
+        };
+        if !matches!(c.change, Change::Unchanged) {
+            changed += 1;
+        }
+        if full && matches!(c.change, Change::Unchanged) {
+            continue;
+        }
+        out.push_str(&format!("{word:<9} {}\n", c.object));
+        if let (true, Change::Update(text)) = (full, &c.change) {
+            out.push_str(text);
+        }
+    }
+    out.push_str(&format!(
+        "{changed} of {} objects would change\n",
+        changes.len()
+    ));
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    ExitCode::SUCCESS
+}
+
+async fn down(cluster: &KubeCluster, stack: &str, namespace: &str, volumes: bool) -> ExitCode {
+    match floe::cluster::down::down(cluster, stack, namespace, volumes).await {
+        Ok(outcome) if !outcome.found => {
+            eprintln!(
+                "nothing to delete: no floe inventory for stack `{stack}` in namespace `{namespace}`"
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(outcome) => {
+            for object in &outcome.deleted {
+                eprintln!("deleted {object}");
+            }
+            if !outcome.kept_claims.is_empty() {
+                eprintln!(
+                    "kept {} volume claims and namespace `{namespace}`; `floe down --volumes` deletes them and their data",
+                    outcome.kept_claims.len()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprint!("{}", e.render(&SourceMap::new()));
+            ExitCode::from(1)
+        }
     }
 }
 

@@ -19,7 +19,7 @@ use crate::model::{Cell, Check, Comparison, Table};
 use crate::plan::DataPlan;
 
 /// The outcome of one check.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct CheckResult {
     pub name: String,
     pub description: Option<String>,

@@ -37,6 +37,13 @@ pub fn to_yaml(objects: &[Object]) -> String {
     documents.concat()
 }
 
+/// One value (an object as the API serves it) as a YAML document.
+pub fn to_yaml_value(value: &serde_json::Value) -> String {
+    let mut out = String::new();
+    let _ = ser::write(&mut out, value);
+    out
+}
+
 /// All objects as a Kubernetes `List`, which `kubectl apply -f` accepts.
 pub fn to_json(objects: &[Object]) -> String {
     #[derive(Serialize)]

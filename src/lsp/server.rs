@@ -55,12 +55,12 @@ pub struct Server {
     retired: Vec<Rc<Analysis>>,
 }
 
-#[cfg(feature = "data")]
+#[cfg(feature = "run")]
 fn sql_validator() -> Option<Box<dyn SqlValidator>> {
     Some(Box::new(crate::data::sql::DuckDbValidator::new()))
 }
 
-#[cfg(not(feature = "data"))]
+#[cfg(not(feature = "run"))]
 fn sql_validator() -> Option<Box<dyn SqlValidator>> {
     None
 }

@@ -276,3 +276,59 @@ hook init {{
         "a secret value was quoted:\n{stderr}"
     );
 }
+
+/// `floe run` on a cluster: a missing `env()` variable stops it before it connects,
+/// pointing at the key; a kubeconfig that cannot be read is a clear error; neither
+/// shows a secret value.
+#[test]
+fn run_on_a_cluster_checks_the_environment_first() {
+    const CANARY: &str = "canary-0b7e4410";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let main = dir.path().join("main.floe");
+    std::fs::write(
+        &main,
+        "stack app {}\nsecret creds {\n  token = env(\"FLOE_TEST_TOKEN\")\n  other = env(\"FLOE_TEST_OTHER\")\n}\n\
+         service app {\n  image = \"ghcr.io/example/app:1.0.0\"\n  env = { T = creds.token, O = creds.other }\n}\n",
+    )
+    .expect("write");
+    let path = main.to_string_lossy().to_string();
+    let missing = dir.path().join("no-kubeconfig");
+    let run = |vars: &[(&str, &str)]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_floe"));
+        command
+            .args(["run", &path, "--kubeconfig", &missing.to_string_lossy()])
+            .env_remove("FLOE_TEST_OTHER")
+            .env_remove("FLOE_TEST_TOKEN");
+        for (k, v) in vars {
+            command.env(k, v);
+        }
+        command.output().expect("floe runs")
+    };
+    let first = run(&[("FLOE_TEST_TOKEN", CANARY)]);
+    let stderr = text(&first.stderr);
+    assert_eq!(first.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: environment variables not set: `FLOE_TEST_OTHER`")
+            && stderr.contains("main.floe:4:11 `creds.other` reads `FLOE_TEST_OTHER`")
+            && stderr.contains("nothing was applied"),
+        "{stderr}"
+    );
+    let out = run(&[("FLOE_TEST_TOKEN", CANARY), ("FLOE_TEST_OTHER", CANARY)]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error: cannot read kubeconfig"), "{stderr}");
+    for out in [&first, &out] {
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(!all.contains(CANARY), "a secret value leaked:\n{all}");
+    }
+    let help = text(&floe(&["run", "--help"]).stdout);
+    for words in [
+        "--context",
+        "--kubeconfig",
+        "--force-conflicts",
+        "--dry-run",
+        "docs/guide-docker-desktop.md",
+    ] {
+        assert!(help.contains(words), "{words} is not in:\n{help}");
+    }
+}

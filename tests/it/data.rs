@@ -465,16 +465,19 @@ check three_rows {
 }
 
 #[test]
-fn floe_run_without_local_is_not_available_yet() {
+fn floe_run_without_a_cluster_says_how_to_pick_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
     let out = floe()
         .args(["run", SHOP])
         .current_dir(support::root())
+        .env("KUBECONFIG", dir.path().join("missing-kubeconfig"))
+        .env_remove("KUBERNETES_SERVICE_HOST")
         .output()
         .expect("floe runs");
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("not available yet"), "{stderr}");
-    assert!(stderr.contains("--local"), "{stderr}");
+    assert!(stderr.contains("error: no cluster configured"), "{stderr}");
+    assert!(stderr.contains("--context"), "{stderr}");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, one module per kind of test data.
 
 mod cli;
+mod cluster;
 mod compile;
 mod data;
 mod docs;

@@ -1,0 +1,130 @@
+//! What floe applied, recorded in the cluster as an ApplySet (KEP-3659): a parent
+//! Secret `floe-STACK` in the stack's namespace with the ApplySet labels and
+//! annotations, and the label `applyset.kubernetes.io/part-of` on every object,
+//! Jobs and volume claim templates included. Prune and `floe down` find objects by
+//! that label and touch nothing else.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::Kind;
+
+pub const PART_OF: &str = "applyset.kubernetes.io/part-of";
+pub const ID: &str = "applyset.kubernetes.io/id";
+pub const TOOLING: &str = "applyset.kubernetes.io/tooling";
+pub const GROUP_KINDS: &str = "applyset.kubernetes.io/contains-group-kinds";
+
+/// The parent Secret's name.
+pub fn parent_name(stack: &str) -> String {
+    format!("floe-{}", stack.replace('_', "-"))
+}
+
+/// `applyset-<base64url(sha256(NAME.NAMESPACE.Secret.))>-v1`, the id KEP-3659
+/// derives from the parent's group, kind, name and namespace.
+pub fn id(stack: &str, namespace: &str) -> String {
+    let key = format!("{}.{namespace}.Secret.", parent_name(stack));
+    let hash = Sha256::digest(key.as_bytes());
+    let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(hash);
+    format!("applyset-{encoded}-v1")
+}
+
+/// The parent Secret listing `kinds`.
+pub fn parent(stack: &str, namespace: &str, kinds: &BTreeSet<Kind>) -> Value {
+    let kinds: Vec<String> = kinds.iter().map(|k| k.group_kind()).collect();
+    json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": parent_name(stack),
+            "namespace": namespace,
+            "labels": {
+                ID: id(stack, namespace),
+                "app.kubernetes.io/managed-by": "floe",
+            },
+            "annotations": {
+                TOOLING: concat!("floe/v", env!("CARGO_PKG_VERSION")),
+                GROUP_KINDS: kinds.join(","),
+            },
+        },
+        "type": "Opaque",
+    })
+}
+
+/// The kinds a parent lists.
+pub fn kinds_of(parent: &Value) -> BTreeSet<Kind> {
+    parent
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(GROUP_KINDS))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .split(',')
+        .filter_map(Kind::from_group_kind)
+        .collect()
+}
+
+/// Adds the `part-of` label to an object, and to the claims a StatefulSet makes.
+pub fn label(object: &mut Value, id: &str) {
+    set_label(object, id);
+    if let Some(claims) = object
+        .pointer_mut("/spec/volumeClaimTemplates")
+        .and_then(Value::as_array_mut)
+    {
+        for claim in claims {
+            set_label(claim, id);
+        }
+    }
+}
+
+fn set_label(object: &mut Value, id: &str) {
+    let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let labels = meta.entry("labels").or_insert_with(|| json!({}));
+    if let Some(labels) = labels.as_object_mut() {
+        labels.insert(PART_OF.to_string(), Value::String(id.to_string()));
+    }
+}
+
+/// The label selector of an ApplySet's members.
+pub fn selector(id: &str) -> String {
+    format!("{PART_OF}={id}")
+}
+
+/// Names by kind, for the objects of one run.
+pub fn names(objects: &[Value]) -> BTreeMap<Kind, BTreeSet<String>> {
+    let mut out: BTreeMap<Kind, BTreeSet<String>> = BTreeMap::new();
+    for o in objects {
+        if let Some(r) = super::ObjectRef::of(o) {
+            out.entry(r.kind).or_default().insert(r.name);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_id_is_the_kep_hash_of_the_parent() {
+        let id = id("demo", "demo");
+        assert!(id.starts_with("applyset-") && id.ends_with("-v1"), "{id}");
+        // 32 bytes of SHA-256 are 43 characters of unpadded base64url.
+        assert_eq!(id.len(), "applyset-".len() + 43 + "-v1".len());
+        assert!(!id.contains(['+', '/', '=']));
+    }
+
+    #[test]
+    fn the_parent_lists_group_kinds_and_reads_back() {
+        let kinds = BTreeSet::from([Kind::Deployment, Kind::Secret, Kind::Job]);
+        let p = parent("demo", "ns", &kinds);
+        assert_eq!(
+            p["metadata"]["annotations"][GROUP_KINDS],
+            "Secret,Deployment.apps,Job.batch"
+        );
+        assert_eq!(kinds_of(&p), kinds);
+    }
+}

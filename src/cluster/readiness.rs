@@ -1,0 +1,339 @@
+//! When an applied object is ready, still coming, or has failed: pure functions over
+//! objects as the API serves them.
+//!
+//! The rules are generation-aware (a status older than the spec says nothing) and
+//! follow `kubectl rollout status` for Deployments and StatefulSets. Pods are read
+//! for the failures that never resolve by waiting: an image that cannot be pulled, a
+//! container that keeps crashing or cannot be configured, a pod that cannot be
+//! scheduled.
+
+use serde_json::Value;
+
+use super::Kind;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Readiness {
+    Ready,
+    /// Not yet, and why.
+    Waiting(String),
+    /// Waiting longer will not help.
+    Failed(String),
+}
+
+/// Container waiting reasons that mean the pod will not start by itself.
+const FATAL_WAITING: [&str; 5] = [
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "CrashLoopBackOff",
+    "CreateContainerConfigError",
+    "InvalidImageName",
+];
+
+fn int(v: &Value, path: &[&str]) -> i64 {
+    let mut at = v;
+    for key in path {
+        match at.get(key) {
+            Some(next) => at = next,
+            None => return 0,
+        }
+    }
+    at.as_i64().unwrap_or(0)
+}
+
+fn text<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// The status conditions of an object.
+pub fn conditions(object: &Value) -> Vec<&Value> {
+    object
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .map(|c| c.iter().collect())
+        .unwrap_or_default()
+}
+
+fn condition<'a>(object: &'a Value, kind: &str) -> Option<&'a Value> {
+    conditions(object)
+        .into_iter()
+        .find(|c| text(c, "type") == kind)
+}
+
+fn is_true(object: &Value, kind: &str) -> bool {
+    condition(object, kind).is_some_and(|c| text(c, "status") == "True")
+}
+
+/// The readiness of an applied object by its own status.
+pub fn object(kind: Kind, object: &Value) -> Readiness {
+    match kind {
+        Kind::Deployment => deployment(object),
+        Kind::StatefulSet => stateful_set(object),
+        Kind::Job => job(object),
+        Kind::PersistentVolumeClaim => claim(object, false),
+        _ => Readiness::Ready,
+    }
+}
+
+fn observed(object: &Value) -> bool {
+    let generation = int(object, &["metadata", "generation"]);
+    int(object, &["status", "observedGeneration"]) >= generation
+}
+
+/// As `kubectl rollout status`: the new spec observed, every replica updated, old
+/// replicas gone, and the updated ones available.
+pub fn deployment(d: &Value) -> Readiness {
+    if !observed(d) {
+        return Readiness::Waiting("waiting for the new spec to be observed".into());
+    }
+    if let Some(c) = condition(d, "Progressing")
+        && text(c, "reason") == "ProgressDeadlineExceeded"
+    {
+        return Readiness::Failed(format!(
+            "rollout exceeded its progress deadline: {}",
+            text(c, "message")
+        ));
+    }
+    let wanted = d
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let updated = int(d, &["status", "updatedReplicas"]);
+    let replicas = int(d, &["status", "replicas"]);
+    let available = int(d, &["status", "availableReplicas"]);
+    if updated < wanted {
+        return Readiness::Waiting(format!("{updated} of {wanted} replicas updated"));
+    }
+    if replicas > updated {
+        return Readiness::Waiting(format!("{} old replicas terminating", replicas - updated));
+    }
+    if available < updated {
+        return Readiness::Waiting(format!(
+            "{available} of {updated} updated replicas available"
+        ));
+    }
+    Readiness::Ready
+}
+
+/// Every replica ready and on the current revision.
+pub fn stateful_set(s: &Value) -> Readiness {
+    if !observed(s) {
+        return Readiness::Waiting("waiting for the new spec to be observed".into());
+    }
+    let wanted = s
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let ready = int(s, &["status", "readyReplicas"]);
+    let updated = int(s, &["status", "updatedReplicas"]);
+    if ready < wanted {
+        return Readiness::Waiting(format!("{ready} of {wanted} replicas ready"));
+    }
+    if updated < wanted {
+        return Readiness::Waiting(format!("{updated} of {wanted} replicas updated"));
+    }
+    let status = s.get("status").unwrap_or(&Value::Null);
+    if text(status, "updateRevision") != text(status, "currentRevision") {
+        return Readiness::Waiting("rolling to the update revision".into());
+    }
+    Readiness::Ready
+}
+
+/// `Complete` or `Failed`: the only terminal states of a Job.
+pub fn job(j: &Value) -> Readiness {
+    if is_true(j, "Complete") {
+        return Readiness::Ready;
+    }
+    if let Some(c) = condition(j, "Failed").filter(|c| text(c, "status") == "True") {
+        return Readiness::Failed(
+            format!(
+                "the Job failed: {} {}",
+                text(c, "reason"),
+                text(c, "message")
+            )
+            .trim_end()
+            .to_string(),
+        );
+    }
+    let active = int(j, &["status", "active"]);
+    let failed = int(j, &["status", "failed"]);
+    Readiness::Waiting(match failed {
+        0 => format!("{active} pods running"),
+        n => format!("{active} pods running, {n} failed attempts"),
+    })
+}
+
+/// `Bound`, or `Pending` in a storage class that binds when the first pod is
+/// scheduled (`waiting_for_consumer`: the claim's events say `WaitForFirstConsumer`).
+pub fn claim(pvc: &Value, waiting_for_consumer: bool) -> Readiness {
+    match pvc.pointer("/status/phase").and_then(Value::as_str) {
+        Some("Bound") => Readiness::Ready,
+        Some("Pending") if waiting_for_consumer => Readiness::Ready,
+        Some("Lost") => Readiness::Failed("the volume claim lost its volume".into()),
+        _ => Readiness::Waiting("the volume claim is not bound".into()),
+    }
+}
+
+/// A pod failure that waiting will not resolve: `(pod, container, reason, message)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodFailure {
+    pub pod: String,
+    /// Empty for a pod that is not scheduled.
+    pub container: String,
+    pub reason: String,
+    pub message: String,
+}
+
+/// The first pod of `pods` that cannot start by itself, if any.
+pub fn pod_failure(pods: &[Value]) -> Option<PodFailure> {
+    pods.iter().find_map(one_pod_failure)
+}
+
+fn one_pod_failure(pod: &Value) -> Option<PodFailure> {
+    let name = pod
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let statuses = ["initContainerStatuses", "containerStatuses"]
+        .into_iter()
+        .filter_map(|k| {
+            pod.pointer(&format!("/status/{k}"))
+                .and_then(Value::as_array)
+        })
+        .flatten();
+    for status in statuses {
+        let Some(waiting) = status.pointer("/state/waiting") else {
+            continue;
+        };
+        let reason = text(waiting, "reason");
+        if FATAL_WAITING.contains(&reason) {
+            return Some(PodFailure {
+                pod: name,
+                container: text(status, "name").to_string(),
+                reason: reason.to_string(),
+                message: text(waiting, "message").to_string(),
+            });
+        }
+    }
+    let scheduled = condition(pod, "PodScheduled")?;
+    (text(scheduled, "status") == "False" && text(scheduled, "reason") == "Unschedulable").then(
+        || PodFailure {
+            pod: name,
+            container: String::new(),
+            reason: "Unschedulable".to_string(),
+            message: text(scheduled, "message").to_string(),
+        },
+    )
+}
+
+/// Conditions as `Type=Status (Reason): message`, for evidence.
+pub fn describe_conditions(object: &Value) -> Vec<String> {
+    conditions(object)
+        .into_iter()
+        .map(|c| {
+            let mut line = format!("{}={}", text(c, "type"), text(c, "status"));
+            if !text(c, "reason").is_empty() {
+                line.push_str(&format!(" ({})", text(c, "reason")));
+            }
+            if !text(c, "message").is_empty() {
+                line.push_str(&format!(": {}", text(c, "message")));
+            }
+            line
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_deployment_is_ready_only_for_its_current_generation() {
+        let mut d = json!({
+            "metadata": {"generation": 2},
+            "spec": {"replicas": 2},
+            "status": {"observedGeneration": 1, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 2}
+        });
+        assert!(matches!(deployment(&d), Readiness::Waiting(_)));
+        d["status"]["observedGeneration"] = json!(2);
+        assert_eq!(deployment(&d), Readiness::Ready);
+        d["status"]["replicas"] = json!(3);
+        assert_eq!(
+            deployment(&d),
+            Readiness::Waiting("1 old replicas terminating".into())
+        );
+        d["status"]["replicas"] = json!(2);
+        d["status"]["availableReplicas"] = json!(1);
+        assert!(matches!(deployment(&d), Readiness::Waiting(_)));
+        d["status"]["conditions"] = json!([{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}]);
+        assert!(matches!(deployment(&d), Readiness::Failed(_)));
+    }
+
+    #[test]
+    fn a_stateful_set_needs_ready_updated_replicas_on_one_revision() {
+        let mut s = json!({
+            "metadata": {"generation": 1},
+            "spec": {"replicas": 1},
+            "status": {"observedGeneration": 1, "readyReplicas": 1, "updatedReplicas": 1,
+                       "currentRevision": "a", "updateRevision": "b"}
+        });
+        assert!(matches!(stateful_set(&s), Readiness::Waiting(_)));
+        s["status"]["currentRevision"] = json!("b");
+        assert_eq!(stateful_set(&s), Readiness::Ready);
+        s["status"]["readyReplicas"] = json!(0);
+        assert!(matches!(stateful_set(&s), Readiness::Waiting(_)));
+    }
+
+    #[test]
+    fn jobs_end_complete_or_failed() {
+        let done = json!({"status": {"conditions": [{"type": "Complete", "status": "True"}]}});
+        assert_eq!(job(&done), Readiness::Ready);
+        let failed = json!({"status": {"conditions": [
+            {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}
+        ]}});
+        assert_eq!(
+            job(&failed),
+            Readiness::Failed(
+                "the Job failed: BackoffLimitExceeded Job has reached the specified backoff limit"
+                    .into()
+            )
+        );
+        assert!(matches!(
+            job(&json!({"status": {"active": 1}})),
+            Readiness::Waiting(_)
+        ));
+    }
+
+    #[test]
+    fn claims_are_ready_bound_or_waiting_for_their_first_consumer() {
+        let pending = json!({"status": {"phase": "Pending"}});
+        assert!(matches!(claim(&pending, false), Readiness::Waiting(_)));
+        assert_eq!(claim(&pending, true), Readiness::Ready);
+        assert_eq!(
+            claim(&json!({"status": {"phase": "Bound"}}), false),
+            Readiness::Ready
+        );
+    }
+
+    #[test]
+    fn pods_that_cannot_start_are_failures() {
+        let pull = json!({"metadata": {"name": "p"}, "status": {"containerStatuses": [
+            {"name": "app", "state": {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image"}}}
+        ]}});
+        let failure = pod_failure(&[pull]).map(|f| (f.container, f.reason));
+        assert_eq!(failure, Some(("app".into(), "ImagePullBackOff".into())));
+        let starting = json!({"status": {"containerStatuses": [
+            {"name": "app", "state": {"waiting": {"reason": "ContainerCreating"}}}
+        ]}});
+        assert_eq!(pod_failure(&[starting]), None);
+        let unschedulable = json!({"metadata": {"name": "q"}, "status": {"conditions": [
+            {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "0/1 nodes are available: insufficient memory"}
+        ]}});
+        assert_eq!(
+            pod_failure(&[unschedulable]).map(|f| f.reason),
+            Some("Unschedulable".into())
+        );
+    }
+}

@@ -1,0 +1,945 @@
+//! `floe run` on a cluster: the compiled objects applied wave by wave, each item
+//! waited for until ready, failing fast with evidence; then prune and the check
+//! results.
+//!
+//! Order: secret values are made first (a missing `env()` variable stops the run
+//! before any request that changes something); the namespace, the inventory parent
+//! and the objects without readiness (service accounts, config, secrets, Services)
+//! are applied; then the plan's items run wave by wave, in parallel: an item starts
+//! as soon as the items it depends on (`needs`, `after`) are ready, never before,
+//! and without waiting for unrelated items of the wave before. After the last item,
+//! objects of the inventory that the stack no longer has are deleted and the parent
+//! is rewritten.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use k8s_openapi::api::core::v1::Secret;
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::readiness::{self, Readiness};
+use super::secrets::{self, Redactor, SecretError};
+use super::{ApiError, ApplyOptions, Cluster, Kind, ObjectRef, inventory, jobs};
+use crate::data::Env;
+use crate::data::verify::CheckResult;
+use crate::lower::Object;
+use crate::model;
+use crate::plan::{Plan, StepKind};
+use crate::source::Span;
+
+pub use super::report::{Evidence, ItemRef, RunError};
+
+/// What to run: the checked stack, its objects and its plan.
+#[derive(Clone, Copy)]
+pub struct Input<'a> {
+    pub stack: &'a model::Stack,
+    pub objects: &'a [Object],
+    pub plan: &'a Plan,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Take ownership of fields another field manager owns.
+    pub force_conflicts: bool,
+    /// The longest wait for one item to be ready.
+    pub item_timeout: Duration,
+    /// The longest wait for the whole run.
+    pub timeout: Duration,
+    /// The longest time between two looks at an item; a watch looks earlier when
+    /// the object changes.
+    pub poll: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            force_conflicts: false,
+            item_timeout: Duration::from_secs(300),
+            timeout: Duration::from_secs(1200),
+            poll: Duration::from_secs(2),
+        }
+    }
+}
+
+/// What happens during a run, for progress displays.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event<'a> {
+    /// The objects without readiness were applied.
+    Applied {
+        objects: usize,
+    },
+    Wave {
+        index: usize,
+        items: Vec<&'a str>,
+    },
+    Started {
+        item: &'a ItemRef,
+    },
+    Waiting {
+        item: &'a ItemRef,
+        message: &'a str,
+    },
+    Ready {
+        item: &'a ItemRef,
+        seconds: f64,
+        note: Option<&'a str>,
+    },
+    Failed {
+        item: &'a ItemRef,
+        reason: &'a str,
+    },
+    /// A line a hook or seed Job wrote (redacted).
+    Log {
+        item: &'a ItemRef,
+        line: &'a str,
+    },
+    Pruned {
+        object: &'a ObjectRef,
+    },
+}
+
+/// Receives events from the items of a wave, which run concurrently.
+pub trait Progress: Sync {
+    fn event(&self, event: &Event<'_>);
+}
+
+/// Progress that shows nothing.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn event(&self, _: &Event<'_>) {}
+}
+
+/// How a run ended: every item ready and, when the stack has checks, their results.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    pub items: Vec<(ItemRef, f64)>,
+    pub pruned: Vec<ObjectRef>,
+    pub results: Option<Vec<CheckResult>>,
+    pub seconds: f64,
+}
+
+/// One plan step with the object that carries it.
+#[derive(Clone, Debug)]
+pub(crate) struct Item {
+    pub item: ItemRef,
+    pub object: Value,
+    /// The plan's key (`service/db`) and what must be ready first.
+    pub key: String,
+    pub after: Vec<String>,
+}
+
+/// The stack as JSON objects ready to apply: labelled, Jobs renamed, Secrets filled.
+pub(crate) struct Prepared {
+    pub namespace: String,
+    pub stack: String,
+    pub id: String,
+    /// The Namespace, then the objects without readiness.
+    pub base: Vec<Value>,
+    pub waves: Vec<Vec<Item>>,
+    pub redactor: Redactor,
+}
+
+impl Prepared {
+    pub fn objects(&self) -> impl Iterator<Item = &Value> {
+        self.base
+            .iter()
+            .chain(self.waves.iter().flatten().map(|i| &i.object))
+    }
+
+    fn kinds(&self) -> BTreeSet<Kind> {
+        self.objects()
+            .filter_map(ObjectRef::of)
+            .map(|r| r.kind)
+            .collect()
+    }
+}
+
+/// Makes secret values (reading existing Secrets for generated keys) and turns the
+/// objects into what is applied.
+pub(crate) async fn prepare<C: Cluster>(
+    cluster: &C,
+    input: Input<'_>,
+    env: &dyn Env,
+) -> Result<Prepared, RunError> {
+    let stack = input.stack;
+    let missing = secrets::missing_env(stack, env);
+    if !missing.is_empty() {
+        return Err(RunError::MissingEnv(missing));
+    }
+    let mut existing = BTreeMap::new();
+    let generates = |s: &model::Secret| {
+        s.keys
+            .iter()
+            .any(|k| matches!(k.source, model::SecretSource::Generate { .. }))
+    };
+    for secret in stack.secrets.iter().filter(|s| generates(s)) {
+        let target = ObjectRef::new(Kind::Secret, &stack.namespace, &secret.name);
+        let live = retry(|| cluster.get(&target))
+            .await
+            .map_err(|e| RunError::api(&target, "read", e, &Redactor::default()))?;
+        if let Some(live) = live.and_then(|v| serde_json::from_value::<Secret>(v).ok()) {
+            existing.insert(secret.name.clone(), live);
+        }
+    }
+    let values = secrets::materialise(stack, &existing, env).map_err(|e| match e {
+        SecretError::MissingEnv(m) => RunError::MissingEnv(m),
+        SecretError::Random(m) => RunError::Random(m),
+    })?;
+    let id = inventory::id(&stack.name, &stack.namespace);
+    let mut base = Vec::new();
+    let mut workloads: BTreeMap<(Kind, String), Value> = BTreeMap::new();
+    for object in input.objects {
+        let mut value = serde_json::to_value(object).unwrap_or_default();
+        if let Object::Secret(s) = object
+            && let Some(data) = s.metadata.name.as_deref().and_then(|n| values.data(n))
+        {
+            let mut filled = s.clone();
+            filled.data = Some(data);
+            value = serde_json::to_value(&filled).unwrap_or_default();
+        }
+        inventory::label(&mut value, &id);
+        match object {
+            Object::Deployment(_) | Object::StatefulSet(_) | Object::Job(_) => {
+                let kind = Kind::from_name(object.kind()).unwrap_or(Kind::Job);
+                let key = if kind == Kind::Job {
+                    Kind::Job
+                } else {
+                    Kind::Deployment
+                };
+                workloads.insert((key, object.name().to_string()), value);
+            }
+            _ => base.push(value),
+        }
+    }
+    let spans = Spans::new(stack);
+    let mut waves = Vec::new();
+    for wave in &input.plan.waves {
+        let mut items = Vec::new();
+        for step in &wave.steps {
+            let key = match step.kind {
+                StepKind::Service => (Kind::Deployment, step.name.clone()),
+                _ => (Kind::Job, step.name.clone()),
+            };
+            let Some(mut object) = workloads.remove(&key) else {
+                continue;
+            };
+            let kind = ObjectRef::of(&object).map_or(Kind::Job, |r| r.kind);
+            if kind == Kind::Job {
+                jobs::rename(&mut object);
+            }
+            let name = object
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            items.push(Item {
+                item: ItemRef {
+                    path: step.item.clone(),
+                    step: step.kind,
+                    step_name: step.name.clone(),
+                    kind,
+                    name,
+                    span: spans.of(step.kind, &step.name),
+                },
+                object,
+                key: format!("{}/{}", step.kind.as_str(), step.name),
+                after: step.after.clone(),
+            });
+        }
+        waves.push(items);
+    }
+    Ok(Prepared {
+        namespace: stack.namespace.clone(),
+        stack: stack.name.clone(),
+        id,
+        base,
+        waves,
+        redactor: values.redactor(),
+    })
+}
+
+/// Where each step's item is declared.
+struct Spans(BTreeMap<(StepKind, String), Span>);
+
+impl Spans {
+    fn new(stack: &model::Stack) -> Spans {
+        let mut map = BTreeMap::new();
+        for s in &stack.services {
+            map.insert((StepKind::Service, s.name.clone()), s.origin.span);
+        }
+        for h in &stack.hooks {
+            map.insert((StepKind::Hook, h.name.clone()), h.origin.span);
+        }
+        for t in &stack.tables {
+            let job = crate::plan::DataPlan::seed_job(&t.name);
+            map.insert((StepKind::Seed, job), t.origin.span);
+        }
+        let verify = stack.checks.first().map_or(stack.span, |c| c.origin.span);
+        map.insert(
+            (
+                StepKind::Verify,
+                crate::plan::DataPlan::verify_job(&stack.name),
+            ),
+            verify,
+        );
+        Spans(map)
+    }
+
+    fn of(&self, kind: StepKind, name: &str) -> Option<Span> {
+        self.0.get(&(kind, name.to_string())).copied()
+    }
+}
+
+/// Calls `f` again after throttling, server errors and timeouts: up to five
+/// attempts, 250 ms apart and doubling.
+pub(crate) async fn retry<T, F, Fut>(mut f: F) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    let mut delay = Duration::from_millis(250);
+    for _ in 0..4 {
+        match f().await {
+            Err(e) if e.is_transient() => {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            other => return other,
+        }
+    }
+    f().await
+}
+
+/// Applies the stack and waits for it, within `options.timeout`.
+pub async fn run<C: Cluster>(
+    cluster: &C,
+    input: Input<'_>,
+    env: &dyn Env,
+    options: &Options,
+    progress: &dyn Progress,
+) -> Result<Outcome, RunError> {
+    let prepared = prepare(cluster, input, env).await?;
+    let runner = Runner {
+        cluster,
+        options,
+        progress,
+        prepared: &prepared,
+        waiting: Mutex::new(BTreeMap::new()),
+    };
+    match tokio::time::timeout(options.timeout, runner.run()).await {
+        Ok(outcome) => outcome,
+        Err(_) => {
+            let waiting: Vec<(String, String)> = runner
+                .waiting
+                .lock()
+                .map(|w| w.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default();
+            Err(RunError::Timeout {
+                after: options.timeout,
+                waiting,
+            })
+        }
+    }
+}
+
+struct Runner<'a, C> {
+    cluster: &'a C,
+    options: &'a Options,
+    progress: &'a dyn Progress,
+    prepared: &'a Prepared,
+    /// What each unfinished item waits for, for the report of a global timeout.
+    waiting: Mutex<BTreeMap<String, String>>,
+}
+
+/// How one item ended well.
+enum Done {
+    Ready,
+    /// A Job that completed earlier with the same content.
+    Kept,
+    Results(Vec<CheckResult>),
+}
+
+impl<C: Cluster> Runner<'_, C> {
+    async fn run(&self) -> Result<Outcome, RunError> {
+        let started = Instant::now();
+        let p = self.prepared;
+        let parent_ref = ObjectRef::new(
+            Kind::Secret,
+            &p.namespace,
+            &inventory::parent_name(&p.stack),
+        );
+        let mut namespace_first = p.base.iter().filter(|o| o["kind"] == "Namespace");
+        if let Some(ns) = namespace_first.next() {
+            self.apply(ns).await?;
+        }
+        // The parent lists the kinds of the last run too until prune has run, so that
+        // a run stopped midway still leaves everything findable.
+        let previous = self
+            .get(&parent_ref)
+            .await?
+            .map(|p| inventory::kinds_of(&p));
+        let mut kinds = p.kinds();
+        kinds.extend(previous.iter().flatten().copied());
+        self.apply(&inventory::parent(&p.stack, &p.namespace, &kinds))
+            .await?;
+        let rest: Vec<&Value> = p.base.iter().filter(|o| o["kind"] != "Namespace").collect();
+        let applies: FuturesUnordered<_> = rest.iter().map(|o| self.apply(o)).collect();
+        applies
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
+        self.progress.event(&Event::Applied {
+            objects: p.base.len(),
+        });
+        let (items, results) = self.items().await?;
+        let pruned = self.prune(&kinds).await?;
+        self.apply(&inventory::parent(&p.stack, &p.namespace, &p.kinds()))
+            .await?;
+        Ok(Outcome {
+            items,
+            pruned,
+            results,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// Runs the items in plan order: an item starts as soon as every item it
+    /// depends on is ready, so a wave's items run in parallel and a slow item
+    /// holds back only what depends on it.
+    async fn items(&self) -> Result<(Vec<(ItemRef, f64)>, Option<Vec<CheckResult>>), RunError> {
+        let waves = &self.prepared.waves;
+        let planned: BTreeSet<&str> = waves.iter().flatten().map(|i| i.key.as_str()).collect();
+        let mut pending: Vec<(usize, &Item)> = waves
+            .iter()
+            .enumerate()
+            .flat_map(|(w, items)| items.iter().map(move |i| (w, i)))
+            .collect();
+        let mut ready: BTreeSet<&str> = BTreeSet::new();
+        let mut announced = None;
+        let mut running = FuturesUnordered::new();
+        let mut done_items = Vec::new();
+        let mut results = None;
+        loop {
+            let (startable, waiting): (Vec<_>, Vec<_>) = pending.into_iter().partition(|(_, i)| {
+                i.after
+                    .iter()
+                    .all(|d| ready.contains(d.as_str()) || !planned.contains(d.as_str()))
+            });
+            pending = waiting;
+            for (wave, item) in startable {
+                if announced.is_none_or(|a| wave > a) {
+                    announced = Some(wave);
+                    let names: Vec<&str> = waves
+                        .get(wave)
+                        .map(|w| w.iter().map(|i| i.item.path.as_str()).collect())
+                        .unwrap_or_default();
+                    self.progress.event(&Event::Wave {
+                        index: wave,
+                        items: names,
+                    });
+                }
+                running.push(async move { (item, self.item(item).await) });
+            }
+            let Some((item, outcome)) = running.next().await else {
+                break;
+            };
+            let (item_ref, seconds, done) = outcome?;
+            if let Done::Results(r) = done {
+                results = Some(r);
+            }
+            ready.insert(item.key.as_str());
+            done_items.push((item_ref.clone(), seconds));
+        }
+        Ok((done_items, results))
+    }
+
+    async fn apply(&self, object: &Value) -> Result<Value, RunError> {
+        let options = ApplyOptions {
+            force: self.options.force_conflicts,
+            dry_run: false,
+        };
+        retry(|| self.cluster.apply(object, options))
+            .await
+            .map_err(|e| {
+                let target =
+                    ObjectRef::of(object).unwrap_or_else(|| ObjectRef::new(Kind::Secret, "", ""));
+                RunError::api(&target, "apply", e, &self.prepared.redactor)
+            })
+    }
+
+    async fn get(&self, target: &ObjectRef) -> Result<Option<Value>, RunError> {
+        retry(|| self.cluster.get(target))
+            .await
+            .map_err(|e| RunError::api(target, "read", e, &self.prepared.redactor))
+    }
+
+    async fn delete(&self, target: &ObjectRef) -> Result<(), RunError> {
+        retry(|| self.cluster.delete(target))
+            .await
+            .map_err(|e| RunError::api(target, "delete", e, &self.prepared.redactor))
+    }
+
+    fn target(&self, item: &ItemRef) -> ObjectRef {
+        ObjectRef::new(item.kind, &self.prepared.namespace, &item.name)
+    }
+
+    /// Runs one item within the item timeout.
+    async fn item<'i>(&self, item: &'i Item) -> Result<(&'i ItemRef, f64, Done), RunError> {
+        let started = Instant::now();
+        self.progress.event(&Event::Started { item: &item.item });
+        let outcome = tokio::time::timeout(self.options.item_timeout, self.item_inner(item)).await;
+        let seconds = started.elapsed().as_secs_f64();
+        let done = match outcome {
+            Ok(Ok(done)) => done,
+            Ok(Err(e)) => {
+                self.progress.event(&Event::Failed {
+                    item: &item.item,
+                    reason: &e.headline(),
+                });
+                return Err(e);
+            }
+            Err(_) => {
+                let waiting = self.waiting_for(&item.item);
+                let evidence = self.evidence(&item.item, None).await;
+                let e = RunError::ItemTimeout {
+                    item: item.item.clone(),
+                    after: self.options.item_timeout,
+                    waiting,
+                    evidence,
+                };
+                self.progress.event(&Event::Failed {
+                    item: &item.item,
+                    reason: &e.headline(),
+                });
+                return Err(e);
+            }
+        };
+        if let Ok(mut w) = self.waiting.lock() {
+            w.remove(&item.item.path);
+        }
+        let note = matches!(done, Done::Kept).then_some("completed earlier with the same content");
+        self.progress.event(&Event::Ready {
+            item: &item.item,
+            seconds,
+            note,
+        });
+        Ok((&item.item, seconds, done))
+    }
+
+    fn waiting_for(&self, item: &ItemRef) -> String {
+        self.waiting
+            .lock()
+            .ok()
+            .and_then(|w| w.get(&item.path).cloned())
+            .unwrap_or_else(|| "not started".to_string())
+    }
+
+    async fn item_inner(&self, item: &Item) -> Result<Done, RunError> {
+        if item.item.kind == Kind::Job {
+            return self.job(item).await;
+        }
+        self.apply(&item.object).await?;
+        self.wait(&item.item).await
+    }
+
+    /// Deletes older Jobs of the step, keeps one that completed with the same
+    /// content, reruns a failed one, and waits for it.
+    async fn job(&self, item: &Item) -> Result<Done, RunError> {
+        let p = self.prepared;
+        let selector = format!(
+            "app.kubernetes.io/name={},{}",
+            item.item.step_name,
+            inventory::selector(&p.id)
+        );
+        let listing = retry(|| self.cluster.list(Kind::Job, &p.namespace, &selector))
+            .await
+            .map_err(|e| RunError::api(&self.target(&item.item), "list", e, &p.redactor))?;
+        let mut current = None;
+        for job in &listing.items {
+            match ObjectRef::of(job) {
+                Some(r) if r.name == item.item.name => current = Some(job),
+                Some(r) => self.delete(&r).await?,
+                None => {}
+            }
+        }
+        let target = self.target(&item.item);
+        let verify = item.item.step == StepKind::Verify;
+        if let Some(job) = current {
+            match readiness::job(job) {
+                Readiness::Ready if !verify => return Ok(Done::Kept),
+                Readiness::Waiting(_) if !verify => return self.wait(&item.item).await,
+                _ => {
+                    self.delete(&target).await?;
+                    self.wait_gone(&target).await?;
+                }
+            }
+        }
+        self.apply(&item.object).await?;
+        self.wait(&item.item).await
+    }
+
+    async fn wait_gone(&self, target: &ObjectRef) -> Result<(), RunError> {
+        while let Some(live) = self.get(target).await? {
+            let version = resource_version(&live);
+            let _ = self
+                .cluster
+                .watch(target, &version, self.options.poll)
+                .await;
+        }
+        Ok(())
+    }
+
+    /// Looks at the item until it is ready or failed; between looks, watches it.
+    async fn wait(&self, item: &ItemRef) -> Result<Done, RunError> {
+        let target = self.target(item);
+        let mut last = String::new();
+        let follow = matches!(item.step, StepKind::Hook | StepKind::Seed);
+        let mut shown = 0;
+        loop {
+            let Some(object) = self.get(&target).await? else {
+                self.note(item, &mut last, "waiting for the object to be created");
+                tokio::time::sleep(self.options.poll).await;
+                continue;
+            };
+            let state = self.look(item, &object).await?;
+            if follow {
+                shown = self.follow(item, &object, shown).await;
+            }
+            match state {
+                Readiness::Ready => return self.finish(item, &object, None).await,
+                Readiness::Failed(reason) => return self.finish(item, &object, Some(reason)).await,
+                Readiness::Waiting(message) => self.note(item, &mut last, &message),
+            }
+            let version = resource_version(&object);
+            // A failed watch is not a failed run: the next look decides.
+            let _ = self
+                .cluster
+                .watch(&target, &version, self.options.poll)
+                .await;
+        }
+    }
+
+    fn note(&self, item: &ItemRef, last: &mut String, message: &str) {
+        if last != message {
+            message.clone_into(last);
+            if let Ok(mut w) = self.waiting.lock() {
+                w.insert(item.path.clone(), message.to_string());
+            }
+            self.progress.event(&Event::Waiting { item, message });
+        }
+    }
+
+    /// The object's readiness, made worse by a pod that cannot start.
+    async fn look(&self, item: &ItemRef, object: &Value) -> Result<Readiness, RunError> {
+        let state = readiness::object(item.kind, object);
+        if !matches!(state, Readiness::Waiting(_)) {
+            return Ok(state);
+        }
+        if let Some(failure) = readiness::pod_failure(&self.pods(item, object).await?) {
+            let what = match failure.container.as_str() {
+                "" => format!("pod {}", failure.pod),
+                c => format!("container `{c}` of pod {}", failure.pod),
+            };
+            let message = self.prepared.redactor.redact(&failure.message);
+            return Ok(Readiness::Failed(
+                format!("{what}: {} {message}", failure.reason)
+                    .trim_end()
+                    .to_string(),
+            ));
+        }
+        if item.kind == Kind::StatefulSet {
+            return self.claims(item, state).await;
+        }
+        Ok(state)
+    }
+
+    /// A StatefulSet's volume claims: a lost one fails it; one not bound (unless
+    /// waiting for its first consumer) is said while waiting.
+    async fn claims(&self, item: &ItemRef, state: Readiness) -> Result<Readiness, RunError> {
+        let p = self.prepared;
+        let selector = inventory::selector(&p.id);
+        let listing = retry(|| {
+            self.cluster
+                .list(Kind::PersistentVolumeClaim, &p.namespace, &selector)
+        })
+        .await
+        .map_err(|e| RunError::api(&self.target(item), "list volume claims of", e, &p.redactor))?;
+        let suffix = format!("-{}-", item.name);
+        for claim in &listing.items {
+            let name = claim
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if !name.contains(&suffix) {
+                continue;
+            }
+            let events = self
+                .cluster
+                .events(&p.namespace, name)
+                .await
+                .unwrap_or_default();
+            let first_consumer = events.iter().any(|e| e["reason"] == "WaitForFirstConsumer");
+            match readiness::claim(claim, first_consumer) {
+                Readiness::Ready => {}
+                Readiness::Failed(m) => {
+                    return Ok(Readiness::Failed(format!("volume claim {name}: {m}")));
+                }
+                Readiness::Waiting(m) => {
+                    if let Readiness::Waiting(s) = &state {
+                        return Ok(Readiness::Waiting(format!("{s}; volume claim {name}: {m}")));
+                    }
+                }
+            }
+        }
+        Ok(state)
+    }
+
+    async fn pods(&self, item: &ItemRef, object: &Value) -> Result<Vec<Value>, RunError> {
+        let selector = pod_selector(item.kind, object);
+        if selector.is_empty() {
+            return Ok(Vec::new());
+        }
+        let p = self.prepared;
+        retry(|| self.cluster.list(Kind::Pod, &p.namespace, &selector))
+            .await
+            .map(|l| l.items)
+            .map_err(|e| RunError::api(&self.target(item), "list pods of", e, &p.redactor))
+    }
+
+    /// Ready, or the failure with evidence; for the verify Job, the check results.
+    async fn finish(
+        &self,
+        item: &ItemRef,
+        object: &Value,
+        failure: Option<String>,
+    ) -> Result<Done, RunError> {
+        if item.step == StepKind::Verify {
+            let log = self.job_log(item, object, 200).await;
+            if let Some(results) = log.as_deref().and_then(jobs::results_in_log) {
+                return Ok(Done::Results(results));
+            }
+            let evidence = self.evidence(item, Some(object)).await;
+            return Err(RunError::NoResults {
+                item: item.clone(),
+                reason: failure,
+                evidence,
+            });
+        }
+        match failure {
+            None => Ok(Done::Ready),
+            Some(reason) => {
+                let evidence = self.evidence(item, Some(object)).await;
+                Err(RunError::NotReady {
+                    item: item.clone(),
+                    reason,
+                    evidence,
+                })
+            }
+        }
+    }
+
+    /// Shows the lines of a Job's log after the first `shown`; how many there are.
+    /// Called at every look, so lines appear at most one poll interval late.
+    async fn follow(&self, item: &ItemRef, object: &Value, shown: usize) -> usize {
+        let Some(log) = self.job_log(item, object, FOLLOWED_LINES).await else {
+            return shown;
+        };
+        let lines: Vec<&str> = log.lines().collect();
+        for line in lines.iter().skip(shown) {
+            let line = self.prepared.redactor.redact(line);
+            self.progress.event(&Event::Log { item, line: &line });
+        }
+        lines.len().max(shown)
+    }
+
+    /// The last `lines` lines of the log of a Job's most recent pod.
+    async fn job_log(&self, item: &ItemRef, object: &Value, lines: i64) -> Option<String> {
+        let pods = self.pods(item, object).await.ok()?;
+        let pod = pods.iter().max_by_key(|p| {
+            p.pointer("/metadata/creationTimestamp")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        })?;
+        let name = pod.pointer("/metadata/name")?.as_str()?;
+        let container = pod.pointer("/spec/containers/0/name")?.as_str()?;
+        let log = self
+            .cluster
+            .logs(&self.prepared.namespace, name, container, lines, false)
+            .await
+            .ok()?;
+        Some(log)
+    }
+
+    /// Conditions, recent events of the object and its pods, and the last log lines
+    /// of the pod in trouble; every text redacted.
+    async fn evidence(&self, item: &ItemRef, object: Option<&Value>) -> Evidence {
+        let p = self.prepared;
+        let fetched;
+        let object = match object {
+            Some(o) => Some(o),
+            None => {
+                fetched = self.cluster.get(&self.target(item)).await.ok().flatten();
+                fetched.as_ref()
+            }
+        };
+        let Some(object) = object else {
+            return Evidence::default();
+        };
+        let redact = |s: &str| p.redactor.redact(s);
+        let conditions = readiness::describe_conditions(object)
+            .iter()
+            .map(|c| redact(c))
+            .collect();
+        let mut events = self
+            .cluster
+            .events(&p.namespace, &item.name)
+            .await
+            .unwrap_or_default();
+        let pods = self.pods(item, object).await.unwrap_or_default();
+        let failure = readiness::pod_failure(&pods);
+        let troubled = failure.as_ref().map(|f| f.pod.clone()).or_else(|| {
+            pods.last()
+                .and_then(|x| x.pointer("/metadata/name")?.as_str().map(str::to_string))
+        });
+        let mut log = None;
+        if let Some(pod) = &troubled {
+            events.extend(
+                self.cluster
+                    .events(&p.namespace, pod)
+                    .await
+                    .unwrap_or_default(),
+            );
+            let container = failure
+                .as_ref()
+                .map(|f| f.container.clone())
+                .filter(|c| !c.is_empty())
+                .or_else(|| {
+                    pods.iter()
+                        .find(|x| x.pointer("/metadata/name").and_then(Value::as_str) == Some(pod))
+                        .and_then(|x| {
+                            x.pointer("/spec/containers/0/name")?
+                                .as_str()
+                                .map(str::to_string)
+                        })
+                });
+            if let Some(container) = container {
+                let previous = failure
+                    .as_ref()
+                    .is_some_and(|f| f.reason == "CrashLoopBackOff");
+                if let Ok(text) = self
+                    .cluster
+                    .logs(&p.namespace, pod, &container, 20, previous)
+                    .await
+                {
+                    let lines = text.lines().map(&redact).collect();
+                    log = Some((format!("pod {pod}, container {container}"), lines));
+                }
+            }
+        }
+        let events = events
+            .iter()
+            .rev()
+            .take(10)
+            .rev()
+            .map(|e| redact(&describe_event(e)))
+            .collect();
+        Evidence {
+            conditions,
+            events,
+            log,
+        }
+    }
+
+    /// Deletes members of the inventory the stack no longer has.
+    async fn prune(&self, kinds: &BTreeSet<Kind>) -> Result<Vec<ObjectRef>, RunError> {
+        let p = self.prepared;
+        let keep = inventory::names(&p.objects().cloned().collect::<Vec<_>>());
+        let selector = inventory::selector(&p.id);
+        let mut pruned = Vec::new();
+        for kind in kinds.iter().rev() {
+            let listing = retry(|| self.cluster.list(*kind, &p.namespace, &selector))
+                .await
+                .map_err(|e| {
+                    RunError::api(
+                        &ObjectRef::new(*kind, &p.namespace, ""),
+                        "list",
+                        e,
+                        &p.redactor,
+                    )
+                })?;
+            for object in &listing.items {
+                let Some(target) = ObjectRef::of(object) else {
+                    continue;
+                };
+                if keep
+                    .get(kind)
+                    .is_some_and(|names| names.contains(&target.name))
+                {
+                    continue;
+                }
+                self.delete(&target).await?;
+                self.progress.event(&Event::Pruned { object: &target });
+                pruned.push(target);
+            }
+        }
+        Ok(pruned)
+    }
+}
+
+/// How much of a Job's log is followed.
+const FOLLOWED_LINES: i64 = 10_000;
+
+fn resource_version(object: &Value) -> String {
+    object
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The label selector of a workload's pods.
+fn pod_selector(kind: Kind, object: &Value) -> String {
+    match kind {
+        Kind::Job => {
+            let name = object
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            format!("batch.kubernetes.io/job-name={name}")
+        }
+        _ => object
+            .pointer("/spec/selector/matchLabels")
+            .and_then(Value::as_object)
+            .map(|labels| {
+                labels
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// `Warning FailedScheduling: 0/1 nodes are available ...`
+fn describe_event(event: &Value) -> String {
+    let field = |k: &str| event.get(k).and_then(Value::as_str).unwrap_or("");
+    let object = event
+        .pointer("/involvedObject/name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    format!(
+        "{} {} ({object}): {}",
+        field("type"),
+        field("reason"),
+        field("message")
+    )
+}
