@@ -541,17 +541,7 @@ fn existing_manifests(dir: &Path, format: Format) -> Vec<String> {
 }
 
 fn plan(path: &Path, profile: Option<&str>, format: PlanFormat, reporter: &Reporter) -> ExitCode {
-    let Some(program) = load(path, reporter, MessageFormat::Human) else {
-        return ExitCode::from(1);
-    };
-    let compilation = compile_checked(&program, profile);
-    reporter.report(
-        &compilation.diagnostics,
-        &program.sources,
-        MessageFormat::Human,
-        &compilation.secret_spans,
-    );
-    let Some(stack) = compilation.stack else {
+    let Some(Compiled { stack, .. }) = compiled(path, profile, reporter) else {
         return ExitCode::from(1);
     };
     let plan = floe::plan::plan(&stack);
@@ -602,6 +592,31 @@ fn compile_checked(program: &Program, profile: Option<&str>) -> floe::Compilatio
     floe::compile_with(program, &RealFs, profile, Some(&sql))
 }
 
+/// A stack that compiled without errors.
+struct Compiled {
+    program: Program,
+    stack: floe::model::Stack,
+    objects: Vec<floe::lower::Object>,
+}
+
+/// Loads and compiles FILE with check queries verified by DuckDB, and reports the
+/// diagnostics; `None` when there are errors.
+fn compiled(path: &Path, profile: Option<&str>, reporter: &Reporter) -> Option<Compiled> {
+    let program = load(path, reporter, MessageFormat::Human)?;
+    let compilation = compile_checked(&program, profile);
+    reporter.report(
+        &compilation.diagnostics,
+        &program.sources,
+        MessageFormat::Human,
+        &compilation.secret_spans,
+    );
+    Some(Compiled {
+        stack: compilation.stack?,
+        objects: compilation.objects,
+        program,
+    })
+}
+
 /// `.floe/warehouse` next to the stack's file.
 fn default_warehouse(file: &Path) -> PathBuf {
     let dir = file.parent().filter(|d| !d.as_os_str().is_empty());
@@ -615,17 +630,7 @@ fn run_local(
     output: RunOutput,
     reporter: &Reporter,
 ) -> ExitCode {
-    let Some(program) = load(path, reporter, MessageFormat::Human) else {
-        return ExitCode::from(1);
-    };
-    let compilation = compile_checked(&program, profile);
-    reporter.report(
-        &compilation.diagnostics,
-        &program.sources,
-        MessageFormat::Human,
-        &compilation.secret_spans,
-    );
-    let Some(stack) = compilation.stack else {
+    let Some(Compiled { stack, .. }) = compiled(path, profile, reporter) else {
         return ExitCode::from(1);
     };
     let plan = floe::plan::DataPlan::new(&stack);
@@ -695,19 +700,15 @@ fn on_cluster(
     reporter: &Reporter,
     command: ClusterCommand,
 ) -> ExitCode {
-    let Some(program) = load(path, reporter, MessageFormat::Human) else {
+    let Some(Compiled {
+        program,
+        stack,
+        objects,
+    }) = compiled(path, profile, reporter)
+    else {
         return ExitCode::from(1);
     };
-    let compilation = compile_checked(&program, profile);
-    reporter.report(
-        &compilation.diagnostics,
-        &program.sources,
-        MessageFormat::Human,
-        &compilation.secret_spans,
-    );
-    let Some(stack) = &compilation.stack else {
-        return ExitCode::from(1);
-    };
+    let stack = &stack;
     if !matches!(command, ClusterCommand::Down { .. }) {
         let missing = floe::cluster::secrets::missing_env(stack, &ProcessEnv);
         if !missing.is_empty() {
@@ -719,7 +720,7 @@ fn on_cluster(
     let plan = floe::plan::plan(stack);
     let input = Input {
         stack,
-        objects: &compilation.objects,
+        objects: &objects,
         plan: &plan,
     };
     let runtime = match tokio::runtime::Runtime::new() {
