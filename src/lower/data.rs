@@ -5,9 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMap, ConfigMapVolumeSource, Container, EnvVar, EnvVarSource,
-    PodSecurityContext, PodSpec, PodTemplateSpec, SeccompProfile, SecretKeySelector,
-    SecurityContext, ServiceAccount, Volume, VolumeMount,
+    ConfigMap, ConfigMapVolumeSource, Container, EnvVar, EnvVarSource, PodSpec, PodTemplateSpec,
+    SecretKeySelector, ServiceAccount, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
@@ -138,14 +137,7 @@ fn runner_job(stack: &model::Stack, labels: &Labels<'_>, spec: &JobSpecOf<'_>) -
             read_only: Some(true),
             ..VolumeMount::default()
         }]),
-        security_context: Some(SecurityContext {
-            allow_privilege_escalation: Some(false),
-            capabilities: Some(Capabilities {
-                drop: Some(vec!["ALL".to_string()]),
-                ..Capabilities::default()
-            }),
-            ..SecurityContext::default()
-        }),
+        security_context: Some(super::pod::container_security()),
         ..Container::default()
     };
     Job {
@@ -164,17 +156,7 @@ fn runner_job(stack: &model::Stack, labels: &Labels<'_>, spec: &JobSpecOf<'_>) -
                     automount_service_account_token: Some(false),
                     enable_service_links: Some(false),
                     restart_policy: Some("Never".to_string()),
-                    security_context: Some(PodSecurityContext {
-                        run_as_non_root: Some(true),
-                        run_as_user: Some(user),
-                        run_as_group: Some(user),
-                        fs_group: Some(user),
-                        seccomp_profile: Some(SeccompProfile {
-                            type_: "RuntimeDefault".to_string(),
-                            ..SeccompProfile::default()
-                        }),
-                        ..PodSecurityContext::default()
-                    }),
+                    security_context: Some(super::pod::pod_security(user)),
                     containers: vec![container],
                     volumes: Some(vec![Volume {
                         name: "plan".to_string(),

@@ -108,17 +108,7 @@ fn template(
             // Service, which some images read as their own settings.
             enable_service_links: Some(false),
             restart_policy: (restart_policy != "Always").then(|| restart_policy.to_string()),
-            security_context: Some(PodSecurityContext {
-                run_as_non_root: Some(true),
-                run_as_user: Some(spec.user),
-                run_as_group: Some(spec.user),
-                fs_group: Some(spec.user),
-                seccomp_profile: Some(SeccompProfile {
-                    type_: "RuntimeDefault".to_string(),
-                    ..SeccompProfile::default()
-                }),
-                ..PodSecurityContext::default()
-            }),
+            security_context: Some(pod_security(spec.user)),
             containers: vec![container],
             volumes: (!volumes.is_empty()).then_some(volumes),
             ..PodSpec::default()
@@ -164,6 +154,33 @@ fn config_hash(spec: &model::Container, stack: &model::Stack) -> Option<String> 
     Some(digest.iter().take(8).map(|b| format!("{b:02x}")).collect())
 }
 
+/// The pod's default: non-root as `user`, RuntimeDefault seccomp.
+pub(super) fn pod_security(user: i64) -> PodSecurityContext {
+    PodSecurityContext {
+        run_as_non_root: Some(true),
+        run_as_user: Some(user),
+        run_as_group: Some(user),
+        fs_group: Some(user),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".to_string(),
+            ..SeccompProfile::default()
+        }),
+        ..PodSecurityContext::default()
+    }
+}
+
+/// A container's default: no privilege escalation, every capability dropped.
+pub(super) fn container_security() -> SecurityContext {
+    SecurityContext {
+        allow_privilege_escalation: Some(false),
+        capabilities: Some(Capabilities {
+            drop: Some(vec!["ALL".to_string()]),
+            ..Capabilities::default()
+        }),
+        ..SecurityContext::default()
+    }
+}
+
 fn container(name: &str, spec: &model::Container) -> Container {
     let mounts: Vec<VolumeMount> = spec
         .files
@@ -188,14 +205,7 @@ fn container(name: &str, spec: &model::Container) -> Container {
         env: (!spec.env.is_empty()).then(|| spec.env.iter().map(env_var).collect()),
         resources: resources(&spec.resources),
         volume_mounts: (!mounts.is_empty()).then_some(mounts),
-        security_context: Some(SecurityContext {
-            allow_privilege_escalation: Some(false),
-            capabilities: Some(Capabilities {
-                drop: Some(vec!["ALL".to_string()]),
-                ..Capabilities::default()
-            }),
-            ..SecurityContext::default()
-        }),
+        security_context: Some(container_security()),
         ..Container::default()
     }
 }
