@@ -229,18 +229,13 @@ impl<'a> Checker<'a> {
         ok.then_some(out)
     }
 
-    fn row_cells(
-        &mut self,
-        entries: &[Entry],
-        span: Span,
-        columns: &[Column],
-        table: &str,
-    ) -> Option<Vec<Cell>> {
+    /// Reports every entry that names no column of `table`; whether all do.
+    fn known_columns(&mut self, entries: &[Entry], columns: &[Column], table: &str) -> bool {
         let mut ok = true;
         for entry in entries {
             if !columns.iter().any(|c| c.name == entry.key) {
-                let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
-                let suggestion = did_you_mean(&entry.key, names.iter().copied());
+                let names = columns.iter().map(|c| c.name.as_str());
+                let suggestion = did_you_mean(&entry.key, names);
                 self.push(messages::unknown_column(
                     entry.key_span,
                     &entry.key,
@@ -250,6 +245,17 @@ impl<'a> Checker<'a> {
                 ok = false;
             }
         }
+        ok
+    }
+
+    fn row_cells(
+        &mut self,
+        entries: &[Entry],
+        span: Span,
+        columns: &[Column],
+        table: &str,
+    ) -> Option<Vec<Cell>> {
+        let mut ok = self.known_columns(entries, columns, table);
         let mut row = Vec::with_capacity(columns.len());
         for column in columns {
             let cell = match entries.iter().find(|e| e.key == column.name) {
@@ -488,20 +494,7 @@ impl<'a> Checker<'a> {
         table: &str,
         at: Span,
     ) -> Option<Seed> {
-        let mut ok = true;
-        for entry in generators {
-            if !columns.iter().any(|c| c.name == entry.key) {
-                let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
-                let suggestion = did_you_mean(&entry.key, names.iter().copied());
-                self.push(messages::unknown_column(
-                    entry.key_span,
-                    &entry.key,
-                    table,
-                    suggestion,
-                ));
-                ok = false;
-            }
-        }
+        let mut ok = self.known_columns(generators, columns, table);
         let mut out = Vec::new();
         for column in columns {
             match generators.iter().find(|e| e.key == column.name) {
