@@ -12,6 +12,7 @@
 //! and files outside a project get an empty answer or an error response.
 
 use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
 use std::rc::Rc;
 
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
@@ -188,6 +189,18 @@ impl Server {
         }
     }
 
+    /// Loads and checks the program whose main file is `uri`, with `text` for it.
+    fn new_analysis(&self, uri: &Url, path: &Path, text: String) -> Rc<Analysis> {
+        Rc::new(Analysis::new(
+            uri,
+            path,
+            text,
+            &self.overlay(),
+            &self.std,
+            self.sql.as_deref(),
+        ))
+    }
+
     /// Analyses the roots that changed documents belong to.
     fn analyse(&mut self) {
         let dirty = std::mem::take(&mut self.dirty);
@@ -247,14 +260,7 @@ impl Server {
             return;
         }
         let text = doc.text.clone();
-        let analysis = Rc::new(Analysis::new(
-            uri,
-            &path,
-            text,
-            &self.overlay(),
-            &self.std,
-            self.sql.as_deref(),
-        ));
+        let analysis = self.new_analysis(uri, &path, text);
         self.remember_good(&analysis);
         self.publish_root(uri, Some(&analysis));
         if let Some(old) = self.roots.insert(uri.clone(), analysis) {
@@ -354,14 +360,7 @@ impl Server {
         let name = self.std.name_of(uri)?;
         let path = uri.to_file_path().ok()?;
         let text = crate::stdlib::source(name)?.to_string();
-        let analysis = Rc::new(Analysis::new(
-            uri,
-            &path,
-            text,
-            &self.overlay(),
-            &self.std,
-            self.sql.as_deref(),
-        ));
+        let analysis = self.new_analysis(uri, &path, text);
         self.std_analyses.insert(uri.clone(), analysis.clone());
         Some(analysis)
     }
