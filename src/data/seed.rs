@@ -23,6 +23,7 @@ use iceberg::writer::file_writer::rolling_writer::RollingFileWriterBuilder;
 use iceberg::writer::{IcebergWriter, IcebergWriterBuilder};
 use iceberg::{Catalog, NamespaceIdent, TableCreation, TableIdent};
 use parquet::file::properties::WriterProperties;
+use tokio::task::JoinSet;
 
 use super::batch::SeedSource;
 use super::generate::Resolver;
@@ -33,6 +34,11 @@ use crate::plan::DataPlan;
 
 /// Rows per Arrow batch handed to the Parquet writer.
 const BATCH_ROWS: u64 = 64 * 1024;
+
+/// Rows per data file. A larger seed is written as several files at once, which
+/// uses every core; the split depends on the row count only, so a seed is always
+/// cut the same way.
+pub const FILE_ROWS: u64 = 4 * BATCH_ROWS;
 
 /// What seeding a table did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,14 +101,14 @@ pub async fn seed_table(
     let schema = Arc::new(schema_to_arrow_schema(
         iceberg_table.metadata().current_schema(),
     )?);
-    let Some(source) = SeedSource::new(table, schema, resolver)? else {
+    let Some(source) = SeedSource::new(table, schema, resolver)?.map(Arc::new) else {
         return Ok(Outcome::NoSeed);
     };
     let rows = row_count(&iceberg_table);
     if table.when == SeedWhen::Empty && rows > 0 {
         return Ok(Outcome::Kept { rows });
     }
-    let files = write_files(&iceberg_table, &source).await?;
+    let files = write_files(&iceberg_table, source.clone()).await?;
     let count = files.len();
     commit(catalog, &iceberg_table, files, &plan.stack).await?;
     Ok(Outcome::Written {
@@ -126,12 +132,64 @@ pub fn row_count(table: &IcebergTable) -> u64 {
         .unwrap_or(0)
 }
 
-/// Writes the seed rows as Parquet data files, not yet part of the table.
-pub async fn write_files(table: &IcebergTable, source: &SeedSource) -> Result<Vec<DataFile>> {
-    let metadata = table.metadata();
-    let location = DefaultLocationGenerator::new(metadata)?;
+/// Writes the seed rows as Parquet data files, not yet part of the table: one file
+/// per [`FILE_ROWS`] rows, as many at once as the machine has cores. When a part
+/// fails, the files the others wrote are deleted and the error of the first failing
+/// part (in row order) is returned.
+pub async fn write_files(table: &IcebergTable, source: Arc<SeedSource>) -> Result<Vec<DataFile>> {
     // A unique prefix: file numbers restart at 0 with every writer.
     let prefix = format!("floe-{}", uuid::Uuid::now_v7());
+    let at_once = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut parts = (0..source.len().div_ceil(FILE_ROWS)).map(|part| {
+        let start = part * FILE_ROWS;
+        let len = FILE_ROWS.min(source.len() - start);
+        (part, start, len)
+    });
+    let mut tasks = JoinSet::new();
+    let mut written: Vec<(u64, Vec<DataFile>)> = Vec::new();
+    let mut failures: Vec<(u64, DataError)> = Vec::new();
+    loop {
+        while failures.is_empty() && tasks.len() < at_once {
+            let Some((part, start, len)) = parts.next() else {
+                break;
+            };
+            let (table, source) = (table.clone(), source.clone());
+            let prefix = format!("{prefix}-{part}");
+            tasks.spawn(async move {
+                let files = write_part(&table, &source, prefix, start, len).await;
+                (part, files)
+            });
+        }
+        let Some(done) = tasks.join_next().await else {
+            break;
+        };
+        match done {
+            Ok((part, Ok(files))) => written.push((part, files)),
+            Ok((part, Err(e))) => failures.push((part, e)),
+            Err(e) => failures.push((u64::MAX, DataError::new(format!("a writer stopped: {e}")))),
+        }
+    }
+    if let Some((_, error)) = failures.into_iter().min_by_key(|(part, _)| *part) {
+        for file in written.iter().flat_map(|(_, files)| files) {
+            // Best effort: a file no snapshot references is invisible anyway.
+            let _ = table.file_io().delete(file.file_path()).await;
+        }
+        return Err(error);
+    }
+    written.sort_by_key(|(part, _)| *part);
+    Ok(written.into_iter().flat_map(|(_, files)| files).collect())
+}
+
+/// Writes rows `start..start + len` as data files named with `prefix`.
+async fn write_part(
+    table: &IcebergTable,
+    source: &SeedSource,
+    prefix: String,
+    start: u64,
+    len: u64,
+) -> Result<Vec<DataFile>> {
+    let metadata = table.metadata();
+    let location = DefaultLocationGenerator::new(metadata)?;
     let names = DefaultFileNameGenerator::new(prefix, None, DataFileFormat::Parquet);
     let parquet = ParquetWriterBuilder::new(
         WriterProperties::default(),
@@ -144,12 +202,13 @@ pub async fn write_files(table: &IcebergTable, source: &SeedSource) -> Result<Ve
         names,
     );
     let mut writer = DataFileWriterBuilder::new(rolling).build(None).await?;
-    let mut start = 0;
-    while start < source.len() {
-        let len = BATCH_ROWS.min(source.len() - start);
-        let batch = source.batch(start, len as usize)?;
+    let end = start + len;
+    let mut row = start;
+    while row < end {
+        let rows = BATCH_ROWS.min(end - row);
+        let batch = source.batch(row, rows as usize)?;
         writer.write(batch).await?;
-        start += len;
+        row += rows;
     }
     Ok(writer.close().await?)
 }

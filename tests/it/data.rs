@@ -379,6 +379,91 @@ fn a_write_that_fails_midway_leaves_no_rows() {
     );
 }
 
+/// Customers rows `0..count`, the row `bad` without its required name.
+fn customer_rows(count: u64, bad: Option<u64>) -> Vec<Vec<floe::model::Cell>> {
+    use floe::model::Cell;
+    (0..count)
+        .map(|i| {
+            let name = if Some(i) == bad {
+                Cell::Null
+            } else {
+                Cell::String(format!("c{i}"))
+            };
+            vec![Cell::Int(i as i64), name, Cell::Null, Cell::Null]
+        })
+        .collect()
+}
+
+#[test]
+fn a_seed_larger_than_a_file_is_several_files_in_one_commit_or_nothing() {
+    let mut plan = plan_of(Path::new(SHOP));
+    let count = 2 * seed::FILE_ROWS + 10;
+    let index = plan
+        .tables
+        .iter()
+        .position(|t| t.name == "customers")
+        .expect("customers");
+    // The last row breaks the `required` rule: the first two files are complete
+    // when the third fails.
+    plan.tables[index].seed = Some(floe::model::Seed::Rows(customer_rows(
+        count,
+        Some(count - 1),
+    )));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rt = runtime();
+    let sessions = local_sessions(&rt, &plan, dir.path());
+    let catalog = rt.block_on(sessions["lake"].catalog()).expect("catalog");
+    let table = plan.tables[index].clone();
+    let error = rt
+        .block_on(seed::seed_table(
+            catalog.as_ref(),
+            &plan,
+            &table,
+            &mut Resolver::new(&plan),
+        ))
+        .expect_err("the write fails");
+    assert!(
+        error
+            .to_string()
+            .contains(&format!("row {count}, column `name`")),
+        "{error}"
+    );
+    let loaded = rt
+        .block_on(catalog.load_table(&seed::ident(&table).expect("ident")))
+        .expect("the table was created");
+    assert!(loaded.metadata().current_snapshot().is_none());
+    assert_eq!(parquet_files(dir.path()), Vec::<PathBuf>::new());
+
+    plan.tables[index].seed = Some(floe::model::Seed::Rows(customer_rows(count, None)));
+    let table = plan.tables[index].clone();
+    let outcome = rt
+        .block_on(seed::seed_table(
+            catalog.as_ref(),
+            &plan,
+            &table,
+            &mut Resolver::new(&plan),
+        ))
+        .expect("the seed succeeds");
+    assert_eq!(
+        outcome,
+        Outcome::Written {
+            rows: count,
+            files: 3
+        }
+    );
+    assert_eq!(parquet_files(dir.path()).len(), 3);
+    let sessions = local_sessions(&rt, &plan, dir.path());
+    assert_eq!(
+        query_i64(
+            &rt,
+            &plan,
+            &sessions,
+            "SELECT count(DISTINCT id) FROM customers"
+        ),
+        count as i64
+    );
+}
+
 #[test]
 fn floe_run_local_prints_results_and_counts() {
     let dir = tempfile::tempdir().expect("temp dir");
