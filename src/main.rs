@@ -634,6 +634,12 @@ fn run_local(
         return ExitCode::from(1);
     };
     let plan = floe::plan::DataPlan::new(&stack);
+    if plan.tables.is_empty() && plan.checks.is_empty() && output == RunOutput::Text {
+        eprintln!(
+            "note: {} declares no tables and no checks: nothing to seed or check",
+            path.display()
+        );
+    }
     let mut progress = progress_for(output);
     let results = data_run::run_local(&plan, warehouse, progress.as_mut());
     finish(results, output)

@@ -151,11 +151,15 @@ pub fn counts(results: &[CheckResult]) -> (usize, usize) {
     (passed, results.len() - passed)
 }
 
-/// The results as a table, the descriptions of failed checks, and the line
-/// "N passed, N failed".
+/// The results as a table (none when there are no checks), the descriptions of
+/// failed checks, and the line "N passed, N failed".
 pub fn results_table(results: &[CheckResult]) -> String {
     let header = ["check", "expected", "actual", "result"].map(String::from);
-    let mut rows = vec![header];
+    let mut rows = if results.is_empty() {
+        Vec::new()
+    } else {
+        vec![header]
+    };
     for r in results {
         let verdict = if r.passed { "ok" } else { "FAILED" };
         rows.push([
@@ -226,6 +230,7 @@ mod tests {
              orphans: why it matters\n\
              1 passed, 1 failed\n"
         );
+        assert_eq!(results_table(&[]), "0 passed, 0 failed\n");
         assert!(results_line("demo", &[]).starts_with(RESULTS_MARKER));
     }
 }

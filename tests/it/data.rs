@@ -465,6 +465,28 @@ fn a_seed_larger_than_a_file_is_several_files_in_one_commit_or_nothing() {
 }
 
 #[test]
+fn floe_run_local_says_when_there_is_nothing_to_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let main = stack_in(
+        dir.path(),
+        "stack web {}\nservice app {\n  image = \"nginx:1.27\"\n  ports = { http = 80 }\n}\n",
+    );
+    let out = floe()
+        .args(["run", "--local"])
+        .arg(&main)
+        .output()
+        .expect("floe runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(stdout, "0 passed, 0 failed\n");
+    assert!(
+        stderr.contains("declares no tables and no checks: nothing to seed or check"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn floe_run_local_prints_results_and_counts() {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = floe()
