@@ -642,7 +642,15 @@ fn run_local(
     }
     let mut progress = progress_for(output);
     let results = data_run::run_local(&plan, warehouse, progress.as_mut());
-    finish(results, output)
+    let stopped = results.is_err();
+    let code = finish(results, output);
+    if stopped && output == RunOutput::Text {
+        eprintln!(
+            "help: the embedded catalog is in {}; deleting that directory starts again from empty tables",
+            warehouse.display()
+        );
+    }
+    code
 }
 
 fn progress_for(output: RunOutput) -> Box<dyn Progress> {

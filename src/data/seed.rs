@@ -77,7 +77,7 @@ pub async fn ensure_table(catalog: &dyn Catalog, table: &Table) -> Result<Iceber
         let existing = catalog.load_table(&ident).await?;
         if let Some(why) = schema_difference(existing.metadata().current_schema(), &declared) {
             return Err(DataError::new(format!(
-                "table `{}` exists in the catalog with other columns ({why}); floe does not change existing tables",
+                "table `{}` exists in the catalog with other columns ({why}); floe does not change existing tables: declare the columns it has, or drop it and run again",
                 dotted(table)
             )));
         }

@@ -487,6 +487,60 @@ fn floe_run_local_says_when_there_is_nothing_to_run() {
 }
 
 #[test]
+fn floe_run_local_refuses_a_table_whose_columns_changed_and_says_what_to_do() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stack = |column: &str| {
+        format!(
+            "stack shop {{}}\ncatalog lake {{ warehouse = \"lake\" }}\n\
+             table customers {{\n  catalog = lake\n  name = \"shop.customers\"\n  \
+             columns = {{ id = long required, {column} = string }}\n  \
+             rows = [{{ id = 1, {column} = \"GB\" }}]\n}}\n"
+        )
+    };
+    let main = stack_in(dir.path(), &stack("country"));
+    let run = || {
+        floe()
+            .args(["run", "--local"])
+            .arg(&main)
+            .output()
+            .expect("floe runs")
+    };
+    let first = run();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    std::fs::write(&main, stack("region")).expect("write the stack");
+    let second = run();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "table `shop.customers` exists in the catalog with other columns (no column `region`)"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("declare the columns it has, or drop it"),
+        "{stderr}"
+    );
+    let warehouse = dir.path().join(".floe/warehouse");
+    assert!(
+        stderr.contains(&format!(
+            "help: the embedded catalog is in {}",
+            warehouse.display()
+        )),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&warehouse).expect("delete the warehouse");
+    assert!(
+        run().status.success(),
+        "a fresh warehouse takes the new columns"
+    );
+}
+
+#[test]
 fn floe_run_local_prints_results_and_counts() {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = floe()
