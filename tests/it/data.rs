@@ -329,56 +329,6 @@ fn a_failed_commit_leaves_no_rows_and_no_files() {
     );
 }
 
-#[test]
-fn a_write_that_fails_midway_leaves_no_rows() {
-    let mut plan = plan_of(Path::new(SHOP));
-    // 70,000 rows whose last ones break the `required` rule: the first batch of
-    // 65,536 rows is written before the writer fails.
-    let table = plan
-        .tables
-        .iter_mut()
-        .find(|t| t.name == "customers")
-        .expect("customers");
-    let mut rows: Vec<Vec<floe::model::Cell>> = (0..70_000)
-        .map(|i| {
-            vec![
-                floe::model::Cell::Int(i),
-                floe::model::Cell::String(format!("c{i}")),
-                floe::model::Cell::Null,
-                floe::model::Cell::Null,
-            ]
-        })
-        .collect();
-    rows[69_999][1] = floe::model::Cell::Null;
-    table.seed = Some(floe::model::Seed::Rows(rows));
-    let table = table.clone();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let rt = runtime();
-    let sessions = local_sessions(&rt, &plan, dir.path());
-    let catalog = rt.block_on(sessions["lake"].catalog()).expect("catalog");
-    let error = rt
-        .block_on(seed::seed_table(
-            catalog.as_ref(),
-            &plan,
-            &table,
-            &mut Resolver::new(&plan),
-        ))
-        .expect_err("the write fails");
-    assert!(
-        error.to_string().contains("row 70000, column `name`"),
-        "{error}"
-    );
-    let loaded = rt
-        .block_on(catalog.load_table(&seed::ident(&table).expect("ident")))
-        .expect("the table was created");
-    assert!(loaded.metadata().current_snapshot().is_none());
-    let sessions = local_sessions(&rt, &plan, dir.path());
-    assert_eq!(
-        query_i64(&rt, &plan, &sessions, "SELECT count(*) FROM customers"),
-        0
-    );
-}
-
 /// Customers rows `0..count`, the row `bad` without its required name.
 fn customer_rows(count: u64, bad: Option<u64>) -> Vec<Vec<floe::model::Cell>> {
     use floe::model::Cell;
@@ -394,58 +344,86 @@ fn customer_rows(count: u64, bad: Option<u64>) -> Vec<Vec<floe::model::Cell>> {
         .collect()
 }
 
-#[test]
-fn a_seed_larger_than_a_file_is_several_files_in_one_commit_or_nothing() {
+/// Seeds the shop's customers with `rows` into the warehouse `dir`.
+fn seed_customers(
+    rt: &tokio::runtime::Runtime,
+    dir: &Path,
+    rows: Vec<Vec<floe::model::Cell>>,
+) -> (DataPlan, Result<Outcome, floe::data::DataError>) {
     let mut plan = plan_of(Path::new(SHOP));
-    let count = 2 * seed::FILE_ROWS + 10;
-    let index = plan
+    let table = plan
+        .tables
+        .iter_mut()
+        .find(|t| t.name == "customers")
+        .expect("customers");
+    table.seed = Some(floe::model::Seed::Rows(rows));
+    let table = table.clone();
+    let sessions = local_sessions(rt, &plan, dir);
+    let catalog = rt.block_on(sessions["lake"].catalog()).expect("catalog");
+    let outcome = rt.block_on(seed::seed_table(
+        catalog.as_ref(),
+        &plan,
+        &table,
+        &mut Resolver::new(&plan),
+    ));
+    (plan, outcome)
+}
+
+/// The customers table exists and has no snapshot, and no row can be read.
+fn assert_customers_empty(rt: &tokio::runtime::Runtime, plan: &DataPlan, dir: &Path) {
+    let sessions = local_sessions(rt, plan, dir);
+    let catalog = rt.block_on(sessions["lake"].catalog()).expect("catalog");
+    let table = plan
         .tables
         .iter()
-        .position(|t| t.name == "customers")
+        .find(|t| t.name == "customers")
         .expect("customers");
-    // The last row breaks the `required` rule: the first two files are complete
-    // when the third fails.
-    plan.tables[index].seed = Some(floe::model::Seed::Rows(customer_rows(
-        count,
-        Some(count - 1),
-    )));
+    let loaded = rt
+        .block_on(catalog.load_table(&seed::ident(table).expect("ident")))
+        .expect("the table was created");
+    assert!(loaded.metadata().current_snapshot().is_none());
+    assert_eq!(
+        query_i64(rt, plan, &sessions, "SELECT count(*) FROM customers"),
+        0
+    );
+}
+
+#[test]
+fn a_write_that_fails_midway_leaves_no_rows() {
+    // 70,000 rows whose last one breaks the `required` rule: the first batch of
+    // 65,536 rows is written before the writer fails.
     let dir = tempfile::tempdir().expect("temp dir");
     let rt = runtime();
-    let sessions = local_sessions(&rt, &plan, dir.path());
-    let catalog = rt.block_on(sessions["lake"].catalog()).expect("catalog");
-    let table = plan.tables[index].clone();
-    let error = rt
-        .block_on(seed::seed_table(
-            catalog.as_ref(),
-            &plan,
-            &table,
-            &mut Resolver::new(&plan),
-        ))
-        .expect_err("the write fails");
+    let (plan, outcome) = seed_customers(&rt, dir.path(), customer_rows(70_000, Some(69_999)));
+    let error = outcome.expect_err("the write fails");
+    assert!(
+        error.to_string().contains("row 70000, column `name`"),
+        "{error}"
+    );
+    assert_customers_empty(&rt, &plan, dir.path());
+}
+
+#[test]
+fn a_seed_larger_than_a_file_is_several_files_in_one_commit_or_nothing() {
+    let count = 2 * seed::FILE_ROWS + 10;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rt = runtime();
+    // The last row breaks the `required` rule: the first two files are complete
+    // when the third fails, and are deleted.
+    let (plan, outcome) = seed_customers(&rt, dir.path(), customer_rows(count, Some(count - 1)));
+    let error = outcome.expect_err("the write fails");
     assert!(
         error
             .to_string()
             .contains(&format!("row {count}, column `name`")),
         "{error}"
     );
-    let loaded = rt
-        .block_on(catalog.load_table(&seed::ident(&table).expect("ident")))
-        .expect("the table was created");
-    assert!(loaded.metadata().current_snapshot().is_none());
+    assert_customers_empty(&rt, &plan, dir.path());
     assert_eq!(parquet_files(dir.path()), Vec::<PathBuf>::new());
 
-    plan.tables[index].seed = Some(floe::model::Seed::Rows(customer_rows(count, None)));
-    let table = plan.tables[index].clone();
-    let outcome = rt
-        .block_on(seed::seed_table(
-            catalog.as_ref(),
-            &plan,
-            &table,
-            &mut Resolver::new(&plan),
-        ))
-        .expect("the seed succeeds");
+    let (plan, outcome) = seed_customers(&rt, dir.path(), customer_rows(count, None));
     assert_eq!(
-        outcome,
+        outcome.expect("the seed succeeds"),
         Outcome::Written {
             rows: count,
             files: 3
