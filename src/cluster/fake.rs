@@ -239,10 +239,7 @@ impl State {
             .pointer("/metadata/generation")
             .cloned()
             .unwrap_or(json!(1));
-        let replicas = v
-            .pointer("/spec/replicas")
-            .and_then(Value::as_i64)
-            .unwrap_or(1);
+        let replicas = super::readiness::wanted_replicas(&v);
         let up = if ready { replicas } else { 0 };
         let status = match kind {
             Kind::Deployment => json!({

@@ -29,6 +29,14 @@ const FATAL_WAITING: [&str; 5] = [
     "InvalidImageName",
 ];
 
+/// The replicas a workload's spec asks for; Kubernetes' default is one.
+pub fn wanted_replicas(workload: &Value) -> i64 {
+    workload
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1)
+}
+
 fn int(v: &Value, path: &[&str]) -> i64 {
     let mut at = v;
     for key in path {
@@ -93,10 +101,7 @@ pub fn deployment(d: &Value) -> Readiness {
             text(c, "message")
         ));
     }
-    let wanted = d
-        .pointer("/spec/replicas")
-        .and_then(Value::as_i64)
-        .unwrap_or(1);
+    let wanted = wanted_replicas(d);
     let updated = int(d, &["status", "updatedReplicas"]);
     let replicas = int(d, &["status", "replicas"]);
     let available = int(d, &["status", "availableReplicas"]);
@@ -119,10 +124,7 @@ pub fn stateful_set(s: &Value) -> Readiness {
     if !observed(s) {
         return Readiness::Waiting("waiting for the new spec to be observed".into());
     }
-    let wanted = s
-        .pointer("/spec/replicas")
-        .and_then(Value::as_i64)
-        .unwrap_or(1);
+    let wanted = wanted_replicas(s);
     let ready = int(s, &["status", "readyReplicas"]);
     let updated = int(s, &["status", "updatedReplicas"]);
     if ready < wanted {

@@ -124,32 +124,15 @@ fn project() -> TempDir {
 fn ten_thousand_nested_records_and_lists() {
     let dir = project();
     let depth = 10_000;
-    let records = format!(
-        "{STACK}\nlet deep = {}1{}\n",
-        "{ a = ".repeat(depth),
-        " }".repeat(depth)
-    );
-    write(dir.path(), "records.floe", records);
-    assert_error(
-        &check(dir.path(), "records.floe"),
-        "E0007",
-        "records.floe",
-        5,
-        None,
-    );
-    let lists = format!(
-        "{STACK}\nlet deep = {}1{}\n",
-        "[".repeat(depth),
-        "]".repeat(depth)
-    );
-    write(dir.path(), "lists.floe", lists);
-    assert_error(
-        &check(dir.path(), "lists.floe"),
-        "E0007",
-        "lists.floe",
-        5,
-        None,
-    );
+    for (file, open, close) in [("records.floe", "{ a = ", " }"), ("lists.floe", "[", "]")] {
+        let text = format!(
+            "{STACK}\nlet deep = {}1{}\n",
+            open.repeat(depth),
+            close.repeat(depth)
+        );
+        write(dir.path(), file, text);
+        assert_error(&check(dir.path(), file), "E0007", file, 5, None);
+    }
 }
 
 #[test]
