@@ -158,9 +158,11 @@ tables and run its checks.
 The cluster is the current context of your kubeconfig ($KUBECONFIG or ~/.kube/config), \
 or --context; inside a pod, its service account. Objects are applied with server-side \
 apply (field manager `floe`) in the order `floe plan` shows: an item starts as soon as \
-the items it needs are ready, items that do not depend on each other in parallel. A pod that cannot start (image not found, crash loop, \
-missing secret, not schedulable) or a failed Job stops the run at once, and the report \
-points at the item in FILE with the pod's events and last log lines. The check results \
+the items it needs are ready, items that do not depend on each other in parallel. A pod of \
+the current revision that cannot start (crash loop, missing secret, invalid image) or a \
+failed Job stops the run at once; what Kubernetes retries (an image pull, a pod not yet \
+schedulable) stops it when it lasts a minute. The report points at the item in FILE with \
+the events and last log lines. The check results \
 are printed as a table; the exit code is 1 when a check fails or the run fails.
 
 Secret values are made here: generate() once (kept while the Secret exists), env() from \
@@ -870,9 +872,13 @@ async fn down(cluster: &KubeCluster, stack: &str, namespace: &str, volumes: bool
             }
             if !outcome.kept_claims.is_empty() {
                 eprintln!(
-                    "kept {} volume claims and namespace `{namespace}`; `floe down --volumes` deletes them and their data",
-                    outcome.kept_claims.len()
+                    "kept {} volume claims and the {} Secrets their data was written with; `floe run` uses them again, `floe down --volumes` deletes them and the data",
+                    outcome.kept_claims.len(),
+                    outcome.kept_secrets.len().saturating_sub(1)
                 );
+            }
+            if let Some(why) = &outcome.namespace_kept {
+                eprintln!("kept namespace `{namespace}`: {why}");
             }
             ExitCode::SUCCESS
         }

@@ -1,8 +1,23 @@
 //! `floe down`: deletes everything the stack's inventory lists, found by the
 //! `part-of` label: workloads and Jobs first, then Services, config and accounts,
-//! the parent, and the namespace last. Volume claims, and with them the data, are
-//! deleted only when asked; the namespace is kept while claims remain in it, and
-//! when a field manager other than floe has written to it (it existed before).
+//! the parent, and the namespace last.
+//!
+//! Volume claims, and with them the data, are deleted only when asked. Kept claims
+//! keep the stack's Secrets too: the data in a volume was written with those
+//! passwords, and new ones made by the next run would be refused by it. What is kept
+//! stays in the inventory (the parent lists it), so a later `floe down --volumes`
+//! finds it and `floe run` takes it back.
+//!
+//! The namespace is deleted only when floe created it (no other field manager
+//! wrote to it) and nothing but the stack was in it: deleting a namespace deletes
+//! everything in it, other tools' objects included. Then `down` waits until the
+//! namespace is gone: while it terminates, the API server refuses new objects in it
+//! (403, "being terminated"), so a `floe run` right after would fail.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::time::Instant;
 
 use super::run::retry;
 use super::secrets::Redactor;
@@ -15,7 +30,14 @@ pub struct DownOutcome {
     pub deleted: Vec<ObjectRef>,
     /// Volume claims left in place (without `--volumes`).
     pub kept_claims: Vec<ObjectRef>,
+    /// The Secrets kept with the claims, and the parent that lists them.
+    pub kept_secrets: Vec<ObjectRef>,
+    /// Why the namespace was kept, when it was.
+    pub namespace_kept: Option<String>,
 }
+
+/// How long `down` waits for a deleted namespace to be gone.
+pub const NAMESPACE_WAIT: Duration = Duration::from_secs(300);
 
 /// Deletes the stack `stack` from `namespace`; `volumes` deletes its volume claims.
 pub async fn down<C: Cluster>(
@@ -44,21 +66,30 @@ pub async fn down<C: Cluster>(
         async move {
             retry(|| cluster.list(kind, namespace, &selector))
                 .await
-                .map(|l| l.items.iter().filter_map(ObjectRef::of).collect::<Vec<_>>())
+                .map(|l| l.refs(kind))
                 .map_err(|e| RunError::api(&ObjectRef::new(kind, namespace, ""), "list", e, none))
         }
     };
+    let claims = members(Kind::PersistentVolumeClaim).await?;
+    let keep_secrets = !volumes && !claims.is_empty();
     for kind in Kind::APPLIED
         .into_iter()
         .rev()
         .filter(|k| *k != Kind::Namespace && kinds.contains(k))
     {
         for target in members(kind).await? {
+            if target == parent {
+                continue;
+            }
+            if kind == Kind::Secret && keep_secrets {
+                outcome.kept_secrets.push(target);
+                continue;
+            }
             delete(cluster, &target).await?;
             outcome.deleted.push(target);
         }
     }
-    for claim in members(Kind::PersistentVolumeClaim).await? {
+    for claim in claims {
         if volumes {
             delete(cluster, &claim).await?;
             outcome.deleted.push(claim);
@@ -66,35 +97,100 @@ pub async fn down<C: Cluster>(
             outcome.kept_claims.push(claim);
         }
     }
+    if keep_secrets {
+        let kept = [Kind::Secret].into_iter().collect();
+        let completed = inventory::completed_of(&live);
+        let mut rewritten = inventory::parent(stack, namespace, &kept, &completed);
+        if let Some(salt) = inventory::salt_of(&live) {
+            inventory::set_salt(&mut rewritten, &salt);
+        }
+        retry(|| cluster.apply(&rewritten, super::ApplyOptions::default()))
+            .await
+            .map_err(|e| RunError::api(&parent, "apply", e, none))?;
+        outcome.kept_secrets.push(parent);
+        outcome.namespace_kept = Some("it holds the kept volume claims".to_string());
+        return Ok(outcome);
+    }
     delete(cluster, &parent).await?;
     outcome.deleted.push(parent);
     let ns = ObjectRef::new(Kind::Namespace, "", namespace);
     let live = retry(|| cluster.get(&ns))
         .await
         .map_err(|e| RunError::api(&ns, "read", e, none))?;
-    let ours = live.as_ref().is_some_and(created_by_floe);
-    if kinds.contains(&Kind::Namespace) && outcome.kept_claims.is_empty() && ours {
-        delete(cluster, &ns).await?;
-        outcome.deleted.push(ns);
+    let Some(live) = live else {
+        return Ok(outcome);
+    };
+    if !kinds.contains(&Kind::Namespace) || !created_by_floe(&live) {
+        outcome.namespace_kept = Some("floe did not create it".to_string());
+        return Ok(outcome);
     }
+    let others = retry(|| cluster.namespace_contents(namespace))
+        .await
+        .map_err(|e| RunError::api(&ns, "list the objects of", e, none))?;
+    if !others.is_empty() {
+        let shown: Vec<&str> = others.iter().take(3).map(String::as_str).collect();
+        let more = match others.len() {
+            n if n > 3 => format!(" and {} more", n - 3),
+            _ => String::new(),
+        };
+        outcome.namespace_kept = Some(format!(
+            "it holds objects that are not the stack's: {}{more}",
+            shown.join(", ")
+        ));
+        return Ok(outcome);
+    }
+    delete(cluster, &ns).await?;
+    wait_gone(cluster, &ns, NAMESPACE_WAIT).await?;
+    outcome.deleted.push(ns);
     Ok(outcome)
 }
 
+/// Waits until `target` is gone, watching it between looks.
+pub(crate) async fn wait_gone<C: Cluster>(
+    cluster: &C,
+    target: &ObjectRef,
+    limit: Duration,
+) -> Result<(), RunError> {
+    let none = &Redactor::default();
+    let until = Instant::now() + limit;
+    loop {
+        let live = retry(|| cluster.get(target))
+            .await
+            .map_err(|e| RunError::api(target, "read", e, none))?;
+        let Some(live) = live else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        if now >= until {
+            return Err(RunError::StillTerminating {
+                object: target.clone(),
+                after: limit,
+            });
+        }
+        let version = live
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let left = (until - now).min(Duration::from_secs(10));
+        if cluster.watch(target, version, left).await.is_err() {
+            tokio::time::sleep(Duration::from_secs(1).min(left)).await;
+        }
+    }
+}
+
 /// A namespace only floe has written to: deleting it deletes nothing of others'.
-fn created_by_floe(namespace: &serde_json::Value) -> bool {
-    let name = namespace
-        .pointer("/metadata/name")
-        .and_then(serde_json::Value::as_str);
+fn created_by_floe(namespace: &Value) -> bool {
+    let name = namespace.pointer("/metadata/name").and_then(Value::as_str);
     let shared = ["default", "kube-system", "kube-public", "kube-node-lease"];
     let managers = namespace
         .pointer("/metadata/managedFields")
-        .and_then(serde_json::Value::as_array)
+        .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
     !name.is_some_and(|n| shared.contains(&n))
-        && managers.iter().all(|m| {
-            m.get("manager").and_then(serde_json::Value::as_str) == Some(super::kube::FIELD_MANAGER)
-        })
+        && managers
+            .iter()
+            .all(|m| m.get("manager").and_then(Value::as_str) == Some(super::kube::FIELD_MANAGER))
 }
 
 async fn delete<C: Cluster>(cluster: &C, target: &ObjectRef) -> Result<(), RunError> {

@@ -1,19 +1,43 @@
-//! An in-memory cluster for tests and the benchmark.
+//! An in-memory cluster for tests and the benchmark, that behaves as the API server
+//! and its controllers do wherever floe relies on them. Each behaviour names what it
+//! follows:
 //!
-//! It keeps applied objects (with generations, resource versions and uids) and makes
-//! their status up when they are read: a workload becomes ready a set time after it
-//! was applied, or fails in a chosen way (an image that cannot be pulled, a crash
-//! loop, a pod that cannot be scheduled, a failed Job), with the pods, events and
-//! logs a real cluster would show. API errors can be injected per operation and
-//! object, and fields can be owned by another manager to provoke apply conflicts. A
-//! Job's spec is immutable as on a real API server. Time is tokio's, so tests can
-//! run on paused time.
+//! - **Storage** (apiserver): the server sets `uid`, `creationTimestamp` and
+//!   `resourceVersion`, and `generation`, which moves only when `spec` changes; a
+//!   server-side apply records its field manager in `managedFields`. A Job's
+//!   `spec.template` is immutable: changing it is `422 Invalid` (batch validation).
+//! - **Typed lists** leave `apiVersion` and `kind` off their items ([`Listing`]).
+//! - **Deployments** (the deployment controller, RollingUpdate with the default
+//!   25% maxSurge and maxUnavailable, which for the small replica counts of a stack
+//!   round to one pod of surge and none unavailable): each pod-template change is a
+//!   new ReplicaSet with the `pod-template-hash` label and the
+//!   `deployment.kubernetes.io/revision` annotation the Deployment carries too; the
+//!   old ReplicaSet's pods stay until the new ones are available, then terminate.
+//! - **StatefulSets** (the StatefulSet controller, OrderedReady): pods `NAME-i` with
+//!   `controller-revision-hash`, the status' `updateRevision`; on a template change
+//!   the old pod terminates before the new one is made; claims from the volume
+//!   claim templates, `TEMPLATE-NAME-i`, kept when the set is deleted.
+//! - **Jobs**: pods labelled `batch.kubernetes.io/job-name`; the TTL-after-finished
+//!   controller deletes a finished Job `ttlSecondsAfterFinished` after it finished.
+//! - **Namespaces** (the namespace controller and the NamespaceLifecycle admission
+//!   plugin): a deleted namespace is `Terminating` for a while, its objects are
+//!   deleted, and creating an object in it is `403 Forbidden`, "being terminated".
+//! - **Pods and events** (kubelet, scheduler): a workload becomes ready a set time
+//!   after it was applied, or fails in a chosen way with the container states,
+//!   conditions, events and logs a real cluster shows.
+//!
+//! API errors can be injected per operation and object, and fields can be owned by
+//! another manager to provoke apply conflicts. Time is tokio's, so tests can run on
+//! paused time.
+//!
+//! [`Listing`]: super::Listing
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -36,6 +60,9 @@ pub enum Failure {
     CrashLoopBackOff,
     CreateContainerConfigError,
     Unschedulable,
+    /// The Deployment's ReplicaSet cannot create pods (a quota, a PodSecurity
+    /// admission): `ReplicaFailure`, `FailedCreate`.
+    FailedCreate,
     /// The Job's pods fail until its backoff limit.
     JobFailed,
     /// Never ready, never failed.
@@ -62,6 +89,14 @@ pub struct Call {
     pub dry_run: bool,
 }
 
+/// One pod template of a Deployment or StatefulSet, and how its pods behave.
+#[derive(Clone, Debug)]
+struct Revision {
+    hash: String,
+    since: Instant,
+    behaviour: Behaviour,
+}
+
 struct Stored {
     value: Value,
     /// When the current generation was applied.
@@ -69,6 +104,11 @@ struct Stored {
     /// How the current generation behaves, fixed when it was applied: a failed
     /// Job stays failed when the workload's behaviour is changed later.
     behaviour: Option<Behaviour>,
+    /// A Deployment's or StatefulSet's pod templates, oldest first.
+    revisions: Vec<Revision>,
+    /// What its pods write, fixed when the current generation was applied: a
+    /// finished Job's log is that of its own run.
+    log: String,
 }
 
 struct Fault {
@@ -85,34 +125,61 @@ struct State {
     version: u64,
     behaviours: BTreeMap<String, Behaviour>,
     default_after: Duration,
+    /// How long a deleted namespace terminates, and a pod after deletion.
+    termination: Duration,
+    /// Deleted namespaces still terminating, and when they are gone.
+    terminating: BTreeMap<String, Instant>,
     faults: Vec<Fault>,
     owners: Vec<(Kind, String, String, String)>,
     logs: BTreeMap<String, String>,
     calls: Vec<Call>,
+    epoch: Option<Instant>,
 }
 
-#[derive(Default)]
 pub struct FakeCluster {
     state: Mutex<State>,
     changed: Notify,
 }
 
+impl Default for FakeCluster {
+    fn default() -> FakeCluster {
+        FakeCluster::new(Duration::ZERO)
+    }
+}
+
+/// How long pods and namespaces take to terminate unless told otherwise: a pod's
+/// default `terminationGracePeriodSeconds` is 30; the fake is quicker.
+const TERMINATION: Duration = Duration::from_secs(2);
+
 impl FakeCluster {
     /// A cluster where every workload is ready `after` it is applied.
     pub fn new(after: Duration) -> FakeCluster {
-        let cluster = FakeCluster::default();
-        cluster.with(|s| s.default_after = after);
-        cluster
+        let state = State {
+            default_after: after,
+            termination: TERMINATION,
+            epoch: Some(Instant::now()),
+            ..State::default()
+        };
+        FakeCluster {
+            state: Mutex::new(state),
+            changed: Notify::new(),
+        }
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
         let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        guard.expire(Instant::now());
         f(&mut guard)
     }
 
     /// How the workload named `name` behaves (for Jobs, the plan's step name).
     pub fn behave(&self, name: &str, behaviour: Behaviour) {
         self.with(|s| s.behaviours.insert(name.to_string(), behaviour));
+    }
+
+    /// How long deleted namespaces, and pods, take to terminate.
+    pub fn terminate_after(&self, duration: Duration) {
+        self.with(|s| s.termination = duration);
     }
 
     /// The next `times` requests of `op` on the object `kind`/`name` fail with
@@ -164,6 +231,12 @@ impl FakeCluster {
         self.with(|s| s.objects.values().map(|o| s.view(o, now)).collect())
     }
 
+    /// The pods as they are now.
+    pub fn pods(&self) -> Vec<Value> {
+        let now = Instant::now();
+        self.with(|s| s.pods(now).into_iter().map(|p| p.value).collect())
+    }
+
     /// Adds an object as another tool would (no status simulation beyond storage).
     pub fn insert(&self, object: Value) {
         if let Some(r) = ObjectRef::of(&object) {
@@ -178,10 +251,23 @@ impl FakeCluster {
                         value,
                         since,
                         behaviour: None,
+                        revisions: Vec::new(),
+                        log: String::new(),
                     },
                 );
             });
         }
+    }
+
+    /// The object, if stored, as the API would serve it.
+    pub fn object(&self, target: &ObjectRef) -> Option<Value> {
+        let now = Instant::now();
+        self.with(|s| s.objects.get(target).map(|o| s.view(o, now)))
+    }
+
+    /// The refs of every stored object.
+    pub fn refs(&self) -> Vec<ObjectRef> {
+        self.with(|s| s.objects.keys().cloned().collect())
     }
 
     fn record(
@@ -210,7 +296,54 @@ impl FakeCluster {
     }
 }
 
+/// A pod as the fake makes it up, with the workload it belongs to.
+struct FakePod {
+    owner: ObjectRef,
+    value: Value,
+    /// The failure its containers show, if any.
+    failure: Option<Failure>,
+}
+
 impl State {
+    /// What the controllers have done by `now`: terminated namespaces are gone,
+    /// finished Jobs past their TTL deleted.
+    fn expire(&mut self, now: Instant) {
+        let gone: Vec<String> = self
+            .terminating
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(ns, _)| ns.clone())
+            .collect();
+        for ns in gone {
+            self.terminating.remove(&ns);
+            self.objects
+                .remove(&ObjectRef::new(Kind::Namespace, "", &ns));
+        }
+        let expired: Vec<ObjectRef> = self
+            .objects
+            .iter()
+            .filter(|(r, o)| r.kind == Kind::Job && self.ttl_expired(o, now))
+            .map(|(r, _)| r.clone())
+            .collect();
+        for r in expired {
+            self.objects.remove(&r);
+        }
+    }
+
+    /// A Job finished more than `ttlSecondsAfterFinished` ago.
+    fn ttl_expired(&self, stored: &Stored, now: Instant) -> bool {
+        let Some(ttl) = stored
+            .value
+            .pointer("/spec/ttlSecondsAfterFinished")
+            .and_then(Value::as_u64)
+        else {
+            return false;
+        };
+        let b = self.behaviour_of(stored);
+        let finishes = !matches!(b.failure, Some(Failure::Stuck));
+        finishes && now >= stored.since + b.after + Duration::from_secs(ttl)
+    }
+
     fn behaviour_of(&self, stored: &Stored) -> Behaviour {
         stored
             .behaviour
@@ -226,93 +359,270 @@ impl State {
         })
     }
 
+    /// `2026-01-01T…Z`, the fake's wall clock at `at`.
+    fn timestamp(&self, at: Instant) -> String {
+        let secs = self
+            .epoch
+            .map_or(0, |e| at.saturating_duration_since(e).as_secs());
+        let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+        format!("2026-01-{:02}T{h:02}:{m:02}:{s:02}Z", 1 + d.min(27))
+    }
+
     /// The stored object with the status it has `now`.
     fn view(&self, stored: &Stored, now: Instant) -> Value {
         let mut v = stored.value.clone();
         let Some(kind) = ObjectRef::of(&v).map(|r| r.kind) else {
             return v;
         };
-        let b = self.behaviour_of(stored);
-        let due = now >= stored.since + b.after;
-        let ready = due && b.failure.is_none();
         let generation = v
             .pointer("/metadata/generation")
             .cloned()
             .unwrap_or(json!(1));
         let replicas = super::readiness::wanted_replicas(&v);
-        let up = if ready { replicas } else { 0 };
         let status = match kind {
-            Kind::Deployment => json!({
-                "observedGeneration": generation, "replicas": replicas,
-                "updatedReplicas": replicas, "availableReplicas": up, "readyReplicas": up,
-                "conditions": [{"type": "Available", "status": if ready {"True"} else {"False"},
-                                "reason": if ready {"MinimumReplicasAvailable"} else {"MinimumReplicasUnavailable"}}]
-            }),
-            Kind::StatefulSet => json!({
-                "observedGeneration": generation, "replicas": replicas, "readyReplicas": up,
-                "updatedReplicas": replicas, "currentRevision": format!("r{generation}"),
-                "updateRevision": format!("r{generation}")
-            }),
-            Kind::Job => job_status(&b, due),
+            Kind::Deployment => self.deployment_status(stored, now, &generation, replicas),
+            Kind::StatefulSet => {
+                let (current, old) = rollout(stored, now);
+                let ready = current.is_some_and(|c| revision_ready(c, now));
+                let up = if ready { replicas } else { 0 };
+                let name = stored.value["metadata"]["name"].as_str().unwrap_or("");
+                let update = current.map_or(String::new(), |c| format!("{name}-{}", c.hash));
+                let previous = old.map_or(update.clone(), |o| format!("{name}-{}", o.hash));
+                json!({
+                    "observedGeneration": generation, "replicas": replicas, "readyReplicas": up,
+                    "updatedReplicas": if ready { replicas } else { 0 },
+                    "currentRevision": if ready { update.clone() } else { previous },
+                    "updateRevision": update
+                })
+            }
+            Kind::Job => {
+                let b = self.behaviour_of(stored);
+                job_status(&b, now >= stored.since + b.after)
+            }
             Kind::PersistentVolumeClaim => json!({"phase": "Bound"}),
+            Kind::Namespace => {
+                let name = v["metadata"]["name"].as_str().unwrap_or("");
+                match self.terminating.contains_key(name) {
+                    true => json!({"phase": "Terminating"}),
+                    false => json!({"phase": "Active"}),
+                }
+            }
             _ => return v,
         };
+        if kind == Kind::Deployment
+            && let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut)
+        {
+            let annotations = meta.entry("annotations").or_insert_with(|| json!({}));
+            annotations["deployment.kubernetes.io/revision"] =
+                json!(stored.revisions.len().to_string());
+        }
         v["status"] = status;
         v
     }
 
+    fn deployment_status(
+        &self,
+        stored: &Stored,
+        now: Instant,
+        generation: &Value,
+        replicas: i64,
+    ) -> Value {
+        let (current, old) = rollout(stored, now);
+        let ready = current.is_some_and(|c| revision_ready(c, now));
+        let old_up = old.is_some_and(|o| revision_ready(o, now));
+        let created = current.is_some_and(|c| c.behaviour.failure != Some(Failure::FailedCreate));
+        let available = if ready { replicas } else { 0 } + if old_up { replicas } else { 0 };
+        let total = if created { replicas } else { 0 } + if old.is_some() { replicas } else { 0 };
+        let mut conditions = vec![json!({
+            "type": "Available",
+            "status": if available >= replicas { "True" } else { "False" },
+            "reason": if available >= replicas { "MinimumReplicasAvailable" } else { "MinimumReplicasUnavailable" }
+        })];
+        if let Some(c) = current.filter(|c| {
+            c.behaviour.failure == Some(Failure::FailedCreate) && now >= c.since + c.behaviour.after
+        }) {
+            let rs = format!(
+                "{}-{}",
+                stored.value["metadata"]["name"].as_str().unwrap_or(""),
+                c.hash
+            );
+            conditions.push(json!({
+                "type": "ReplicaFailure", "status": "True", "reason": "FailedCreate",
+                "message": format!("pods \"{rs}-x0\" is forbidden: exceeded quota: compute, requested: limits.memory=512Mi, used: limits.memory=2Gi, limited: limits.memory=2Gi")
+            }));
+        }
+        json!({
+            "observedGeneration": generation, "replicas": total,
+            "updatedReplicas": if created { replicas } else { 0 },
+            "availableReplicas": available, "readyReplicas": available,
+            "conditions": conditions
+        })
+    }
+
+    /// The ReplicaSets of every Deployment: one per revision, scaled to zero once
+    /// replaced.
+    fn replica_sets(&self, now: Instant) -> Vec<Value> {
+        let mut sets = Vec::new();
+        for (r, stored) in &self.objects {
+            if r.kind != Kind::Deployment {
+                continue;
+            }
+            let (_, old) = rollout(stored, now);
+            let replicas = super::readiness::wanted_replicas(&stored.value);
+            let last = stored.revisions.len();
+            for (i, revision) in stored.revisions.iter().enumerate() {
+                let live = i + 1 == last || old.is_some_and(|o| o.hash == revision.hash);
+                let mut labels = template_labels(&stored.value);
+                labels["pod-template-hash"] = json!(revision.hash);
+                sets.push(json!({
+                    "apiVersion": "apps/v1", "kind": "ReplicaSet",
+                    "metadata": {
+                        "name": format!("{}-{}", r.name, revision.hash),
+                        "namespace": r.namespace, "labels": labels,
+                        "annotations": {"deployment.kubernetes.io/revision": (i + 1).to_string()},
+                        "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": r.name,
+                                             "uid": stored.value["metadata"]["uid"], "controller": true}]
+                    },
+                    "spec": {"replicas": if live { replicas } else { 0 }},
+                }));
+            }
+        }
+        sets
+    }
+
     /// The pods of every workload, as they are `now`.
-    fn pods(&self, now: Instant) -> Vec<Value> {
+    fn pods(&self, now: Instant) -> Vec<FakePod> {
         let mut pods = Vec::new();
         for (r, stored) in &self.objects {
-            let labels = match r.kind {
-                Kind::Deployment | Kind::StatefulSet => stored
-                    .value
-                    .pointer("/spec/template/metadata/labels")
-                    .cloned()
-                    .unwrap_or(json!({})),
-                Kind::Job => json!({"batch.kubernetes.io/job-name": r.name}),
-                _ => continue,
-            };
-            let b = self.behaviour_of(stored);
-            let due = now >= stored.since + b.after;
             let container = stored
                 .value
                 .pointer("/spec/template/spec/containers/0/name")
                 .cloned()
                 .unwrap_or(json!("main"));
-            let mut pod = json!({
-                "apiVersion": "v1", "kind": "Pod",
-                "metadata": {"name": format!("{}-0", r.name), "namespace": r.namespace, "labels": labels,
-                             "creationTimestamp": "2026-01-01T00:00:00Z"},
-                "spec": {"containers": [{"name": container}]},
-                "status": {"phase": "Pending", "containerStatuses": [{"name": container, "state": {"waiting": {"reason": "ContainerCreating"}}}]}
-            });
-            if due && let Some((reason, message)) = b.failure.and_then(pod_failure) {
-                if reason == "Unschedulable" {
-                    pod["status"] = json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": reason, "message": message}]});
-                } else {
-                    pod["status"]["containerStatuses"][0]["state"] =
-                        json!({"waiting": {"reason": reason, "message": message}});
+            let ns = r.namespace.clone().unwrap_or_default();
+            let controller = json!([{"kind": r.kind.name(), "name": r.name, "controller": true}]);
+            let mut add = |name: String,
+                           labels: Value,
+                           b: &Behaviour,
+                           since: Instant,
+                           deleting: Option<Instant>| {
+                let due = now >= since + b.after;
+                let mut pod = json!({
+                    "apiVersion": "v1", "kind": "Pod",
+                    "metadata": {"name": name, "namespace": ns, "labels": labels,
+                                 "creationTimestamp": self.timestamp(since),
+                                 "ownerReferences": controller},
+                    "spec": {"containers": [{"name": container}]},
+                    "status": {"phase": "Pending", "containerStatuses": [{"name": container, "ready": false,
+                               "state": {"waiting": {"reason": "ContainerCreating"}}}]}
+                });
+                if let Some(at) = deleting {
+                    pod["metadata"]["deletionTimestamp"] = json!(self.timestamp(at));
                 }
+                let failure = b.failure.filter(|_| due);
+                match failure.and_then(pod_failure) {
+                    Some(("Unschedulable", message)) => {
+                        pod["status"] = json!({"phase": "Pending", "conditions": [
+                            {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message}]});
+                    }
+                    Some((reason, message)) => {
+                        pod["status"]["containerStatuses"][0]["state"] =
+                            json!({"waiting": {"reason": reason, "message": message}});
+                    }
+                    None if due && failure.is_none() => {
+                        pod["status"] = json!({"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+                            "containerStatuses": [{"name": container, "ready": true, "state": {"running": {}}}]});
+                    }
+                    None => {}
+                }
+                pods.push(FakePod {
+                    owner: r.clone(),
+                    value: pod,
+                    failure,
+                });
+            };
+            match r.kind {
+                Kind::Deployment => {
+                    let (current, old) = rollout(stored, now);
+                    let replicas = super::readiness::wanted_replicas(&stored.value);
+                    for revision in [old, current].into_iter().flatten() {
+                        if revision.behaviour.failure == Some(Failure::FailedCreate) {
+                            continue;
+                        }
+                        let mut labels = template_labels(&stored.value);
+                        labels["pod-template-hash"] = json!(revision.hash);
+                        for i in 0..replicas {
+                            let name = format!("{}-{}-x{i}", r.name, revision.hash);
+                            add(
+                                name,
+                                labels.clone(),
+                                &revision.behaviour,
+                                revision.since,
+                                None,
+                            );
+                        }
+                    }
+                    // The replaced revision's pods, terminating after the rollout.
+                    if let Some(gone) = self.replaced(stored, now) {
+                        let mut labels = template_labels(&stored.value);
+                        labels["pod-template-hash"] = json!(gone.0.hash);
+                        let name = format!("{}-{}-x0", r.name, gone.0.hash);
+                        add(name, labels, &gone.0.behaviour, gone.0.since, Some(gone.1));
+                    }
+                }
+                Kind::StatefulSet => {
+                    let Some(current) = stored.revisions.last() else {
+                        continue;
+                    };
+                    let previous = stored.revisions.iter().rev().nth(1);
+                    let replicas = super::readiness::wanted_replicas(&stored.value);
+                    // OrderedReady: the old pod terminates before the new one exists.
+                    let (revision, deleting) = match previous {
+                        Some(p) if now < current.since + self.termination => {
+                            (p, Some(current.since))
+                        }
+                        _ => (current, None),
+                    };
+                    let mut labels = template_labels(&stored.value);
+                    labels["controller-revision-hash"] =
+                        json!(format!("{}-{}", r.name, revision.hash));
+                    for i in 0..replicas {
+                        add(
+                            format!("{}-{i}", r.name),
+                            labels.clone(),
+                            &revision.behaviour,
+                            revision.since,
+                            deleting,
+                        );
+                    }
+                }
+                Kind::Job => {
+                    let b = self.behaviour_of(stored);
+                    let labels =
+                        json!({"batch.kubernetes.io/job-name": r.name, "job-name": r.name});
+                    add(format!("{}-x0", r.name), labels, &b, stored.since, None);
+                }
+                _ => {}
             }
-            pods.push(pod);
         }
         pods
     }
 
+    /// A Deployment's revision replaced by a finished rollout, while its pods
+    /// terminate: the revision and when they were deleted.
+    fn replaced<'s>(&self, stored: &'s Stored, now: Instant) -> Option<(&'s Revision, Instant)> {
+        let current = stored.revisions.last()?;
+        let previous = stored.revisions.iter().rev().nth(1)?;
+        let done = current.since + current.behaviour.after;
+        let ready = current.behaviour.failure.is_none() && now >= done;
+        (ready && now < done + self.termination).then_some((previous, done))
+    }
+
     fn events(&self, name: &str, now: Instant) -> Vec<Value> {
         let mut events = Vec::new();
-        for (r, stored) in &self.objects {
-            if !matches!(r.kind, Kind::Deployment | Kind::StatefulSet | Kind::Job) {
-                continue;
-            }
-            let b = self.behaviour_of(stored);
-            let pod = format!("{}-0", r.name);
-            if now < stored.since + b.after || (name != r.name && name != pod) {
-                continue;
-            }
-            let Some(failure) = b.failure else {
+        for pod in self.pods(now) {
+            let pod_name = pod.value["metadata"]["name"].as_str().unwrap_or("");
+            let Some(failure) = pod.failure.filter(|_| pod_name == name) else {
                 continue;
             };
             let (reason, message) = match failure {
@@ -325,26 +635,134 @@ impl State {
                 }
                 Failure::CrashLoopBackOff => ("BackOff", "Back-off restarting failed container"),
                 Failure::CreateContainerConfigError => ("Failed", "Error: secret \"db\" not found"),
-                Failure::JobFailed => (
-                    "BackoffLimitExceeded",
-                    "Job has reached the specified backoff limit",
-                ),
-                Failure::Stuck => continue,
+                _ => continue,
             };
-            let object = if failure == Failure::JobFailed {
-                &r.name
-            } else {
-                &pod
-            };
-            if name == object.as_str() {
-                events.push(
-                    json!({"type": "Warning", "reason": reason, "message": message,
-                                   "involvedObject": {"name": object}}),
-                );
+            events.push(
+                json!({"type": "Warning", "reason": reason, "message": message,
+                               "involvedObject": {"kind": "Pod", "name": name}}),
+            );
+        }
+        for (r, stored) in &self.objects {
+            let b = self.behaviour_of(stored);
+            match (r.kind, b.failure) {
+                (Kind::Job, Some(Failure::JobFailed))
+                    if r.name == name && now >= stored.since + b.after =>
+                {
+                    events.push(json!({"type": "Warning", "reason": "BackoffLimitExceeded",
+                        "message": "Job has reached the specified backoff limit",
+                        "involvedObject": {"kind": "Job", "name": name}}));
+                }
+                (Kind::Deployment, _) => {
+                    let (current, _) = rollout(stored, now);
+                    let Some(c) = current.filter(|c| {
+                        c.behaviour.failure == Some(Failure::FailedCreate)
+                            && now >= c.since + c.behaviour.after
+                    }) else {
+                        continue;
+                    };
+                    let rs = format!("{}-{}", r.name, c.hash);
+                    if rs == name {
+                        events.push(json!({"type": "Warning", "reason": "FailedCreate",
+                            "message": format!("Error creating: pods \"{rs}-x0\" is forbidden: exceeded quota: compute"),
+                            "involvedObject": {"kind": "ReplicaSet", "name": rs}}));
+                    }
+                }
+                _ => {}
             }
         }
         events
     }
+
+    /// When the object's simulated state next moves on by itself.
+    fn next_change(&self, stored: &Stored, now: Instant) -> Option<Instant> {
+        let b = self.behaviour_of(stored);
+        let mut times = vec![stored.since + b.after];
+        for r in &stored.revisions {
+            times.push(r.since + r.behaviour.after);
+            times.push(r.since + r.behaviour.after + self.termination);
+            times.push(r.since + self.termination);
+        }
+        let name = stored.value["metadata"]["name"].as_str().unwrap_or("");
+        times.extend(self.terminating.get(name).copied());
+        if let Some(ttl) = stored
+            .value
+            .pointer("/spec/ttlSecondsAfterFinished")
+            .and_then(Value::as_u64)
+        {
+            times.push(stored.since + b.after + Duration::from_secs(ttl));
+        }
+        times.into_iter().filter(|t| *t > now).min()
+    }
+
+    /// The volume claims a StatefulSet's controller makes, bound at once.
+    fn claims(&mut self, set: &Value, now: Instant) {
+        let name = set
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let ns = set
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let templates = set
+            .pointer("/spec/volumeClaimTemplates")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let replicas = super::readiness::wanted_replicas(set);
+        for t in templates {
+            let claim = t
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("data");
+            for i in 0..replicas {
+                let mut value = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                    "metadata": {"name": format!("{claim}-{name}-{i}"), "namespace": ns,
+                                 "labels": t.pointer("/metadata/labels").cloned().unwrap_or(json!({}))}});
+                self.version += 1;
+                value["metadata"]["resourceVersion"] = json!(self.version.to_string());
+                if let Some(r) = ObjectRef::of(&value) {
+                    self.objects.entry(r).or_insert(Stored {
+                        value,
+                        since: now,
+                        behaviour: None,
+                        revisions: Vec::new(),
+                        log: String::new(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// The current revision of a Deployment or StatefulSet, and the one before while
+/// the rollout keeps its pods (the current one not yet available).
+fn rollout(stored: &Stored, now: Instant) -> (Option<&Revision>, Option<&Revision>) {
+    let current = stored.revisions.last();
+    let previous = stored.revisions.iter().rev().nth(1);
+    let done = current.is_some_and(|c| revision_ready(c, now));
+    (current, previous.filter(|_| !done))
+}
+
+fn revision_ready(revision: &Revision, now: Instant) -> bool {
+    revision.behaviour.failure.is_none() && now >= revision.since + revision.behaviour.after
+}
+
+fn template_labels(workload: &Value) -> Value {
+    workload
+        .pointer("/spec/template/metadata/labels")
+        .cloned()
+        .unwrap_or(json!({}))
+}
+
+/// The first 10 hex digits of the SHA-256 of a pod template.
+fn template_hash(workload: &Value) -> String {
+    let template = workload
+        .pointer("/spec/template")
+        .map(Value::to_string)
+        .unwrap_or_default();
+    let hash = Sha256::digest(template.as_bytes());
+    hash.iter().take(5).map(|b| format!("{b:02x}")).collect()
 }
 
 fn job_status(b: &Behaviour, due: bool) -> Value {
@@ -373,7 +791,7 @@ fn pod_failure(failure: Failure) -> Option<(&'static str, &'static str)> {
             "Unschedulable",
             "0/1 nodes are available: 1 Insufficient memory.",
         ),
-        Failure::JobFailed | Failure::Stuck => return None,
+        Failure::FailedCreate | Failure::JobFailed | Failure::Stuck => return None,
     })
 }
 
@@ -387,15 +805,33 @@ fn step_name(object: &Value) -> String {
         .to_string()
 }
 
+/// A label selector's requirements as the API server reads them
+/// (apimachinery `labels.Parse`): `key=value`, `key!=value` (true when the label
+/// is missing too) and `key` (the label exists).
 fn matches(object: &Value, selector: &str) -> bool {
-    selector.split(',').filter(|s| !s.is_empty()).all(|pair| {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let key = k.replace('~', "~0").replace('/', "~1");
-        object
-            .pointer(&format!("/metadata/labels/{key}"))
-            .and_then(Value::as_str)
-            == Some(v)
+    selector.split(',').filter(|s| !s.is_empty()).all(|req| {
+        let label = |k: &str| {
+            let key = k.replace('~', "~0").replace('/', "~1");
+            object
+                .pointer(&format!("/metadata/labels/{key}"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        if let Some((k, v)) = req.split_once("!=") {
+            return label(k).as_deref() != Some(v);
+        }
+        match req.split_once('=') {
+            Some((k, v)) => label(k).as_deref() == Some(v),
+            None => label(req).is_some(),
+        }
     })
+}
+
+fn namespace_of(object: &Value) -> &str {
+    object
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 impl FakeCluster {
@@ -404,6 +840,23 @@ impl FakeCluster {
             .ok_or_else(|| ApiError::new(400, "BadRequest", "no kind or name"))?;
         self.record(Op::Apply, target.kind, &target.name, options)?;
         self.with(|s| {
+            let ns = namespace_of(object);
+            if target.kind.namespaced() && s.terminating.contains_key(ns) {
+                return Err(ApiError::new(
+                    403,
+                    "Forbidden",
+                    format!(
+                        "{} \"{}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+                        target.kind.plural(),
+                        target.name
+                    ),
+                ));
+            }
+            if target.kind == Kind::Namespace && s.terminating.contains_key(&target.name) {
+                // An apply does not undo a deletion: the namespace stays Terminating.
+                let now = Instant::now();
+                return Ok(s.objects.get(&target).map(|o| s.view(o, now)).unwrap_or_default());
+            }
             let conflicts: Vec<Cause> = s
                 .owners
                 .iter()
@@ -427,105 +880,104 @@ impl FakeCluster {
             }
             let now = Instant::now();
             let mut value = object.clone();
-            let (generation, uid, since, kept) = match s.objects.get(&target) {
+            let old = s.objects.get(&target);
+            let spec_changed = old.is_none_or(|o| o.value.get("spec") != object.get("spec"));
+            if let Some(old) = old
+                && spec_changed
+                && target.kind == Kind::Job
+                && old.value.pointer("/spec/template") != object.pointer("/spec/template")
+            {
+                return Err(ApiError::new(
+                    422,
+                    "Invalid",
+                    format!(
+                        "Job.batch \"{}\" is invalid: spec.template: Invalid value: field is immutable",
+                        target.name
+                    ),
+                ));
+            }
+            let log = match old {
+                Some(old) if !spec_changed => old.log.clone(),
+                _ => s.logs.get(&step_name(&value)).cloned().unwrap_or_default(),
+            };
+            let (generation, uid, created, since, kept, mut revisions, managers) = match old {
                 Some(old) => {
-                    let spec_changed = old.value.get("spec") != object.get("spec");
-                    if spec_changed && target.kind == Kind::Job {
-                        return Err(ApiError::new(
-                            422,
-                            "Invalid",
-                            format!(
-                                "Job.batch \"{}\" is invalid: spec.template: field is immutable",
-                                target.name
-                            ),
-                        ));
-                    }
                     let generation = old
                         .value
                         .pointer("/metadata/generation")
                         .and_then(Value::as_i64)
                         .unwrap_or(1);
-                    let uid = old
-                        .value
-                        .pointer("/metadata/uid")
-                        .cloned()
-                        .unwrap_or(json!(""));
-                    if spec_changed {
-                        (generation + 1, uid, now, None)
+                    let meta = |k: &str| old.value.pointer(&format!("/metadata/{k}")).cloned();
+                    let managers = meta("managedFields").unwrap_or(json!([]));
+                    let (generation, since, kept) = if spec_changed {
+                        (generation + 1, now, None)
                     } else {
-                        (generation, uid, old.since, old.behaviour.clone())
-                    }
+                        (generation, old.since, old.behaviour.clone())
+                    };
+                    (
+                        generation,
+                        meta("uid").unwrap_or(json!("")),
+                        meta("creationTimestamp").unwrap_or(json!("")),
+                        since,
+                        kept,
+                        old.revisions.clone(),
+                        managers,
+                    )
                 }
-                None => (1, json!(format!("uid-{}", s.version + 1)), now, None),
+                None => (
+                    1,
+                    json!(format!("uid-{}", s.version + 1)),
+                    json!(s.timestamp(now)),
+                    now,
+                    None,
+                    Vec::new(),
+                    json!([]),
+                ),
             };
-            let behaviour = Some(kept.unwrap_or_else(|| s.behaviour(&value)));
+            let behaviour = kept.unwrap_or_else(|| s.behaviour(&value));
+            if matches!(target.kind, Kind::Deployment | Kind::StatefulSet) {
+                let hash = template_hash(&value);
+                if revisions.last().is_none_or(|r| r.hash != hash) {
+                    revisions.retain(|r| r.hash != hash);
+                    revisions.push(Revision {
+                        hash,
+                        since: now,
+                        behaviour: behaviour.clone(),
+                    });
+                }
+            }
+            let mut managers = managers.as_array().cloned().unwrap_or_default();
+            if !managers.iter().any(|m| m["manager"] == super::kube::FIELD_MANAGER) {
+                managers.push(json!({"manager": super::kube::FIELD_MANAGER, "operation": "Apply"}));
+            }
             value["metadata"]["generation"] = json!(generation);
             value["metadata"]["uid"] = uid;
+            value["metadata"]["creationTimestamp"] = created;
+            value["metadata"]["managedFields"] = Value::Array(managers);
+            let stored = Stored {
+                value,
+                since,
+                behaviour: Some(behaviour),
+                revisions,
+                log,
+            };
             if options.dry_run {
-                return Ok(s.view(
-                    &Stored {
-                        value,
-                        since,
-                        behaviour,
-                    },
-                    now,
-                ));
+                return Ok(s.view(&stored, now));
             }
             if options.force {
                 s.owners
                     .retain(|(kind, name, _, _)| *kind != target.kind || *name != target.name);
             }
             s.version += 1;
-            value["metadata"]["resourceVersion"] = json!(s.version.to_string());
+            let mut stored = stored;
+            stored.value["metadata"]["resourceVersion"] = json!(s.version.to_string());
             if target.kind == Kind::StatefulSet {
-                s.claims(&value, now);
+                s.claims(&stored.value, now);
             }
-            let stored = Stored {
-                value,
-                since,
-                behaviour,
-            };
             let view = s.view(&stored, now);
             s.objects.insert(target, stored);
             Ok(view)
         })
-    }
-}
-
-impl State {
-    /// The volume claims a StatefulSet's controller makes, bound at once.
-    fn claims(&mut self, set: &Value, now: Instant) {
-        let name = set
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let ns = set
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let templates = set
-            .pointer("/spec/volumeClaimTemplates")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for t in templates {
-            let claim = t
-                .pointer("/metadata/name")
-                .and_then(Value::as_str)
-                .unwrap_or("data");
-            let mut value = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-                "metadata": {"name": format!("{claim}-{name}-0"), "namespace": ns,
-                             "labels": t.pointer("/metadata/labels").cloned().unwrap_or(json!({}))}});
-            self.version += 1;
-            value["metadata"]["resourceVersion"] = json!(self.version.to_string());
-            if let Some(r) = ObjectRef::of(&value) {
-                self.objects.entry(r).or_insert(Stored {
-                    value,
-                    since: now,
-                    behaviour: None,
-                });
-            }
-        }
     }
 }
 
@@ -545,23 +997,30 @@ impl Cluster for FakeCluster {
     async fn list(&self, kind: Kind, namespace: &str, labels: &str) -> Result<Listing, ApiError> {
         self.record(Op::List, kind, labels, ApplyOptions::default())?;
         let now = Instant::now();
-        let in_namespace = |v: &Value| {
-            !kind.namespaced()
-                || v.pointer("/metadata/namespace").and_then(Value::as_str) == Some(namespace)
-        };
+        let in_namespace = |v: &Value| !kind.namespaced() || namespace_of(v) == namespace;
         self.with(|s| {
-            let items: Vec<Value> = if kind == Kind::Pod {
-                s.pods(now)
-            } else {
-                s.objects
+            let items: Vec<Value> = match kind {
+                Kind::Pod => s.pods(now).into_iter().map(|p| p.value).collect(),
+                Kind::ReplicaSet => s.replica_sets(now),
+                _ => s
+                    .objects
                     .iter()
                     .filter(|(r, _)| r.kind == kind)
                     .map(|(_, o)| s.view(o, now))
-                    .collect()
+                    .collect(),
             };
+            // As the API server sends a typed list: the items without their
+            // `apiVersion` and `kind` (see [`Listing`]).
             let items = items
                 .into_iter()
                 .filter(|v| in_namespace(v) && matches(v, labels))
+                .map(|mut v| {
+                    if let Some(fields) = v.as_object_mut() {
+                        fields.remove("apiVersion");
+                        fields.remove("kind");
+                    }
+                    v
+                })
                 .collect();
             Ok(Listing {
                 items,
@@ -578,11 +1037,25 @@ impl Cluster for FakeCluster {
             ApplyOptions::default(),
         )?;
         self.with(|s| {
-            s.objects.remove(target);
             if target.kind == Kind::Namespace {
+                if !s.objects.contains_key(target) || s.terminating.contains_key(&target.name) {
+                    return;
+                }
+                // The namespace controller deletes what is in it, then the namespace.
                 s.objects
                     .retain(|r, _| r.namespace.as_deref() != Some(target.name.as_str()));
+                let gone = Instant::now() + s.termination;
+                s.terminating.insert(target.name.clone(), gone);
+                s.version += 1;
+                let version = s.version.to_string();
+                let stamp = s.timestamp(Instant::now());
+                if let Some(ns) = s.objects.get_mut(target) {
+                    ns.value["metadata"]["deletionTimestamp"] = json!(stamp);
+                    ns.value["metadata"]["resourceVersion"] = json!(version);
+                }
+                return;
             }
+            s.objects.remove(target);
         });
         self.changed.notify_waiters();
         Ok(())
@@ -605,14 +1078,13 @@ impl Cluster for FakeCluster {
         let now = Instant::now();
         let (current, next) = self.with(|s| match s.objects.get(target) {
             Some(o) => {
-                let due = o.since + s.behaviour_of(o).after;
                 let version = o
                     .value
                     .pointer("/metadata/resourceVersion")
                     .and_then(Value::as_str)
                     .unwrap_or("")
                     .to_string();
-                (version, (due > now).then_some(due))
+                (version, s.next_change(o, now))
             }
             None => (String::new(), None),
         });
@@ -632,6 +1104,28 @@ impl Cluster for FakeCluster {
         Ok(self.with(|s| s.events(name, now)))
     }
 
+    async fn namespace_contents(&self, namespace: &str) -> Result<Vec<String>, ApiError> {
+        let now = Instant::now();
+        Ok(self.with(|s| {
+            let stored = s
+                .objects
+                .iter()
+                .filter(|(r, _)| r.namespace.as_deref() == Some(namespace))
+                .map(|(r, o)| (r.kind.name(), s.view(o, now)));
+            let pods = s
+                .pods(now)
+                .into_iter()
+                .filter(|p| namespace_of(&p.value) == namespace)
+                .map(|p| ("Pod", p.value));
+            stored
+                .chain(pods)
+                .filter_map(|(kind, v)| {
+                    super::foreign(kind, &v).map(|n| format!("{}/{n}", kind.to_lowercase()))
+                })
+                .collect()
+        }))
+    }
+
     async fn logs(
         &self,
         _namespace: &str,
@@ -640,34 +1134,22 @@ impl Cluster for FakeCluster {
         lines: i64,
         _previous: bool,
     ) -> Result<String, ApiError> {
+        let now = Instant::now();
         self.with(|s| {
-            let owner = s
-                .objects
-                .iter()
-                .find(|(r, _)| format!("{}-0", r.name) == pod)
-                .map(|(_, o)| step_name(&o.value))
+            let text = s
+                .pods(now)
+                .into_iter()
+                .find(|p| p.value["metadata"]["name"] == pod)
+                .and_then(|p| s.objects.get(&p.owner))
+                .map(|o| o.log.clone())
                 .ok_or_else(|| {
                     ApiError::new(404, "NotFound", format!("pods \"{pod}\" not found"))
                 })?;
-            let text = s.logs.get(&owner).cloned().unwrap_or_default();
             let all: Vec<&str> = text.lines().collect();
             let skip = all
                 .len()
                 .saturating_sub(usize::try_from(lines).unwrap_or(0));
             Ok(all.get(skip..).unwrap_or_default().join("\n"))
         })
-    }
-}
-
-impl FakeCluster {
-    /// The object, if stored, as the API would serve it.
-    pub fn object(&self, target: &ObjectRef) -> Option<Value> {
-        let now = Instant::now();
-        self.with(|s| s.objects.get(target).map(|o| s.view(o, now)))
-    }
-
-    /// The refs of every stored object.
-    pub fn refs(&self) -> Vec<ObjectRef> {
-        self.with(|s| s.objects.keys().cloned().collect())
     }
 }

@@ -16,6 +16,10 @@ pub const PART_OF: &str = "applyset.kubernetes.io/part-of";
 pub const ID: &str = "applyset.kubernetes.io/id";
 pub const TOOLING: &str = "applyset.kubernetes.io/tooling";
 pub const GROUP_KINDS: &str = "applyset.kubernetes.io/contains-group-kinds";
+/// The Jobs (by name, which carries their content hash) that completed: a hook or
+/// seed that completed is not run again when the TTL controller has deleted its
+/// Job after its `keep`.
+pub const COMPLETED: &str = "floe.dev/completed-jobs";
 
 /// The parent Secret's name.
 pub fn parent_name(stack: &str) -> String {
@@ -31,9 +35,15 @@ pub fn id(stack: &str, namespace: &str) -> String {
     format!("applyset-{encoded}-v1")
 }
 
-/// The parent Secret listing `kinds`.
-pub fn parent(stack: &str, namespace: &str, kinds: &BTreeSet<Kind>) -> Value {
+/// The parent Secret listing `kinds` and the `completed` Jobs.
+pub fn parent(
+    stack: &str,
+    namespace: &str,
+    kinds: &BTreeSet<Kind>,
+    completed: &BTreeSet<String>,
+) -> Value {
     let kinds: Vec<String> = kinds.iter().map(|k| k.group_kind()).collect();
+    let completed: Vec<&str> = completed.iter().map(String::as_str).collect();
     json!({
         "apiVersion": "v1",
         "kind": "Secret",
@@ -47,6 +57,7 @@ pub fn parent(stack: &str, namespace: &str, kinds: &BTreeSet<Kind>) -> Value {
             "annotations": {
                 TOOLING: concat!("floe/v", env!("CARGO_PKG_VERSION")),
                 GROUP_KINDS: kinds.join(","),
+                COMPLETED: completed.join(","),
             },
         },
         "type": "Opaque",
@@ -63,6 +74,42 @@ pub fn kinds_of(parent: &Value) -> BTreeSet<Kind> {
         .split(',')
         .filter_map(Kind::from_group_kind)
         .collect()
+}
+
+/// The completed Jobs a parent lists.
+pub fn completed_of(parent: &Value) -> BTreeSet<String> {
+    parent
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(COMPLETED))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The key of the Secrets' fingerprints on pod templates, in the parent's data.
+const SALT: &str = "salt";
+
+/// The salt a parent keeps.
+pub fn salt_of(parent: &Value) -> Option<String> {
+    let encoded = parent.pointer("/data")?.get(SALT)?.as_str()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// Puts the salt in a parent's data.
+pub fn set_salt(parent: &mut Value, salt: &str) {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(salt);
+    parent["data"] = json!({ SALT: encoded });
+}
+
+/// The label selector of objects of another ApplySet than `id`.
+pub fn others(id: &str) -> String {
+    format!("{PART_OF},{PART_OF}!={id}")
 }
 
 /// Adds the `part-of` label to an object, and to the claims a StatefulSet makes.
@@ -120,11 +167,13 @@ mod tests {
     #[test]
     fn the_parent_lists_group_kinds_and_reads_back() {
         let kinds = BTreeSet::from([Kind::Deployment, Kind::Secret, Kind::Job]);
-        let p = parent("demo", "ns", &kinds);
+        let done = BTreeSet::from(["migrate-0123abcd".to_string()]);
+        let p = parent("demo", "ns", &kinds, &done);
         assert_eq!(
             p["metadata"]["annotations"][GROUP_KINDS],
             "Secret,Deployment.apps,Job.batch"
         );
         assert_eq!(kinds_of(&p), kinds);
+        assert_eq!(completed_of(&p), done);
     }
 }

@@ -16,6 +16,7 @@ use kube::api::{
     WatchEvent, WatchParams,
 };
 use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::discovery::{Discovery, Scope, verbs};
 use kube::{Client, Config};
 use serde_json::Value;
 
@@ -92,25 +93,56 @@ impl KubeCluster {
 /// kube-rs errors as [`ApiError`]s; a Status keeps its code, reason and causes.
 pub fn api_error(error: kube::Error) -> ApiError {
     match error {
-        kube::Error::Api(status) => ApiError {
-            code: status.code,
-            reason: status.reason.clone(),
-            message: status.message.clone(),
-            causes: status
-                .details
-                .map(|d| {
-                    d.causes
-                        .into_iter()
-                        .map(|c| Cause {
-                            field: c.field,
-                            message: c.message,
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-        },
-        other => ApiError::unreachable(other.to_string()),
+        kube::Error::Api(status) => {
+            let details = status.details.clone();
+            ApiError {
+                code: status.code,
+                reason: status.reason.clone(),
+                message: status.message.clone(),
+                retry_after: details
+                    .as_ref()
+                    .map(|d| d.retry_after_seconds)
+                    .filter(|s| *s > 0)
+                    .map(|s| Duration::from_secs(s.into())),
+                causes: details
+                    .map(|d| {
+                        d.causes
+                            .into_iter()
+                            .map(|c| Cause {
+                                field: c.field,
+                                message: c.message,
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }
+        }
+        // No answer: the connection failed or timed out, or the answer broke off;
+        // unless the connection was refused for its content, as a TLS handshake is
+        // (tokio-rustls reports TLS errors as `InvalidData`).
+        e @ (kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::ReadEvents(_))
+            if !invalid_data(&e) =>
+        {
+            ApiError::unreachable(e.to_string())
+        }
+        // The request could not be made or its answer read (credentials, TLS,
+        // decoding): the same again next time.
+        other => ApiError::client(other.to_string()),
     }
+}
+
+/// An I/O error of kind `InvalidData` anywhere in the error's sources.
+fn invalid_data(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut at = Some(error);
+    while let Some(e) = at {
+        if e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData)
+        {
+            return true;
+        }
+        at = e.source();
+    }
+    false
 }
 
 fn to_value<T: serde::Serialize>(object: T) -> Result<Value, ApiError> {
@@ -208,6 +240,34 @@ impl Cluster for KubeCluster {
         let params = ListParams::default().fields(&format!("involvedObject.name={name}"));
         let list = api.list(&params).await.map_err(api_error)?;
         list.items.into_iter().map(to_value).collect()
+    }
+
+    /// Discovery, then one list per namespaced kind the server lists: the
+    /// server's own kinds and every custom resource it serves.
+    async fn namespace_contents(&self, namespace: &str) -> Result<Vec<String>, ApiError> {
+        let discovery = Discovery::new(self.client.clone())
+            .run()
+            .await
+            .map_err(api_error)?;
+        let mut out = Vec::new();
+        for group in discovery.groups() {
+            for (resource, caps) in group.recommended_resources() {
+                if caps.scope != Scope::Namespaced || !caps.supports_operation(verbs::LIST) {
+                    continue;
+                }
+                let api: Api<DynamicObject> =
+                    Api::namespaced_with(self.client.clone(), namespace, &resource);
+                let list = api.list(&ListParams::default()).await.map_err(api_error)?;
+                for item in list.items {
+                    let item = to_value(item)?;
+                    if let Some(name) = super::foreign(&resource.kind, &item) {
+                        out.push(format!("{}/{name}", resource.kind.to_lowercase()));
+                    }
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
     }
 
     async fn logs(

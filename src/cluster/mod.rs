@@ -40,6 +40,7 @@ pub enum Kind {
     Pod,
     Event,
     PersistentVolumeClaim,
+    ReplicaSet,
 }
 
 impl Kind {
@@ -56,13 +57,14 @@ impl Kind {
             Kind::Pod => "Pod",
             Kind::Event => "Event",
             Kind::PersistentVolumeClaim => "PersistentVolumeClaim",
+            Kind::ReplicaSet => "ReplicaSet",
         }
     }
 
     /// The API group; empty for the core group.
     pub fn group(self) -> &'static str {
         match self {
-            Kind::Deployment | Kind::StatefulSet => "apps",
+            Kind::Deployment | Kind::StatefulSet | Kind::ReplicaSet => "apps",
             Kind::Job => "batch",
             _ => "",
         }
@@ -90,6 +92,7 @@ impl Kind {
             Kind::Pod => "pods",
             Kind::Event => "events",
             Kind::PersistentVolumeClaim => "persistentvolumeclaims",
+            Kind::ReplicaSet => "replicasets",
         }
     }
 
@@ -124,11 +127,26 @@ impl Kind {
             .find(|k| k.group_kind() == text)
     }
 
+    /// The kinds floe reads but does not apply.
+    pub const READ: [Kind; 4] = [
+        Kind::Pod,
+        Kind::Event,
+        Kind::PersistentVolumeClaim,
+        Kind::ReplicaSet,
+    ];
+
     pub fn from_name(name: &str) -> Option<Kind> {
         Kind::APPLIED
             .into_iter()
-            .chain([Kind::Pod, Kind::Event, Kind::PersistentVolumeClaim])
+            .chain(Kind::READ)
             .find(|k| k.name() == name)
+    }
+
+    pub fn from_plural(plural: &str) -> Option<Kind> {
+        Kind::APPLIED
+            .into_iter()
+            .chain(Kind::READ)
+            .find(|k| k.plural() == plural)
     }
 }
 
@@ -175,6 +193,9 @@ pub struct ApiError {
     pub message: String,
     /// The causes of a Status: for an apply conflict, one per field.
     pub causes: Vec<Cause>,
+    /// How long the server asks the client to wait before trying again (a 429's
+    /// `Retry-After`, which the API server also puts in `details.retryAfterSeconds`).
+    pub retry_after: Option<Duration>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -191,12 +212,20 @@ impl ApiError {
             reason: reason.to_string(),
             message: message.into(),
             causes: Vec::new(),
+            retry_after: None,
         }
     }
 
     /// The request did not complete: no answer in time, or no connection.
     pub fn unreachable(message: impl Into<String>) -> ApiError {
-        ApiError::new(0, "Unreachable", message)
+        ApiError::new(0, UNREACHABLE, message)
+    }
+
+    /// The client could not make the request or read its answer: a kubeconfig or
+    /// credential plugin that fails, a TLS handshake refused, a response it cannot
+    /// decode. Asking again gives the same answer.
+    pub fn client(message: impl Into<String>) -> ApiError {
+        ApiError::new(0, "ClientError", message)
     }
 
     pub fn is_not_found(&self) -> bool {
@@ -205,7 +234,10 @@ impl ApiError {
 
     /// Worth trying again: throttled, a server error, or no answer.
     pub fn is_transient(&self) -> bool {
-        matches!(self.code, 0 | 429 | 500 | 502 | 503 | 504)
+        match self.code {
+            0 => self.reason == UNREACHABLE,
+            code => matches!(code, 429 | 500 | 502 | 503 | 504),
+        }
     }
 
     /// For an apply conflict, the other field managers and the fields each owns, from
@@ -226,13 +258,37 @@ impl ApiError {
     }
 }
 
+/// The reason of an [`ApiError`] for a request that got no answer.
+const UNREACHABLE: &str = "Unreachable";
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.code {
-            0 => write!(f, "the API server did not answer: {}", self.message),
+            0 if self.reason == UNREACHABLE => {
+                write!(f, "the API server did not answer: {}", self.message)
+            }
+            0 => write!(f, "{}", self.message),
             code => write!(f, "{} ({code} {})", self.message, self.reason),
         }
     }
+}
+
+/// The name of an object of `kind` found in a namespace, when it is one that keeps
+/// the namespace from being deleted: see [`Cluster::namespace_contents`].
+pub fn foreign(kind: &str, object: &Value) -> Option<String> {
+    let meta = object.get("metadata")?;
+    let name = meta.get("name")?.as_str()?;
+    let owned = meta
+        .get("ownerReferences")
+        .and_then(Value::as_array)
+        .is_some_and(|o| !o.is_empty());
+    let deleting = meta.get("deletionTimestamp").is_some();
+    let always = matches!(
+        (kind, name),
+        ("ServiceAccount", "default") | ("ConfigMap", "kube-root-ca.crt")
+    );
+    let record = matches!(kind, "Event" | "Endpoints" | "EndpointSlice");
+    (!owned && !deleting && !always && !record).then(|| name.to_string())
 }
 
 /// How an apply is sent.
@@ -245,10 +301,32 @@ pub struct ApplyOptions {
 }
 
 /// A list of objects and the resource version to watch from.
+///
+/// The items are as the API server sends them in a typed list (`JobList`,
+/// `PodList`): without `apiVersion` and `kind`, which only the list carries
+/// (apimachinery encodes list items without their TypeMeta; kubernetes#3030,
+/// kube-rs#946). What an item is comes from the kind that was listed: [`Listing::refs`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Listing {
     pub items: Vec<Value>,
     pub resource_version: String,
+}
+
+impl Listing {
+    /// Each item with its reference, the kind being the one listed.
+    pub fn with_refs(&self, kind: Kind) -> impl Iterator<Item = (ObjectRef, &Value)> {
+        self.items.iter().filter_map(move |item| {
+            let meta = item.get("metadata")?;
+            let name = meta.get("name")?.as_str()?;
+            let namespace = meta.get("namespace").and_then(Value::as_str).unwrap_or("");
+            Some((ObjectRef::new(kind, namespace, name), item))
+        })
+    }
+
+    /// The references of the items, the kind being the one listed.
+    pub fn refs(&self, kind: Kind) -> Vec<ObjectRef> {
+        self.with_refs(kind).map(|(r, _)| r).collect()
+    }
 }
 
 /// What floe needs from a cluster. Objects are JSON as the API serves them.
@@ -292,6 +370,15 @@ pub trait Cluster: Sync {
         namespace: &str,
         name: &str,
     ) -> impl Future<Output = Result<Vec<Value>, ApiError>> + Send;
+
+    /// Every object in the namespace, as `kind/name`, of every kind the server lists,
+    /// but for what the namespace always has (its `default` service account and
+    /// root CA ConfigMap), records (Events, Endpoints), objects owned by another
+    /// (pods, ReplicaSets: they go with their owner) and objects being deleted.
+    fn namespace_contents(
+        &self,
+        namespace: &str,
+    ) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send;
 
     /// The last `lines` lines of a container's log; of its previous run with
     /// `previous` (after a crash).

@@ -96,7 +96,7 @@ async fn removed<C: Cluster>(
             .map_err(|e| {
                 RunError::api(&ObjectRef::new(kind, &prepared.namespace, ""), "list", e, r)
             })?;
-        for target in listing.items.iter().filter_map(ObjectRef::of) {
+        for target in listing.refs(kind) {
             if !keep
                 .get(&kind)
                 .is_some_and(|names| names.contains(&target.name))

@@ -3,9 +3,12 @@
 //!
 //! The rules are generation-aware (a status older than the spec says nothing) and
 //! follow `kubectl rollout status` for Deployments and StatefulSets. Pods are read
-//! for the failures that never resolve by waiting: an image that cannot be pulled, a
-//! container that keeps crashing or cannot be configured, a pod that cannot be
-//! scheduled.
+//! for the failures that do not resolve by waiting: a container that keeps crashing
+//! or cannot be created, an image name that is invalid; and for the ones Kubernetes
+//! retries, which fail a run only when they last ([`PodFailure::retried`]). The
+//! caller gives only the pods of the workload's current revision that are not
+//! terminating: an old ReplicaSet's pod, kept by a rollout until the new one is
+//! available, says nothing about the new one.
 
 use serde_json::Value;
 
@@ -20,14 +23,25 @@ pub enum Readiness {
     Failed(String),
 }
 
-/// Container waiting reasons that mean the pod will not start by itself.
-const FATAL_WAITING: [&str; 5] = [
-    "ImagePullBackOff",
-    "ErrImagePull",
+/// Container waiting reasons that mean the pod will not start by itself. The
+/// kubelet retries all of them, but none comes right without a change: a container
+/// that crashed and is backing off (it ran, so its image and config are there and
+/// what it needs, floe started first); a missing Secret or ConfigMap key (floe
+/// applies them before the workloads); a container the runtime cannot create (a
+/// bad command or mount); an image name that cannot be parsed; an image that is not
+/// on the node with `imagePullPolicy: Never`, which only loading it fixes.
+const FINAL_WAITING: [&str; 5] = [
     "CrashLoopBackOff",
     "CreateContainerConfigError",
+    "CreateContainerError",
     "InvalidImageName",
+    "ErrImageNeverPull",
 ];
+
+/// Container waiting reasons that can come right by themselves: the kubelet retries
+/// a pull with a back-off (10 s doubling to 5 min), so an image pushed after the
+/// first attempt, or a registry that was briefly down, is pulled later.
+const RETRIED_WAITING: [&str; 2] = ["ImagePullBackOff", "ErrImagePull"];
 
 /// The replicas a workload's spec asks for; Kubernetes' default is one.
 pub fn wanted_replicas(workload: &Value) -> i64 {
@@ -82,7 +96,8 @@ pub fn object(kind: Kind, object: &Value) -> Readiness {
     }
 }
 
-fn observed(object: &Value) -> bool {
+/// The controller has seen the object's current spec: its status speaks of it.
+pub fn observed(object: &Value) -> bool {
     let generation = int(object, &["metadata", "generation"]);
     int(object, &["status", "observedGeneration"]) >= generation
 }
@@ -100,6 +115,20 @@ pub fn deployment(d: &Value) -> Readiness {
             "rollout exceeded its progress deadline: {}",
             text(c, "message")
         ));
+    }
+    // The ReplicaSet cannot create pods: a quota, a PodSecurity or other admission
+    // refusal. The controller retries, but only a change of the policy or of the
+    // pod helps.
+    if let Some(c) = condition(d, "ReplicaFailure").filter(|c| text(c, "status") == "True") {
+        return Readiness::Failed(
+            format!(
+                "pods cannot be created: {} {}",
+                text(c, "reason"),
+                text(c, "message")
+            )
+            .trim_end()
+            .to_string(),
+        );
     }
     let wanted = wanted_replicas(d);
     let updated = int(d, &["status", "updatedReplicas"]);
@@ -175,7 +204,7 @@ pub fn claim(pvc: &Value, waiting_for_consumer: bool) -> Readiness {
     }
 }
 
-/// A pod failure that waiting will not resolve: `(pod, container, reason, message)`.
+/// A pod that cannot start: `(pod, container, reason, message)`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PodFailure {
     pub pod: String,
@@ -183,11 +212,22 @@ pub struct PodFailure {
     pub container: String,
     pub reason: String,
     pub message: String,
+    /// Kubernetes retries it and it may come right: a failure only once it has
+    /// lasted. Image pulls (see [`RETRIED_WAITING`]), and a pod the scheduler cannot
+    /// place yet: a volume claim that binds in a moment, an autoscaler that adds a
+    /// node in a minute or two.
+    pub retried: bool,
 }
 
-/// The first pod of `pods` that cannot start by itself, if any.
+/// The first pod of `pods` that cannot start by itself, if any: one that will not
+/// come right before one that may. Pods being deleted are skipped.
 pub fn pod_failure(pods: &[Value]) -> Option<PodFailure> {
-    pods.iter().find_map(one_pod_failure)
+    let live = || {
+        pods.iter()
+            .filter(|p| p.pointer("/metadata/deletionTimestamp").is_none())
+            .filter_map(one_pod_failure)
+    };
+    live().find(|f| !f.retried).or_else(|| live().next())
 }
 
 fn one_pod_failure(pod: &Value) -> Option<PodFailure> {
@@ -208,12 +248,14 @@ fn one_pod_failure(pod: &Value) -> Option<PodFailure> {
             continue;
         };
         let reason = text(waiting, "reason");
-        if FATAL_WAITING.contains(&reason) {
+        let retried = RETRIED_WAITING.contains(&reason);
+        if retried || FINAL_WAITING.contains(&reason) {
             return Some(PodFailure {
                 pod: name,
                 container: text(status, "name").to_string(),
                 reason: reason.to_string(),
                 message: text(waiting, "message").to_string(),
+                retried,
             });
         }
     }
@@ -224,6 +266,7 @@ fn one_pod_failure(pod: &Value) -> Option<PodFailure> {
             container: String::new(),
             reason: "Unschedulable".to_string(),
             message: text(scheduled, "message").to_string(),
+            retried: true,
         },
     )
 }
@@ -334,8 +377,53 @@ mod tests {
             {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "0/1 nodes are available: insufficient memory"}
         ]}});
         assert_eq!(
-            pod_failure(&[unschedulable]).map(|f| f.reason),
-            Some("Unschedulable".into())
+            pod_failure(std::slice::from_ref(&unschedulable)).map(|f| (f.reason, f.retried)),
+            Some(("Unschedulable".into(), true))
+        );
+        // A pod that will not come right is named before one that may.
+        let crash = json!({"metadata": {"name": "c"}, "status": {"containerStatuses": [
+            {"name": "app", "state": {"waiting": {"reason": "CrashLoopBackOff"}}}
+        ]}});
+        assert_eq!(
+            pod_failure(&[unschedulable, crash.clone()]).map(|f| (f.pod, f.retried)),
+            Some(("c".into(), false))
+        );
+        // A pod being deleted says nothing.
+        let mut leaving = crash;
+        leaving["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
+        assert_eq!(pod_failure(&[leaving]), None);
+    }
+
+    #[test]
+    fn image_pulls_are_retried_and_a_replica_failure_is_final() {
+        for reason in ["ImagePullBackOff", "ErrImagePull"] {
+            let pod = json!({"metadata": {"name": "p"}, "status": {"containerStatuses": [
+                {"name": "app", "state": {"waiting": {"reason": reason}}}]}});
+            assert_eq!(pod_failure(&[pod]).map(|f| f.retried), Some(true));
+        }
+        for reason in [
+            "CreateContainerError",
+            "ErrImageNeverPull",
+            "InvalidImageName",
+        ] {
+            let pod = json!({"metadata": {"name": "p"}, "status": {"containerStatuses": [
+                {"name": "app", "state": {"waiting": {"reason": reason}}}]}});
+            assert_eq!(
+                pod_failure(&[pod]).map(|f| f.retried),
+                Some(false),
+                "{reason}"
+            );
+        }
+        let d = json!({
+            "metadata": {"generation": 1}, "spec": {"replicas": 1},
+            "status": {"observedGeneration": 1, "replicas": 0, "updatedReplicas": 0, "conditions": [
+                {"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate",
+                 "message": "pods \"api-1\" is forbidden: exceeded quota: compute"}]}
+        });
+        assert!(
+            matches!(deployment(&d), Readiness::Failed(m) if m.contains("exceeded quota")),
+            "{:?}",
+            deployment(&d)
         );
     }
 }

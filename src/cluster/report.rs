@@ -79,6 +79,22 @@ pub enum RunError {
         reason: Option<String>,
         evidence: Evidence,
     },
+    /// The item's object was deleted while floe waited for it.
+    Deleted {
+        item: ItemRef,
+    },
+    /// A deleted object (a namespace) was still there after `after`.
+    StillTerminating {
+        object: ObjectRef,
+        after: Duration,
+    },
+    /// An object of the stack exists and belongs to another ApplySet: another
+    /// stack, or another tool, manages it (KEP-3659: a tool must not take it over).
+    Foreign {
+        object: ObjectRef,
+        /// The other ApplySet's id, from its `applyset.kubernetes.io/part-of`.
+        owner: String,
+    },
 }
 
 impl RunError {
@@ -142,6 +158,20 @@ impl RunError {
                     .unwrap_or_default();
                 format!("the checks did not report results ({}){why}", item.name)
             }
+            RunError::Deleted { item } => format!(
+                "{} `{}`: its {} {} was deleted while floe waited for it",
+                item.step.as_str(),
+                item.path,
+                item.kind.name().to_lowercase(),
+                item.name
+            ),
+            RunError::StillTerminating { object, after } => format!(
+                "{object} was still being deleted after {}s",
+                after.as_secs()
+            ),
+            RunError::Foreign { object, .. } => {
+                format!("{object} exists and belongs to another stack or tool")
+            }
         }
     }
 
@@ -193,9 +223,42 @@ impl RunError {
                 }
             }
             RunError::Api { error, .. } => {
-                if error.code == 401 || error.code == 403 {
+                if error.code == 403 && error.message.contains("being terminated") {
+                    out.push_str("  help: the namespace is being deleted; run again when `kubectl get namespace` no longer lists it\n");
+                } else if error.code == 401 || error.code == 403 {
                     out.push_str("  help: check the kubeconfig context and its permissions\n");
+                } else if error.reason == "ClientError" {
+                    out.push_str("  help: the request could not be made: check the kubeconfig's server, certificates and credentials\n");
                 }
+            }
+            RunError::Deleted { item } => {
+                let _ = writeln!(
+                    out,
+                    "  --> {} ({} {})",
+                    location(sources, item.span),
+                    item.kind.name().to_lowercase(),
+                    item.name
+                );
+                if item.kind == Kind::Job {
+                    out.push_str("  help: a Job is deleted by its `keep` (ttlSecondsAfterFinished) or by hand; floe cannot tell how it ended. With a `keep` of a few seconds, raise it; then run again\n");
+                } else {
+                    out.push_str("  help: something else deletes it; run again to apply it anew\n");
+                }
+            }
+            RunError::StillTerminating { object, .. } => {
+                let _ = writeln!(
+                    out,
+                    "  help: `kubectl get {} {} -o yaml` shows the finalizers and conditions that hold it",
+                    object.kind.name().to_lowercase(),
+                    object.name
+                );
+            }
+            RunError::Foreign { owner, .. } => {
+                let _ = writeln!(
+                    out,
+                    "  it is labelled applyset.kubernetes.io/part-of={owner}"
+                );
+                out.push_str("  help: rename the item, or run the stack in another namespace; floe does not take over another ApplySet's objects\n");
             }
             RunError::Random(_) => {}
         }

@@ -19,7 +19,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use k8s_openapi::api::core::v1::Secret;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::readiness::{self, Readiness};
@@ -53,6 +53,9 @@ pub struct Options {
     /// The longest time between two looks at an item; a watch looks earlier when
     /// the object changes.
     pub poll: Duration,
+    /// How long a failure that Kubernetes retries (an image pull, a pod that
+    /// cannot be scheduled yet) may last before it fails the run.
+    pub retried_for: Duration,
 }
 
 impl Default for Options {
@@ -62,6 +65,7 @@ impl Default for Options {
             item_timeout: Duration::from_secs(300),
             timeout: Duration::from_secs(1200),
             poll: Duration::from_secs(2),
+            retried_for: Duration::from_secs(60),
         }
     }
 }
@@ -143,6 +147,10 @@ pub(crate) struct Prepared {
     pub base: Vec<Value>,
     pub waves: Vec<Vec<Item>>,
     pub redactor: Redactor,
+    /// The inventory's parent as the last run left it.
+    pub previous: Option<Value>,
+    /// The key of the Secrets' fingerprints, kept in the parent.
+    pub salt: String,
 }
 
 impl Prepared {
@@ -156,6 +164,16 @@ impl Prepared {
         self.objects()
             .filter_map(ObjectRef::of)
             .map(|r| r.kind)
+            .collect()
+    }
+
+    /// The names of the stack's Jobs, with their content hashes.
+    fn job_names(&self) -> BTreeSet<String> {
+        self.waves
+            .iter()
+            .flatten()
+            .filter(|i| i.item.kind == Kind::Job)
+            .map(|i| i.item.name.clone())
             .collect()
     }
 }
@@ -187,10 +205,23 @@ pub(crate) async fn prepare<C: Cluster>(
             existing.insert(secret.name.clone(), live);
         }
     }
-    let values = secrets::materialise(stack, &existing, env).map_err(|e| match e {
+    let secret_error = |e| match e {
         SecretError::MissingEnv(m) => RunError::MissingEnv(m),
         SecretError::Random(m) => RunError::Random(m),
-    })?;
+    };
+    let values = secrets::materialise(stack, &existing, env).map_err(secret_error)?;
+    let parent_ref = ObjectRef::new(
+        Kind::Secret,
+        &stack.namespace,
+        &inventory::parent_name(&stack.name),
+    );
+    let previous = retry(|| cluster.get(&parent_ref))
+        .await
+        .map_err(|e| RunError::api(&parent_ref, "read", e, &Redactor::default()))?;
+    let salt = match previous.as_ref().and_then(inventory::salt_of) {
+        Some(salt) => salt,
+        None => secrets::salt().map_err(secret_error)?,
+    };
     let id = inventory::id(&stack.name, &stack.namespace);
     let mut base = Vec::new();
     let mut workloads: BTreeMap<(Kind, String), Value> = BTreeMap::new();
@@ -206,6 +237,9 @@ pub(crate) async fn prepare<C: Cluster>(
         inventory::label(&mut value, &id);
         match object {
             Object::Deployment(_) | Object::StatefulSet(_) | Object::Job(_) => {
+                if !matches!(object, Object::Job(_)) {
+                    mark_secrets(&mut value, &values, &salt);
+                }
                 let kind = Kind::from_name(object.kind()).unwrap_or(Kind::Job);
                 let key = if kind == Kind::Job {
                     Kind::Job
@@ -261,7 +295,60 @@ pub(crate) async fn prepare<C: Cluster>(
         base,
         waves,
         redactor: values.redactor(),
+        previous,
+        salt,
     })
+}
+
+/// The pod-template annotation that changes when a value of a Secret the pods
+/// read changes, so that the pods roll (as a config's hash does for a config).
+/// Services only: a Job reads its Secrets when it starts, and runs again only when
+/// its definition changes.
+pub const SECRET_HASH: &str = "floe.dev/secret-hash";
+
+/// Puts the fingerprint of the values of the Secrets a workload's pods read on its
+/// pod template.
+fn mark_secrets(workload: &mut Value, values: &secrets::Values, salt: &str) {
+    let mut names = BTreeSet::new();
+    if let Some(spec) = workload.pointer("/spec/template/spec") {
+        secret_names(spec, &mut names);
+    }
+    if names.is_empty() {
+        return;
+    }
+    let fingerprint = values.fingerprint(salt, names.iter().map(String::as_str));
+    let Some(template) = workload
+        .pointer_mut("/spec/template")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let meta = template.entry("metadata").or_insert_with(|| json!({}));
+    if let Some(meta) = meta.as_object_mut() {
+        let annotations = meta.entry("annotations").or_insert_with(|| json!({}));
+        annotations[SECRET_HASH] = Value::String(fingerprint);
+    }
+}
+
+/// The Secrets a pod spec reads: `secretKeyRef`, `secretRef` and secret volumes.
+fn secret_names(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(fields) => {
+            for (key, v) in fields {
+                let name = match key.as_str() {
+                    "secretKeyRef" | "secretRef" => v.get("name"),
+                    "secret" => v.get("secretName"),
+                    _ => None,
+                };
+                if let Some(name) = name.and_then(Value::as_str) {
+                    out.insert(name.to_string());
+                }
+                secret_names(v, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| secret_names(v, out)),
+        _ => {}
+    }
 }
 
 /// Where each step's item is declared.
@@ -297,7 +384,8 @@ impl Spans {
 }
 
 /// Calls `f` again after throttling, server errors and timeouts: up to five
-/// attempts, 250 ms apart and doubling.
+/// attempts, 250 ms apart and doubling, or after the time the server asks for
+/// (`Retry-After`, at most [`MAX_RETRY_AFTER`]) when it is longer.
 pub(crate) async fn retry<T, F, Fut>(mut f: F) -> Result<T, ApiError>
 where
     F: FnMut() -> Fut,
@@ -307,7 +395,8 @@ where
     for _ in 0..4 {
         match f().await {
             Err(e) if e.is_transient() => {
-                tokio::time::sleep(delay).await;
+                let asked = e.retry_after.unwrap_or_default().min(MAX_RETRY_AFTER);
+                tokio::time::sleep(delay.max(asked)).await;
                 delay *= 2;
             }
             other => return other,
@@ -315,6 +404,9 @@ where
     }
     f().await
 }
+
+/// The longest `Retry-After` that is honoured; a longer one is cut to this.
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
 /// Applies the stack and waits for it, within `options.timeout`.
 pub async fn run<C: Cluster>(
@@ -331,6 +423,7 @@ pub async fn run<C: Cluster>(
         progress,
         prepared: &prepared,
         waiting: Mutex::new(BTreeMap::new()),
+        ledger: tokio::sync::Mutex::new(Ledger::default()),
     };
     match tokio::time::timeout(options.timeout, runner.run()).await {
         Ok(outcome) => outcome,
@@ -355,6 +448,25 @@ struct Runner<'a, C> {
     prepared: &'a Prepared,
     /// What each unfinished item waits for, for the report of a global timeout.
     waiting: Mutex<BTreeMap<String, String>>,
+    /// What the parent records; locked while the parent is applied, so that the
+    /// last write has everything.
+    ledger: tokio::sync::Mutex<Ledger>,
+}
+
+/// What the inventory's parent records: the kinds of its members and the Jobs that
+/// completed.
+#[derive(Default)]
+struct Ledger {
+    kinds: BTreeSet<Kind>,
+    completed: BTreeSet<String>,
+}
+
+impl Ledger {
+    fn parent(&self, p: &Prepared) -> Value {
+        let mut parent = inventory::parent(&p.stack, &p.namespace, &self.kinds, &self.completed);
+        inventory::set_salt(&mut parent, &p.salt);
+        parent
+    }
 }
 
 /// How one item ended well.
@@ -369,25 +481,37 @@ impl<C: Cluster> Runner<'_, C> {
     async fn run(&self) -> Result<Outcome, RunError> {
         let started = Instant::now();
         let p = self.prepared;
-        let parent_ref = ObjectRef::new(
-            Kind::Secret,
-            &p.namespace,
-            &inventory::parent_name(&p.stack),
-        );
+        let mut previous = p.previous.as_ref();
         let mut namespace_first = p.base.iter().filter(|o| o["kind"] == "Namespace");
         if let Some(ns) = namespace_first.next() {
-            self.apply(ns).await?;
+            let applied = self.apply(ns).await?;
+            // A namespace being deleted (a `floe down` just before) takes no new
+            // objects: wait until it is gone, then make it again.
+            if applied.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating") {
+                let target = ObjectRef::new(Kind::Namespace, "", &p.namespace);
+                super::down::wait_gone(self.cluster, &target, super::down::NAMESPACE_WAIT).await?;
+                self.apply(ns).await?;
+                // What the namespace held is gone with it, the parent's record too.
+                previous = None;
+            }
         }
+        self.refuse_foreign().await?;
         // The parent lists the kinds of the last run too until prune has run, so that
         // a run stopped midway still leaves everything findable.
-        let previous = self
-            .get(&parent_ref)
-            .await?
-            .map(|p| inventory::kinds_of(&p));
-        let mut kinds = p.kinds();
-        kinds.extend(previous.iter().flatten().copied());
-        self.apply(&inventory::parent(&p.stack, &p.namespace, &kinds))
-            .await?;
+        let jobs = p.job_names();
+        {
+            let mut ledger = self.ledger.lock().await;
+            ledger.kinds = p.kinds();
+            if let Some(previous) = previous {
+                ledger.kinds.extend(inventory::kinds_of(previous));
+                ledger.completed = inventory::completed_of(previous)
+                    .into_iter()
+                    .filter(|j| jobs.contains(j))
+                    .collect();
+            }
+            self.apply(&ledger.parent(p)).await?;
+        }
+        let kinds = self.ledger.lock().await.kinds.clone();
         let rest: Vec<&Value> = p.base.iter().filter(|o| o["kind"] != "Namespace").collect();
         let applies: FuturesUnordered<_> = rest.iter().map(|o| self.apply(o)).collect();
         applies
@@ -400,8 +524,11 @@ impl<C: Cluster> Runner<'_, C> {
         });
         let (items, results) = self.items().await?;
         let pruned = self.prune(&kinds).await?;
-        self.apply(&inventory::parent(&p.stack, &p.namespace, &p.kinds()))
-            .await?;
+        {
+            let mut ledger = self.ledger.lock().await;
+            ledger.kinds = p.kinds();
+            self.apply(&ledger.parent(p)).await?;
+        }
         Ok(Outcome {
             items,
             pruned,
@@ -451,6 +578,14 @@ impl<C: Cluster> Runner<'_, C> {
                 break;
             };
             let (item_ref, seconds, done) = outcome?;
+            if item_ref.kind == Kind::Job
+                && item_ref.step != StepKind::Verify
+                && matches!(done, Done::Ready)
+            {
+                let mut ledger = self.ledger.lock().await;
+                ledger.completed.insert(item_ref.name.clone());
+                self.apply(&ledger.parent(self.prepared)).await?;
+            }
             if let Done::Results(r) = done {
                 results = Some(r);
             }
@@ -562,15 +697,19 @@ impl<C: Cluster> Runner<'_, C> {
             .await
             .map_err(|e| RunError::api(&self.target(&item.item), "list", e, &p.redactor))?;
         let mut current = None;
-        for job in &listing.items {
-            match ObjectRef::of(job) {
-                Some(r) if r.name == item.item.name => current = Some(job),
-                Some(r) => self.delete(&r).await?,
-                None => {}
+        for (r, job) in listing.with_refs(Kind::Job) {
+            if r.name == item.item.name {
+                current = Some(job);
+            } else {
+                self.delete(&r).await?;
             }
         }
         let target = self.target(&item.item);
         let verify = item.item.step == StepKind::Verify;
+        let completed = self.ledger.lock().await.completed.contains(&item.item.name);
+        if current.is_none() && completed && !verify {
+            return Ok(Done::Kept);
+        }
         if let Some(job) = current {
             match readiness::job(job) {
                 Readiness::Ready if !verify => return Ok(Done::Kept),
@@ -586,42 +725,39 @@ impl<C: Cluster> Runner<'_, C> {
     }
 
     async fn wait_gone(&self, target: &ObjectRef) -> Result<(), RunError> {
+        let mut watcher = Watcher::new(self.options.poll);
         while let Some(live) = self.get(target).await? {
-            let version = resource_version(&live);
-            let _ = self
-                .cluster
-                .watch(target, &version, self.options.poll)
+            watcher
+                .watch(self.cluster, target, &resource_version(&live))
                 .await;
         }
         Ok(())
     }
 
     /// Looks at the item until it is ready or failed; between looks, watches it.
+    /// The item exists: floe applied it, or found it running.
     async fn wait(&self, item: &ItemRef) -> Result<Done, RunError> {
         let target = self.target(item);
         let mut last = String::new();
         let follow = matches!(item.step, StepKind::Hook | StepKind::Seed);
-        let mut shown = 0;
+        let mut shown = Shown::default();
+        let mut retried = None;
+        let mut watcher = Watcher::new(self.options.poll);
         loop {
             let Some(object) = self.get(&target).await? else {
-                self.note(item, &mut last, "waiting for the object to be created");
-                tokio::time::sleep(self.options.poll).await;
-                continue;
+                return Err(RunError::Deleted { item: item.clone() });
             };
-            let state = self.look(item, &object).await?;
+            let state = self.look(item, &object, &mut retried).await?;
             if follow {
-                shown = self.follow(item, &object, shown).await;
+                self.follow(item, &object, &mut shown).await;
             }
             match state {
                 Readiness::Ready => return self.finish(item, &object, None).await,
                 Readiness::Failed(reason) => return self.finish(item, &object, Some(reason)).await,
                 Readiness::Waiting(message) => self.note(item, &mut last, &message),
             }
-            let version = resource_version(&object);
-            // A failed watch is not a failed run: the next look decides.
-            let _ = self
-                .cluster
-                .watch(&target, &version, self.options.poll)
+            watcher
+                .watch(self.cluster, &target, &resource_version(&object))
                 .await;
         }
     }
@@ -636,33 +772,68 @@ impl<C: Cluster> Runner<'_, C> {
         }
     }
 
-    /// The object's readiness, made worse by a pod that cannot start.
-    async fn look(&self, item: &ItemRef, object: &Value) -> Result<Readiness, RunError> {
+    /// The object's readiness, made worse by a pod of its current revision that
+    /// cannot start: at once when waiting will not help, after
+    /// `options.retried_for` when Kubernetes retries it (`retried` keeps the
+    /// failure and when it was first seen).
+    async fn look(
+        &self,
+        item: &ItemRef,
+        object: &Value,
+        retried: &mut Option<(String, Instant)>,
+    ) -> Result<Readiness, RunError> {
         let state = readiness::object(item.kind, object);
         if !matches!(state, Readiness::Waiting(_)) {
             return Ok(state);
         }
-        if let Some(failure) = readiness::pod_failure(&self.pods(item, object).await?) {
-            let what = match failure.container.as_str() {
-                "" => format!("pod {}", failure.pod),
-                c => format!("container `{c}` of pod {}", failure.pod),
+        let Some(failure) = readiness::pod_failure(&self.pods(item, object).await?) else {
+            *retried = None;
+            return match item.kind {
+                Kind::StatefulSet => self.claims(item, object, state).await,
+                _ => Ok(state),
             };
-            let message = self.prepared.redactor.redact(&failure.message);
-            return Ok(Readiness::Failed(
-                format!("{what}: {} {message}", failure.reason)
-                    .trim_end()
-                    .to_string(),
-            ));
+        };
+        let what = match failure.container.as_str() {
+            "" => format!("pod {}", failure.pod),
+            c => format!("container `{c}` of pod {}", failure.pod),
+        };
+        let message = self.prepared.redactor.redact(&failure.message);
+        let text = format!("{what}: {} {message}", failure.reason)
+            .trim_end()
+            .to_string();
+        if !failure.retried {
+            return Ok(Readiness::Failed(text));
         }
-        if item.kind == Kind::StatefulSet {
-            return self.claims(item, state).await;
+        let now = Instant::now();
+        let since = match retried {
+            Some((reason, since)) if *reason == failure.reason => *since,
+            _ => {
+                *retried = Some((failure.reason.clone(), now));
+                now
+            }
+        };
+        let lasted = now - since;
+        let limit = self.options.retried_for;
+        if lasted >= limit {
+            return Ok(Readiness::Failed(format!(
+                "{text} (still after {}s of retries)",
+                lasted.as_secs()
+            )));
         }
-        Ok(state)
+        Ok(Readiness::Waiting(format!(
+            "{text} (Kubernetes retries; failing if it lasts {}s)",
+            limit.as_secs()
+        )))
     }
 
     /// A StatefulSet's volume claims: a lost one fails it; one not bound (unless
     /// waiting for its first consumer) is said while waiting.
-    async fn claims(&self, item: &ItemRef, state: Readiness) -> Result<Readiness, RunError> {
+    async fn claims(
+        &self,
+        item: &ItemRef,
+        set: &Value,
+        state: Readiness,
+    ) -> Result<Readiness, RunError> {
         let p = self.prepared;
         let selector = inventory::selector(&p.id);
         let listing = retry(|| {
@@ -671,13 +842,13 @@ impl<C: Cluster> Runner<'_, C> {
         })
         .await
         .map_err(|e| RunError::api(&self.target(item), "list volume claims of", e, &p.redactor))?;
-        let suffix = format!("-{}-", item.name);
+        let names = claim_names(set);
         for claim in &listing.items {
             let name = claim
                 .pointer("/metadata/name")
                 .and_then(Value::as_str)
                 .unwrap_or("");
-            if !name.contains(&suffix) {
+            if !names.iter().any(|n| n == name) {
                 continue;
             }
             let events = self
@@ -701,16 +872,89 @@ impl<C: Cluster> Runner<'_, C> {
         Ok(state)
     }
 
+    /// The pods of the workload's current revision; none while the controller has
+    /// not yet seen the current spec.
     async fn pods(&self, item: &ItemRef, object: &Value) -> Result<Vec<Value>, RunError> {
-        let selector = pod_selector(item.kind, object);
-        if selector.is_empty() {
+        let Some(revision) = self.revision(item, object).await? else {
             return Ok(Vec::new());
-        }
+        };
         let p = self.prepared;
-        retry(|| self.cluster.list(Kind::Pod, &p.namespace, &selector))
-            .await
-            .map(|l| l.items)
-            .map_err(|e| RunError::api(&self.target(item), "list pods of", e, &p.redactor))
+        retry(|| {
+            self.cluster
+                .list(Kind::Pod, &p.namespace, &revision.selector)
+        })
+        .await
+        .map(|l| l.items)
+        .map_err(|e| RunError::api(&self.target(item), "list pods of", e, &p.redactor))
+    }
+
+    /// How the pods of the workload's current revision are found:
+    /// - a Job's pods carry `batch.kubernetes.io/job-name` (a Job has one
+    ///   template: floe names Jobs by content);
+    /// - a StatefulSet's, `controller-revision-hash` = its `status.updateRevision`;
+    /// - a Deployment's, the `pod-template-hash` of its new ReplicaSet: the one it
+    ///   controls (owner uid) whose `deployment.kubernetes.io/revision` is the
+    ///   Deployment's own, as `kubectl rollout status` finds it.
+    async fn revision(&self, item: &ItemRef, object: &Value) -> Result<Option<Revision>, RunError> {
+        let base = pod_selector(item.kind, object);
+        let rolled = matches!(item.kind, Kind::Deployment | Kind::StatefulSet);
+        if base.is_empty() || (rolled && !readiness::observed(object)) {
+            return Ok(None);
+        }
+        let text = |v: &Value, path: &str| {
+            v.pointer(path)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        match item.kind {
+            Kind::StatefulSet => {
+                let update = text(object, "/status/updateRevision");
+                Ok((!update.is_empty()).then(|| Revision {
+                    selector: format!("{base},controller-revision-hash={update}"),
+                    replica_set: None,
+                }))
+            }
+            Kind::Deployment => {
+                let wanted = text(
+                    object,
+                    "/metadata/annotations/deployment.kubernetes.io~1revision",
+                );
+                let uid = text(object, "/metadata/uid");
+                if wanted.is_empty() {
+                    return Ok(None);
+                }
+                let p = self.prepared;
+                let sets = retry(|| self.cluster.list(Kind::ReplicaSet, &p.namespace, &base))
+                    .await
+                    .map_err(|e| {
+                        RunError::api(&self.target(item), "list replica sets of", e, &p.redactor)
+                    })?;
+                let owned = |rs: &Value| {
+                    rs.pointer("/metadata/ownerReferences")
+                        .and_then(Value::as_array)
+                        .is_some_and(|o| o.iter().any(|r| r["uid"] == uid.as_str()))
+                };
+                let new = sets.items.iter().find(|rs| {
+                    owned(rs)
+                        && text(
+                            rs,
+                            "/metadata/annotations/deployment.kubernetes.io~1revision",
+                        ) == wanted
+                });
+                Ok(new.map(|rs| Revision {
+                    selector: format!(
+                        "{base},pod-template-hash={}",
+                        text(rs, "/metadata/labels/pod-template-hash")
+                    ),
+                    replica_set: Some(text(rs, "/metadata/name")),
+                }))
+            }
+            _ => Ok(Some(Revision {
+                selector: base,
+                replica_set: None,
+            })),
+        }
     }
 
     /// Ready, or the failure with evidence; for the verify Job, the check results.
@@ -722,7 +966,7 @@ impl<C: Cluster> Runner<'_, C> {
     ) -> Result<Done, RunError> {
         if item.step == StepKind::Verify {
             let log = self.job_log(item, object, 200).await;
-            if let Some(results) = log.as_deref().and_then(jobs::results_in_log) {
+            if let Some(results) = log.and_then(|(_, log)| jobs::results_in_log(&log)) {
                 return Ok(Done::Results(results));
             }
             let evidence = self.evidence(item, Some(object)).await;
@@ -745,22 +989,29 @@ impl<C: Cluster> Runner<'_, C> {
         }
     }
 
-    /// Shows the lines of a Job's log after the first `shown`; how many there are.
-    /// Called at every look, so lines appear at most one poll interval late.
-    async fn follow(&self, item: &ItemRef, object: &Value, shown: usize) -> usize {
-        let Some(log) = self.job_log(item, object, FOLLOWED_LINES).await else {
-            return shown;
+    /// Shows the lines of a Job's log not shown yet. Called at every look, so lines
+    /// appear at most one poll interval late; the count is per pod, so the first
+    /// lines of a retried Job's new pod are shown too.
+    async fn follow(&self, item: &ItemRef, object: &Value, shown: &mut Shown) {
+        let Some((pod, log)) = self.job_log(item, object, FOLLOWED_LINES).await else {
+            return;
         };
+        let count = shown.0.entry(pod).or_default();
         let lines: Vec<&str> = log.lines().collect();
-        for line in lines.iter().skip(shown) {
+        for line in lines.iter().skip(*count) {
             let line = self.prepared.redactor.redact(line);
             self.progress.event(&Event::Log { item, line: &line });
         }
-        lines.len().max(shown)
+        *count = lines.len().max(*count);
     }
 
-    /// The last `lines` lines of the log of a Job's most recent pod.
-    async fn job_log(&self, item: &ItemRef, object: &Value, lines: i64) -> Option<String> {
+    /// The last `lines` lines of the log of a Job's most recent pod, and its name.
+    async fn job_log(
+        &self,
+        item: &ItemRef,
+        object: &Value,
+        lines: i64,
+    ) -> Option<(String, String)> {
         let pods = self.pods(item, object).await.ok()?;
         let pod = pods.iter().max_by_key(|p| {
             p.pointer("/metadata/creationTimestamp")
@@ -775,7 +1026,7 @@ impl<C: Cluster> Runner<'_, C> {
             .logs(&self.prepared.namespace, name, container, lines, false)
             .await
             .ok()?;
-        Some(log)
+        Some((name.to_string(), log))
     }
 
     /// Conditions, recent events of the object and its pods, and the last log lines
@@ -803,6 +1054,19 @@ impl<C: Cluster> Runner<'_, C> {
             .events(&p.namespace, &item.name)
             .await
             .unwrap_or_default();
+        // A ReplicaSet that cannot create pods says why in its own events.
+        if let Ok(Some(Revision {
+            replica_set: Some(rs),
+            ..
+        })) = self.revision(item, object).await
+        {
+            events.extend(
+                self.cluster
+                    .events(&p.namespace, &rs)
+                    .await
+                    .unwrap_or_default(),
+            );
+        }
         let pods = self.pods(item, object).await.unwrap_or_default();
         let failure = readiness::pod_failure(&pods);
         let troubled = failure.as_ref().map(|f| f.pod.clone()).or_else(|| {
@@ -858,6 +1122,39 @@ impl<C: Cluster> Runner<'_, C> {
         }
     }
 
+    /// Stops before any change when an object of the stack exists and belongs to
+    /// another ApplySet (KEP-3659: a tool must not adopt another set's members).
+    async fn refuse_foreign(&self) -> Result<(), RunError> {
+        let p = self.prepared;
+        let ours = inventory::names(&p.objects().cloned().collect::<Vec<_>>());
+        let selector = inventory::others(&p.id);
+        for (kind, names) in ours.iter().filter(|(k, _)| k.namespaced()) {
+            let listing = retry(|| self.cluster.list(*kind, &p.namespace, &selector))
+                .await
+                .map_err(|e| {
+                    RunError::api(
+                        &ObjectRef::new(*kind, &p.namespace, ""),
+                        "list",
+                        e,
+                        &p.redactor,
+                    )
+                })?;
+            if let Some((object, item)) = listing
+                .with_refs(*kind)
+                .find(|(r, _)| names.contains(&r.name))
+            {
+                let owner = item
+                    .pointer("/metadata/labels")
+                    .and_then(|l| l.get(inventory::PART_OF))
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                return Err(RunError::Foreign { object, owner });
+            }
+        }
+        Ok(())
+    }
+
     /// Deletes members of the inventory the stack no longer has.
     async fn prune(&self, kinds: &BTreeSet<Kind>) -> Result<Vec<ObjectRef>, RunError> {
         let p = self.prepared;
@@ -875,10 +1172,7 @@ impl<C: Cluster> Runner<'_, C> {
                         &p.redactor,
                     )
                 })?;
-            for object in &listing.items {
-                let Some(target) = ObjectRef::of(object) else {
-                    continue;
-                };
+            for target in listing.refs(*kind) {
                 if keep
                     .get(kind)
                     .is_some_and(|names| names.contains(&target.name))
@@ -896,6 +1190,67 @@ impl<C: Cluster> Runner<'_, C> {
 
 /// How much of a Job's log is followed.
 const FOLLOWED_LINES: i64 = 10_000;
+
+/// The lines of a Job's log shown so far, per pod.
+#[derive(Default)]
+struct Shown(BTreeMap<String, usize>);
+
+/// The pods of a workload's current revision: their label selector, and for a
+/// Deployment the ReplicaSet that makes them.
+struct Revision {
+    selector: String,
+    replica_set: Option<String>,
+}
+
+/// Watches between looks. A watch that fails, or ends at once (the server closed
+/// it, or answered 410 Gone for an old resource version), is not a failed run: the
+/// next look decides. But the next watch waits first, from 250 ms doubling up to
+/// the poll interval, so that a server that refuses watches is not asked in a tight
+/// loop; a watch that lasted resets the wait.
+struct Watcher {
+    poll: Duration,
+    backoff: Duration,
+}
+
+impl Watcher {
+    const FIRST: Duration = Duration::from_millis(250);
+
+    fn new(poll: Duration) -> Watcher {
+        Watcher {
+            poll,
+            backoff: Duration::ZERO,
+        }
+    }
+
+    async fn watch<C: Cluster>(&mut self, cluster: &C, target: &ObjectRef, version: &str) {
+        if !self.backoff.is_zero() {
+            tokio::time::sleep(self.backoff).await;
+        }
+        let started = Instant::now();
+        let outcome = cluster.watch(target, version, self.poll).await;
+        let lasted = started.elapsed() >= Self::FIRST;
+        self.backoff = match outcome {
+            Ok(()) if lasted => Duration::ZERO,
+            _ => (self.backoff * 2).clamp(Self::FIRST, self.poll.max(Self::FIRST)),
+        };
+    }
+}
+
+/// The claims a StatefulSet's controller makes: `TEMPLATE-SET-ORDINAL`.
+fn claim_names(set: &Value) -> Vec<String> {
+    let name = set
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let replicas = readiness::wanted_replicas(set);
+    set.pointer("/spec/volumeClaimTemplates")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.pointer("/metadata/name").and_then(Value::as_str))
+        .flat_map(|t| (0..replicas).map(move |i| format!("{t}-{name}-{i}")))
+        .collect()
+}
 
 fn resource_version(object: &Value) -> String {
     object

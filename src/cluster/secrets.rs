@@ -9,8 +9,10 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
+use sha2::{Digest, Sha256};
 
 use crate::data::Env;
+use crate::lower::SECRET_KEYS;
 use crate::model::{self, SecretSource, TemplatePart};
 use crate::source::Span;
 
@@ -67,6 +69,30 @@ impl Values {
                 .map(|(k, v)| (k.clone(), ByteString(v.as_bytes().to_vec())))
                 .collect()
         })
+    }
+
+    /// A fingerprint of the values of the Secrets `names`, keyed by `salt`: it
+    /// changes when a value changes, and without the salt (kept in a Secret of the
+    /// cluster) it tells nothing about a value, even a short one.
+    pub fn fingerprint<'n>(&self, salt: &str, names: impl IntoIterator<Item = &'n str>) -> String {
+        let mut hash = Sha256::new();
+        hash.update(salt.as_bytes());
+        let names: std::collections::BTreeSet<&str> = names.into_iter().collect();
+        for name in names {
+            hash.update([0]);
+            hash.update(name.as_bytes());
+            for (k, v) in self.secrets.get(name).into_iter().flatten() {
+                hash.update([1]);
+                hash.update(k.as_bytes());
+                hash.update([2]);
+                hash.update(v.as_bytes());
+            }
+        }
+        hash.finalize()
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// A [`Redactor`] for every value.
@@ -133,12 +159,10 @@ pub fn materialise(
             let value = match &key.source {
                 SecretSource::Literal(v) => v.clone(),
                 SecretSource::Env { var } => env.var(var).unwrap_or_default(),
-                SecretSource::Generate { length } => {
-                    match kept(existing.get(&secret.name), &key.key) {
-                        Some(v) => v,
-                        None => generate(*length)?,
-                    }
-                }
+                SecretSource::Generate { length } => match kept(existing.get(&secret.name), key) {
+                    Some(v) => v,
+                    None => generate(*length)?,
+                },
                 SecretSource::Template(_) => continue,
             };
             keys.insert(key.key.clone(), value);
@@ -149,8 +173,17 @@ pub fn materialise(
     Ok(values)
 }
 
-fn kept(secret: Option<&Secret>, key: &str) -> Option<String> {
-    let bytes = secret?.data.as_ref()?.get(key)?;
+/// The live value of a generated key, when the live Secret was made from the same
+/// definition: a changed length, or a key that was a literal or `env()` before,
+/// gets a new value. The compiled Secret's annotation records each key's source.
+fn kept(secret: Option<&Secret>, key: &model::SecretKey) -> Option<String> {
+    let secret = secret?;
+    let sources = secret.metadata.annotations.as_ref()?.get(SECRET_KEYS)?;
+    let sources: BTreeMap<String, String> = serde_json::from_str(sources).ok()?;
+    if sources.get(&key.key) != Some(&key.source.describe()) {
+        return None;
+    }
+    let bytes = secret.data.as_ref()?.get(&key.key)?;
     String::from_utf8(bytes.0.clone()).ok()
 }
 
@@ -193,6 +226,11 @@ fn fill_templates(stack: &model::Stack, values: &mut Values) {
             }
         }
     }
+}
+
+/// A new salt for [`Values::fingerprint`].
+pub fn salt() -> Result<String, SecretError> {
+    generate(43)
 }
 
 const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

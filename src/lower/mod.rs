@@ -209,6 +209,10 @@ fn lower_config(config: &model::Config, labels: &Labels<'_>) -> ConfigMap {
     }
 }
 
+/// The annotation of a compiled Secret that says how each key is obtained, as
+/// JSON: `{"password": "generate(24)", "token": "env(API_TOKEN)"}`.
+pub const SECRET_KEYS: &str = "floe.dev/secret-keys";
+
 /// A Secret without data: values are supplied when the stack is applied. An
 /// annotation says how each key is obtained, never the value.
 fn lower_secret(secret: &model::Secret, labels: &Labels<'_>) -> Secret {
@@ -219,10 +223,7 @@ fn lower_secret(secret: &model::Secret, labels: &Labels<'_>) -> Secret {
         .map(|k| (k.key.as_str(), k.source.describe()))
         .collect();
     let sources = serde_json::to_string(&sources).unwrap_or_default();
-    metadata.annotations = Some(BTreeMap::from([(
-        "floe.dev/secret-keys".to_string(),
-        sources,
-    )]));
+    metadata.annotations = Some(BTreeMap::from([(SECRET_KEYS.to_string(), sources)]));
     Secret {
         metadata,
         type_: Some("Opaque".to_string()),

@@ -1,15 +1,19 @@
 //! The kube-rs client layer against a scripted API server (a `tower-test` mock
 //! service): each test drives one call and asserts the HTTP request it sends —
 //! method, path, query, content type, body — then answers as an API server would.
+//! And the client as `floe run` builds it, from a kubeconfig, over real HTTP.
 
 use std::time::Duration;
 
-use floe::cluster::kube::KubeCluster;
+use floe::cluster::fake::FakeCluster;
+use floe::cluster::kube::{Connect, KubeCluster};
 use floe::cluster::{ApplyOptions, Cluster, Kind, ObjectRef};
 use http::{Request, Response, StatusCode};
 use kube::client::Body;
 use serde_json::{Value, json};
 use tower_test::mock::{self, Handle};
+
+use super::http::{Served, kubeconfig};
 
 type Server = Handle<Request<Body>, Response<Body>>;
 
@@ -300,4 +304,48 @@ async fn a_missing_object_is_none_and_server_errors_keep_their_status() {
         throttled.is_transient() && throttled.code == 429,
         "{throttled:?}"
     );
+}
+
+/// The client is built as `floe run` builds it: from a kubeconfig file, with TLS
+/// support and its crypto provider, then real HTTP to the server the file names.
+#[tokio::test]
+async fn the_client_from_a_kubeconfig_talks_http_to_its_server() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let served = Served::start(FakeCluster::new(Duration::ZERO)).await;
+    served.cluster.insert(json!({"apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": "migrate-1", "namespace": "shop", "labels": {"app.kubernetes.io/name": "migrate"}}}));
+    let path = served.kubeconfig(dir.path());
+    let how = Connect {
+        kubeconfig: Some(&path),
+        context: None,
+    };
+    let cluster = KubeCluster::connect(&how).await.expect("a client");
+    let listing = cluster
+        .list(Kind::Job, "shop", "app.kubernetes.io/name=migrate")
+        .await
+        .expect("a list");
+    // A typed list's items carry no kind: what they are is what was listed.
+    assert_eq!(listing.items.len(), 1);
+    assert_eq!(listing.items[0].get("kind"), None);
+    assert_eq!(
+        listing.refs(Kind::Job),
+        [ObjectRef::new(Kind::Job, "shop", "migrate-1")]
+    );
+    let missing = ObjectRef::new(Kind::Secret, "shop", "creds");
+    assert_eq!(cluster.get(&missing).await, Ok(None));
+}
+
+/// No server at the address: an error that says so, not a panic.
+#[tokio::test]
+async fn a_server_that_is_not_there_is_an_error() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let path = kubeconfig(dir.path(), "http://127.0.0.1:1");
+    let how = Connect {
+        kubeconfig: Some(&path),
+        context: None,
+    };
+    let cluster = KubeCluster::connect(&how).await.expect("a client");
+    let target = ObjectRef::new(Kind::Namespace, "", "shop");
+    let error = cluster.get(&target).await.expect_err("no server");
+    assert_eq!(error.code, 0, "{error:?}");
 }

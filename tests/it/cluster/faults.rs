@@ -1,0 +1,395 @@
+//! `floe run` where the real cluster is less kind than a simple fake: reruns,
+//! rollouts that keep old pods, failures Kubernetes retries, the TTL controller,
+//! another stack's objects, watches that fail, throttling with `Retry-After`.
+//! Each test asserts the cluster after each step.
+
+use std::time::Duration;
+
+use floe::cluster::fake::{Behaviour, Failure, FakeCluster, Op};
+use floe::cluster::run::Options;
+use floe::cluster::{ApiError, Kind, ObjectRef, RunError};
+use serde_json::{Value, json};
+
+use super::{Compiled, SHOP, applies, jobs_of, passing, run_with, shop_cluster};
+
+fn ok(secs: u64) -> Behaviour {
+    Behaviour {
+        after: Duration::from_secs(secs),
+        failure: None,
+    }
+}
+
+fn failing(secs: u64, failure: Failure) -> Behaviour {
+    Behaviour {
+        after: Duration::from_secs(secs),
+        failure: Some(failure),
+    }
+}
+
+fn with_api_image(image: &str) -> String {
+    SHOP.replace(
+        "service api {\n  image = \"ghcr.io/example/api:1.0\"",
+        &format!("service api {{\n  image = \"{image}\""),
+    )
+}
+
+fn uid(cluster: &FakeCluster, kind: Kind, name: &str) -> Option<Value> {
+    cluster
+        .object(&ObjectRef::new(kind, "shop", name))
+        .and_then(|o| o.pointer("/metadata/uid").cloned())
+}
+
+/// The checks run on every run, and the results printed are this run's: the verify
+/// Job of the last run is found (a typed list's items have no kind) and replaced.
+#[tokio::test(start_paused = true)]
+async fn every_run_runs_the_checks_anew() {
+    let compiled = Compiled::new(SHOP);
+    let cluster = shop_cluster();
+    let first = run_with(&cluster, &compiled, &Options::default()).await.0;
+    assert_eq!(first.expect("the run").results, Some(passing()));
+    let db = uid(&cluster, Kind::StatefulSet, "db");
+
+    let mut now_failing = passing();
+    now_failing[0].actual = "0".into();
+    now_failing[0].passed = false;
+    cluster.checks("shop-verify", "shop", &now_failing);
+    let second = run_with(&cluster, &compiled, &Options::default()).await.0;
+    assert_eq!(second.expect("the run").results, Some(now_failing));
+    assert_eq!(jobs_of(&cluster, "shop-verify").len(), 1);
+    assert_eq!(applies(&cluster, Kind::Job, "shop-verify-"), 2);
+    // Nothing else was recreated, the hook not run again.
+    assert_eq!(uid(&cluster, Kind::StatefulSet, "db"), db);
+    assert_eq!(applies(&cluster, Kind::Job, "migrate-"), 1);
+}
+
+/// A rollout keeps the old ReplicaSet's pods until the new ones are available:
+/// only the current revision's pods decide, in both directions.
+#[tokio::test(start_paused = true)]
+async fn rollouts_are_judged_by_the_pods_of_the_new_revision() {
+    let cluster = shop_cluster();
+    run_with(&cluster, &Compiled::new(SHOP), &Options::default())
+        .await
+        .0
+        .expect("the first run");
+    let api = uid(&cluster, Kind::Deployment, "api");
+
+    // A changed image rolls the pods; the old pod does not fail the run.
+    let v2 = Compiled::new(&with_api_image("ghcr.io/example/api:2.0"));
+    let (outcome, progress) = run_with(&cluster, &v2, &Options::default()).await;
+    outcome.expect("the rollout");
+    assert!(
+        progress.text().contains("1 old replicas terminating"),
+        "{}",
+        progress.text()
+    );
+    assert_eq!(
+        uid(&cluster, Kind::Deployment, "api"),
+        api,
+        "updated, not recreated"
+    );
+
+    // A crashing image fails at once, on the new pod.
+    cluster.behave("api", failing(3, Failure::CrashLoopBackOff));
+    let broken = Compiled::new(&with_api_image("ghcr.io/example/api:2.1"));
+    let started = tokio::time::Instant::now();
+    let error = run_with(&cluster, &broken, &Options::default())
+        .await
+        .0
+        .expect_err("the new pods crash");
+    assert!(
+        started.elapsed() <= Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+    let report = error.render(&broken.sources);
+    assert!(report.contains("CrashLoopBackOff"), "{report}");
+    let crashing: Vec<String> = cluster
+        .pods()
+        .iter()
+        .filter(|p| p.to_string().contains("CrashLoopBackOff"))
+        .map(|p| p["metadata"]["name"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(crashing.len(), 1, "{:?}", cluster.pods());
+    assert!(
+        report.contains(&crashing[0]),
+        "the new pod is named: {report}"
+    );
+
+    // Changed to an image the registry does not have yet: the crashing pod of the
+    // revision before stays during the rollout and does not fail the run; the new
+    // pod's pull errors are waited out while the kubelet retries, and fail the run
+    // only when they last, naming the new pod.
+    cluster.behave("api", failing(2, Failure::ImagePullBackOff));
+    let pulling = Compiled::new(&with_api_image("ghcr.io/example/api:2.2"));
+    let started = tokio::time::Instant::now();
+    let (outcome, progress) = run_with(&cluster, &pulling, &Options::default()).await;
+    assert!(
+        started.elapsed() >= Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    match outcome {
+        Err(RunError::NotReady { reason, .. }) => {
+            assert!(reason.contains("ImagePullBackOff"), "{reason}");
+            assert!(reason.contains("still after 60s of retries"), "{reason}");
+            assert!(!reason.contains(&crashing[0]), "{reason}");
+        }
+        other => panic!("{other:?}\n{}", progress.text()),
+    }
+    assert!(
+        cluster
+            .pods()
+            .iter()
+            .any(|p| p.to_string().contains("CrashLoopBackOff")),
+        "the old revision's pod is still there"
+    );
+
+    cluster.behave("api", ok(4));
+    let good = Compiled::new(&with_api_image("ghcr.io/example/api:2.3"));
+    run_with(&cluster, &good, &Options::default())
+        .await
+        .0
+        .expect("fixed, the rollout completes while the old pods crash");
+}
+
+/// A ReplicaSet that cannot create pods (quota, PodSecurity) fails the run at
+/// once, with the ReplicaSet's event as evidence.
+#[tokio::test(start_paused = true)]
+async fn pods_that_cannot_be_created_fail_with_the_replica_set_event() {
+    let compiled = Compiled::new(SHOP);
+    let cluster = shop_cluster();
+    cluster.behave("api", failing(2, Failure::FailedCreate));
+    let started = tokio::time::Instant::now();
+    let error = run_with(&cluster, &compiled, &Options::default())
+        .await
+        .0
+        .expect_err("no pods");
+    assert!(started.elapsed() <= Duration::from_secs(14));
+    let report = error.render(&compiled.sources);
+    assert!(
+        report.contains("pods cannot be created: FailedCreate"),
+        "{report}"
+    );
+    assert!(
+        report.contains("Warning FailedCreate (api-") && report.contains("exceeded quota"),
+        "{report}"
+    );
+}
+
+/// A hook whose Job the TTL controller removed after it completed is not run
+/// again; one removed before floe saw it finish is an error that says why, not a
+/// wait until the timeout.
+#[tokio::test(start_paused = true)]
+async fn completed_hooks_outlive_their_jobs() {
+    let short = SHOP.replace(
+        "command = [\"migrate\"]",
+        "command = [\"migrate\"]\n  keep = 30s",
+    );
+    let compiled = Compiled::new(&short);
+    let cluster = shop_cluster();
+    run_with(&cluster, &compiled, &Options::default())
+        .await
+        .0
+        .expect("the run");
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert!(
+        jobs_of(&cluster, "migrate").is_empty(),
+        "the TTL removed it"
+    );
+    let (outcome, progress) = run_with(&cluster, &compiled, &Options::default()).await;
+    outcome.expect("the second run");
+    assert_eq!(applies(&cluster, Kind::Job, "migrate-"), 1, "not run again");
+    assert!(
+        progress
+            .text()
+            .contains("completed earlier with the same content"),
+        "{}",
+        progress.text()
+    );
+
+    let instant = SHOP.replace(
+        "command = [\"migrate\"]",
+        "command = [\"migrate\"]\n  keep = 0s",
+    );
+    let compiled = Compiled::new(&instant);
+    let cluster = shop_cluster();
+    let options = Options {
+        item_timeout: Duration::from_secs(120),
+        ..Options::default()
+    };
+    let started = tokio::time::Instant::now();
+    let error = run_with(&cluster, &compiled, &options)
+        .await
+        .0
+        .expect_err("the Job is gone before floe sees it finish");
+    assert!(matches!(error, RunError::Deleted { .. }), "{error:?}");
+    assert!(started.elapsed() < Duration::from_secs(60));
+    let report = error.render(&compiled.sources);
+    assert!(
+        report.contains("was deleted while floe waited for it"),
+        "{report}"
+    );
+    assert!(report.contains("`keep`"), "{report}");
+}
+
+/// KEP-3659: an object of the stack that belongs to another ApplySet (another
+/// stack with an item of the same name in the namespace) is refused before
+/// anything changes.
+#[tokio::test(start_paused = true)]
+async fn another_stacks_objects_are_not_taken_over() {
+    let compiled = Compiled::new(SHOP);
+    let cluster = shop_cluster();
+    cluster.insert(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "api", "namespace": "shop",
+                     "labels": {"applyset.kubernetes.io/part-of": "applyset-other-v1"}},
+        "spec": {"replicas": 3}}));
+    let error = run_with(&cluster, &compiled, &Options::default())
+        .await
+        .0
+        .expect_err("refused");
+    let report = error.render(&compiled.sources);
+    assert!(
+        report.contains("deployment/api exists and belongs to another stack or tool"),
+        "{report}"
+    );
+    assert!(report.contains("part-of=applyset-other-v1"), "{report}");
+    let live = cluster
+        .object(&ObjectRef::new(Kind::Deployment, "shop", "api"))
+        .expect("still there");
+    assert_eq!(live["spec"]["replicas"], 3, "untouched");
+    assert_eq!(applies(&cluster, Kind::Deployment, ""), 0);
+}
+
+/// A changed definition of a generated key makes a new value; an `env()` value
+/// that changed rolls the pods that read it (their template carries a keyed
+/// fingerprint of the values, never a value).
+#[tokio::test(start_paused = true)]
+async fn secret_changes_reach_the_pods() {
+    let compiled = Compiled::new(SHOP);
+    let cluster = shop_cluster();
+    run_with(&cluster, &compiled, &Options::default())
+        .await
+        .0
+        .expect("the run");
+    let secret = ObjectRef::new(Kind::Secret, "shop", "creds");
+    let password = |c: &FakeCluster| {
+        c.object(&secret)
+            .and_then(|s| {
+                s.pointer("/data/password")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .unwrap_or_default()
+    };
+    let hash = |c: &FakeCluster| {
+        c.object(&ObjectRef::new(Kind::Deployment, "shop", "api"))
+            .and_then(|d| {
+                d.pointer("/spec/template/metadata/annotations/floe.dev~1secret-hash")
+                    .cloned()
+            })
+    };
+    let first = password(&cluster);
+    let first_hash = hash(&cluster).expect("a fingerprint");
+    assert!(!first_hash.to_string().contains(super::CANARY));
+
+    let longer = Compiled::new(&SHOP.replace("generate(24)", "generate(32)"));
+    run_with(&cluster, &longer, &Options::default())
+        .await
+        .0
+        .expect("the run");
+    let second = password(&cluster);
+    assert_ne!(second, first);
+    assert_eq!(second.len(), 44, "32 bytes in base64");
+
+    let progress = super::Recorder::default();
+    let env = std::collections::HashMap::from([(
+        "FLOE_TEST_TOKEN".to_string(),
+        "another-token-value".to_string(),
+    )]);
+    floe::cluster::run::run(
+        &cluster,
+        longer.input(),
+        &env,
+        &Options::default(),
+        &progress,
+    )
+    .await
+    .expect("the run");
+    let third_hash = hash(&cluster).expect("a fingerprint");
+    assert_ne!(third_hash, first_hash, "a changed token rolls api");
+    assert_eq!(password(&cluster), second, "the generated value is kept");
+}
+
+/// A watch that fails at once is not asked again in a tight loop.
+#[tokio::test(start_paused = true)]
+async fn failing_watches_back_off() {
+    let compiled = Compiled::new(SHOP);
+    let cluster = shop_cluster();
+    cluster.fail(
+        Op::Watch,
+        Kind::StatefulSet,
+        "db",
+        usize::MAX,
+        ApiError::new(500, "InternalError", "watch refused"),
+    );
+    run_with(&cluster, &compiled, &Options::default())
+        .await
+        .0
+        .expect("the run succeeds by looking");
+    let watches = cluster
+        .calls()
+        .iter()
+        .filter(|c| c.op == Op::Watch && c.name == "db")
+        .count();
+    // 10 s until db is ready: 250 ms doubling to the 2 s poll, about 8 watches.
+    assert!((3..=12).contains(&watches), "{watches} watches");
+}
+
+/// Throttling waits as long as the server asks; an error of the client itself
+/// (credentials, TLS, a response it cannot read) is not asked again.
+#[tokio::test(start_paused = true)]
+async fn retries_follow_the_server_and_not_the_client() {
+    let compiled = Compiled::new(SHOP);
+    let cluster = shop_cluster();
+    let mut throttled = ApiError::new(
+        429,
+        "TooManyRequests",
+        "too many requests, please try again later",
+    );
+    throttled.retry_after = Some(Duration::from_secs(7));
+    cluster.fail(Op::Apply, Kind::Deployment, "api", 1, throttled);
+    let started = tokio::time::Instant::now();
+    run_with(&cluster, &compiled, &Options::default())
+        .await
+        .0
+        .expect("the run");
+    // db is ready at 10 s, api 5 s after its apply, the seed and checks after the
+    // hook: 16 s without the wait, 7 s more with it.
+    assert!(
+        started.elapsed() >= Duration::from_secs(22),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let cluster = shop_cluster();
+    cluster.fail(
+        Op::Get,
+        Kind::Secret,
+        "creds",
+        usize::MAX,
+        ApiError::client("auth error: exec plugin: command not found: aws"),
+    );
+    let error = run_with(&cluster, &compiled, &Options::default())
+        .await
+        .0
+        .expect_err("the credentials fail");
+    let gets = cluster
+        .calls()
+        .iter()
+        .filter(|c| c.op == Op::Get && c.name == "creds")
+        .count();
+    assert_eq!(gets, 1, "not retried");
+    let report = error.render(&compiled.sources);
+    assert!(report.contains("exec plugin"), "{report}");
+    assert!(report.contains("credentials"), "{report}");
+}
