@@ -838,6 +838,8 @@ async fn diff(
             Change::Update(_) => "update",
             Change::Unchanged => "unchanged",
             Change::Delete => "delete",
+            Change::Conflict(_) => "conflict",
+            Change::Refused(_) => "refused",
         };
         if !matches!(c.change, Change::Unchanged) {
             changed += 1;
@@ -846,8 +848,15 @@ async fn diff(
             continue;
         }
         out.push_str(&format!("{word:<9} {}\n", c.object));
-        if let (true, Change::Update(text)) = (full, &c.change) {
-            out.push_str(text);
+        match (&c.change, full) {
+            (Change::Update(text), true) => out.push_str(text),
+            (Change::Conflict(fields), _) => {
+                for (manager, field) in fields {
+                    out.push_str(&format!("          {field} is owned by \"{manager}\"\n"));
+                }
+            }
+            (Change::Refused(why), _) => out.push_str(&format!("          {why}\n")),
+            _ => {}
         }
     }
     out.push_str(&format!(

@@ -134,6 +134,8 @@ struct State {
     logs: BTreeMap<String, String>,
     calls: Vec<Call>,
     epoch: Option<Instant>,
+    /// The Kubernetes minor version served: 1.33 unless told.
+    minor: u32,
 }
 
 pub struct FakeCluster {
@@ -158,6 +160,7 @@ impl FakeCluster {
             default_after: after,
             termination: TERMINATION,
             epoch: Some(Instant::now()),
+            minor: 33,
             ..State::default()
         };
         FakeCluster {
@@ -175,6 +178,11 @@ impl FakeCluster {
     /// How the workload named `name` behaves (for Jobs, the plan's step name).
     pub fn behave(&self, name: &str, behaviour: Behaviour) {
         self.with(|s| s.behaviours.insert(name.to_string(), behaviour));
+    }
+
+    /// Serves Kubernetes 1.`minor`.
+    pub fn serve_version(&self, minor: u32) {
+        self.with(|s| s.minor = minor);
     }
 
     /// How long deleted namespaces, and pods, take to terminate.
@@ -1124,6 +1132,10 @@ impl Cluster for FakeCluster {
                 })
                 .collect()
         }))
+    }
+
+    async fn server_version(&self) -> Result<(u32, u32), ApiError> {
+        Ok(self.with(|s| (1, s.minor)))
     }
 
     async fn logs(

@@ -270,6 +270,12 @@ impl Cluster for KubeCluster {
         Ok(out)
     }
 
+    async fn server_version(&self) -> Result<(u32, u32), ApiError> {
+        let info = self.client.apiserver_version().await.map_err(api_error)?;
+        let number = |s: &str| super::parse_minor(s).unwrap_or(0);
+        Ok((number(&info.major), number(&info.minor)))
+    }
+
     async fn logs(
         &self,
         namespace: &str,

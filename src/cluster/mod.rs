@@ -291,6 +291,16 @@ pub fn foreign(kind: &str, object: &Value) -> Option<String> {
     (!owned && !deleting && !always && !record).then(|| name.to_string())
 }
 
+/// The oldest Kubernetes floe runs on: 1.27 is the first to label a Job's pods
+/// `batch.kubernetes.io/job-name`, which floe finds them by.
+pub const OLDEST_MINOR: u32 = 27;
+
+/// `27` of `"27"`, and of `"27+"` as some providers write it.
+pub fn parse_minor(minor: &str) -> Option<u32> {
+    let digits: String = minor.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
 /// How an apply is sent.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ApplyOptions {
@@ -380,6 +390,9 @@ pub trait Cluster: Sync {
         namespace: &str,
     ) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send;
 
+    /// The server's Kubernetes version, `(major, minor)`.
+    fn server_version(&self) -> impl Future<Output = Result<(u32, u32), ApiError>> + Send;
+
     /// The last `lines` lines of a container's log; of its previous run with
     /// `previous` (after a crash).
     fn logs(
@@ -390,4 +403,16 @@ pub trait Cluster: Sync {
         lines: i64,
         previous: bool,
     ) -> impl Future<Output = Result<String, ApiError>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minor_versions_read_as_providers_write_them() {
+        assert_eq!(parse_minor("33"), Some(33));
+        assert_eq!(parse_minor("27+"), Some(27));
+        assert_eq!(parse_minor(""), None);
+    }
 }

@@ -22,6 +22,10 @@ pub enum Change {
     Unchanged,
     /// In the inventory, not in the stack: a run prunes it.
     Delete,
+    /// Another field manager owns fields floe sets: `(manager, field)`.
+    Conflict(Vec<(String, String)>),
+    /// The server would refuse the apply (admission, validation), and why.
+    Refused(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,6 +41,7 @@ pub async fn diff<C: Cluster>(
     env: &dyn Env,
     force: bool,
 ) -> Result<Vec<ObjectDiff>, RunError> {
+    super::run::supported(cluster).await?;
     let prepared = prepare(cluster, input, env).await?;
     let r = &prepared.redactor;
     let mut out = Vec::new();
@@ -47,18 +52,24 @@ pub async fn diff<C: Cluster>(
         let live = retry(|| cluster.get(&target))
             .await
             .map_err(|e| RunError::api(&target, "read", e, r))?;
-        let change = match live {
-            None => Change::Create,
-            Some(live) => {
-                let options = ApplyOptions {
-                    force,
-                    dry_run: true,
-                };
-                let dry = retry(|| cluster.apply(object, options))
-                    .await
-                    .map_err(|e| RunError::api(&target, "dry-run apply", e, r))?;
-                compare(&live, &dry, r)
+        // Objects to create are dry-run too, so that admission (quotas, policies,
+        // validation) speaks before the run; a refusal or conflict is that object's
+        // change, and the diff goes on.
+        let options = ApplyOptions {
+            force,
+            dry_run: true,
+        };
+        let dry = retry(|| cluster.apply(object, options)).await;
+        let change = match (live, dry) {
+            (Some(live), Ok(dry)) => compare(&live, &dry, r),
+            (None, Ok(_)) => Change::Create,
+            // The namespace is not there yet: nothing to admit the object into.
+            (None, Err(e)) if e.is_not_found() => Change::Create,
+            (_, Err(e)) if e.code == 409 && !e.causes.is_empty() => Change::Conflict(e.conflicts()),
+            (_, Err(e)) if matches!(e.code, 400 | 403 | 422) => {
+                Change::Refused(r.redact(&e.to_string()))
             }
+            (_, Err(e)) => return Err(RunError::api(&target, "dry-run apply", e, r)),
         };
         out.push(ObjectDiff {
             object: target,

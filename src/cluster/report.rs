@@ -79,6 +79,16 @@ pub enum RunError {
         reason: Option<String>,
         evidence: Evidence,
     },
+    /// A request about the server itself, not an object, failed.
+    Server {
+        action: String,
+        error: ApiError,
+    },
+    /// The cluster runs a Kubernetes older than floe supports.
+    Unsupported {
+        major: u32,
+        minor: u32,
+    },
     /// The item's object was deleted while floe waited for it.
     Deleted {
         item: ItemRef,
@@ -158,6 +168,11 @@ impl RunError {
                     .unwrap_or_default();
                 format!("the checks did not report results ({}){why}", item.name)
             }
+            RunError::Server { action, error } => format!("cannot {action}: {error}"),
+            RunError::Unsupported { major, minor } => format!(
+                "the cluster runs Kubernetes {major}.{minor}; floe needs 1.{} or newer",
+                super::OLDEST_MINOR
+            ),
             RunError::Deleted { item } => format!(
                 "{} `{}`: its {} {} was deleted while floe waited for it",
                 item.step.as_str(),
@@ -244,6 +259,14 @@ impl RunError {
                 } else {
                     out.push_str("  help: something else deletes it; run again to apply it anew\n");
                 }
+            }
+            RunError::Server { error, .. } => {
+                if error.code == 0 {
+                    out.push_str("  help: check the kubeconfig's server, certificates and credentials: `kubectl version` asks the same server\n");
+                }
+            }
+            RunError::Unsupported { .. } => {
+                out.push_str("  help: floe finds a Job's pods by the `batch.kubernetes.io/job-name` label, which Kubernetes sets from 1.27; floe is built against the API of 1.33. Nothing was applied\n");
             }
             RunError::StillTerminating { object, .. } => {
                 let _ = writeln!(

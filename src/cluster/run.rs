@@ -408,6 +408,21 @@ where
 /// The longest `Retry-After` that is honoured; a longer one is cut to this.
 pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
+/// Stops before anything else on a Kubernetes older than floe supports.
+pub(crate) async fn supported<C: Cluster>(cluster: &C) -> Result<(), RunError> {
+    let (major, minor) =
+        retry(|| cluster.server_version())
+            .await
+            .map_err(|error| RunError::Server {
+                action: "read the Kubernetes version of the cluster".to_string(),
+                error,
+            })?;
+    if major == 1 && minor < super::OLDEST_MINOR {
+        return Err(RunError::Unsupported { major, minor });
+    }
+    Ok(())
+}
+
 /// Applies the stack and waits for it, within `options.timeout`.
 pub async fn run<C: Cluster>(
     cluster: &C,
@@ -416,6 +431,7 @@ pub async fn run<C: Cluster>(
     options: &Options,
     progress: &dyn Progress,
 ) -> Result<Outcome, RunError> {
+    supported(cluster).await?;
     let prepared = prepare(cluster, input, env).await?;
     let runner = Runner {
         cluster,

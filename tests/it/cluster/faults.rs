@@ -393,3 +393,89 @@ async fn retries_follow_the_server_and_not_the_client() {
     assert!(report.contains("exec plugin"), "{report}");
     assert!(report.contains("credentials"), "{report}");
 }
+
+/// A cluster older than floe supports is said so before anything is applied.
+#[tokio::test(start_paused = true)]
+async fn an_old_kubernetes_is_refused_before_any_change() {
+    let compiled = Compiled::new(SHOP);
+    let cluster = shop_cluster();
+    cluster.serve_version(26);
+    let error = run_with(&cluster, &compiled, &Options::default())
+        .await
+        .0
+        .expect_err("too old");
+    let report = error.render(&compiled.sources);
+    assert!(
+        report.contains("the cluster runs Kubernetes 1.26; floe needs 1.27 or newer"),
+        "{report}"
+    );
+    assert!(report.contains("batch.kubernetes.io/job-name"), "{report}");
+    assert!(cluster.calls().is_empty(), "{:?}", cluster.calls());
+    cluster.serve_version(27);
+    run_with(&cluster, &compiled, &Options::default())
+        .await
+        .0
+        .expect("1.27 is supported");
+}
+
+/// `floe diff` dry-runs every object, new ones included, and one object's
+/// conflict or refusal is that object's line, not the end of the diff.
+#[tokio::test(start_paused = true)]
+async fn diff_shows_conflicts_and_refusals_per_object() {
+    use floe::cluster::preview::{self, Change};
+    let compiled = Compiled::new(SHOP);
+    let cluster = shop_cluster();
+    cluster.fail(
+        Op::Apply,
+        Kind::Service,
+        "api",
+        1,
+        ApiError::new(
+            422,
+            "Invalid",
+            "Service \"api\" is invalid: spec.ports[0].port: Invalid value: 0",
+        ),
+    );
+    let changes = preview::diff(&cluster, compiled.input(), &super::env(), false)
+        .await
+        .expect("a diff of a new stack");
+    let change = |name: &str, kind: Kind| {
+        changes
+            .iter()
+            .find(|c| c.object == ObjectRef::new(kind, "shop", name))
+            .map(|c| c.change.clone())
+    };
+    assert!(
+        matches!(change("api", Kind::Service), Some(Change::Refused(m)) if m.contains("Invalid value")),
+        "{changes:?}"
+    );
+    assert_eq!(change("api", Kind::Deployment), Some(Change::Create));
+    assert!(
+        cluster
+            .calls()
+            .iter()
+            .filter(|c| c.op == Op::Apply)
+            .all(|c| c.dry_run)
+    );
+
+    run_with(&cluster, &compiled, &Options::default())
+        .await
+        .0
+        .expect("the run");
+    cluster.own(Kind::Deployment, "api", ".spec.replicas", "kubectl-edit");
+    let changes = preview::diff(&cluster, compiled.input(), &super::env(), false)
+        .await
+        .expect("the diff goes on past the conflict");
+    let api = changes
+        .iter()
+        .find(|c| c.object == ObjectRef::new(Kind::Deployment, "shop", "api"))
+        .map(|c| c.change.clone());
+    assert_eq!(
+        api,
+        Some(Change::Conflict(vec![(
+            "kubectl-edit".to_string(),
+            ".spec.replicas".to_string()
+        )]))
+    );
+    assert!(changes.iter().any(|c| c.change == Change::Unchanged));
+}

@@ -337,6 +337,14 @@ async fn handle(cluster: &FakeCluster, request: &Request) -> Result<Answer, ApiE
     {
         return Ok(Answer::Json(200, answer));
     }
+    if request.method == "GET" && request.path == "/version" {
+        let (major, minor) = cluster.server_version().await?;
+        return Ok(Answer::Json(
+            200,
+            json!({"major": major.to_string(), "minor": minor.to_string(),
+                   "gitVersion": format!("v{major}.{minor}.0")}),
+        ));
+    }
     let Some((kind, namespace, name, sub)) = route(&request.path) else {
         return Err(ApiError::new(
             404,
