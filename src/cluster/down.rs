@@ -19,7 +19,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::run::retry;
+use super::run::{Watcher, list, retry};
 use super::secrets::Redactor;
 use super::{Cluster, Kind, ObjectRef, RunError, inventory};
 
@@ -64,10 +64,9 @@ pub async fn down<C: Cluster>(
     let members = |kind: Kind| {
         let selector = selector.clone();
         async move {
-            retry(|| cluster.list(kind, namespace, &selector))
+            list(cluster, kind, namespace, &selector, none)
                 .await
                 .map(|l| l.refs(kind))
-                .map_err(|e| RunError::api(&ObjectRef::new(kind, namespace, ""), "list", e, none))
         }
     };
     let claims = members(Kind::PersistentVolumeClaim).await?;
@@ -153,6 +152,7 @@ pub(crate) async fn wait_gone<C: Cluster>(
 ) -> Result<(), RunError> {
     let none = &Redactor::default();
     let until = Instant::now() + limit;
+    let mut watcher = Watcher::new(Duration::from_secs(10).min(limit));
     loop {
         let live = retry(|| cluster.get(target))
             .await
@@ -171,10 +171,7 @@ pub(crate) async fn wait_gone<C: Cluster>(
             .pointer("/metadata/resourceVersion")
             .and_then(Value::as_str)
             .unwrap_or("");
-        let left = (until - now).min(Duration::from_secs(10));
-        if cluster.watch(target, version, left).await.is_err() {
-            tokio::time::sleep(Duration::from_secs(1).min(left)).await;
-        }
+        watcher.watch(cluster, target, version).await;
     }
 }
 

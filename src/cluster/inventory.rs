@@ -64,29 +64,27 @@ pub fn parent(
     })
 }
 
-/// The kinds a parent lists.
-pub fn kinds_of(parent: &Value) -> BTreeSet<Kind> {
+/// The comma-separated entries of one of a parent's annotations.
+fn listed<'a>(parent: &'a Value, annotation: &str) -> impl Iterator<Item = &'a str> {
     parent
         .pointer("/metadata/annotations")
-        .and_then(|a| a.get(GROUP_KINDS))
+        .and_then(|a| a.get(annotation))
         .and_then(Value::as_str)
         .unwrap_or("")
         .split(',')
+        .filter(|s| !s.is_empty())
+}
+
+/// The kinds a parent lists.
+pub fn kinds_of(parent: &Value) -> BTreeSet<Kind> {
+    listed(parent, GROUP_KINDS)
         .filter_map(Kind::from_group_kind)
         .collect()
 }
 
 /// The completed Jobs a parent lists.
 pub fn completed_of(parent: &Value) -> BTreeSet<String> {
-    parent
-        .pointer("/metadata/annotations")
-        .and_then(|a| a.get(COMPLETED))
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
+    listed(parent, COMPLETED).map(str::to_string).collect()
 }
 
 /// The key of the Secrets' fingerprints on pod templates, in the parent's data.

@@ -225,7 +225,12 @@ impl ApiError {
     /// credential plugin that fails, a TLS handshake refused, a response it cannot
     /// decode. Asking again gives the same answer.
     pub fn client(message: impl Into<String>) -> ApiError {
-        ApiError::new(0, "ClientError", message)
+        ApiError::new(0, CLIENT_ERROR, message)
+    }
+
+    /// The client could not make the request: see [`ApiError::client`].
+    pub fn is_client(&self) -> bool {
+        self.code == 0 && self.reason == CLIENT_ERROR
     }
 
     pub fn is_not_found(&self) -> bool {
@@ -260,6 +265,9 @@ impl ApiError {
 
 /// The reason of an [`ApiError`] for a request that got no answer.
 const UNREACHABLE: &str = "Unreachable";
+
+/// The reason of an [`ApiError`] for a request the client could not make.
+const CLIENT_ERROR: &str = "ClientError";
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

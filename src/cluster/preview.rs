@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::run::{Input, Prepared, prepare, retry};
+use super::run::{Input, Prepared, list, prepare, retry};
 use super::secrets::Redactor;
 use super::{ApplyOptions, Cluster, Kind, ObjectRef, RunError, inventory};
 use crate::data::Env;
@@ -86,27 +86,15 @@ async fn removed<C: Cluster>(
     prepared: &Prepared,
 ) -> Result<Vec<ObjectDiff>, RunError> {
     let r = &prepared.redactor;
-    let parent = ObjectRef::new(
-        Kind::Secret,
-        &prepared.namespace,
-        &inventory::parent_name(&prepared.stack),
-    );
-    let Some(parent) = retry(|| cluster.get(&parent))
-        .await
-        .map_err(|e| RunError::api(&parent, "read", e, r))?
-    else {
+    let Some(parent) = &prepared.previous else {
         return Ok(Vec::new());
     };
     let keep = inventory::names(&prepared.objects().cloned().collect::<Vec<_>>());
-    let kinds: BTreeSet<Kind> = inventory::kinds_of(&parent);
+    let kinds: BTreeSet<Kind> = inventory::kinds_of(parent);
     let selector = inventory::selector(&prepared.id);
     let mut out = Vec::new();
     for kind in kinds {
-        let listing = retry(|| cluster.list(kind, &prepared.namespace, &selector))
-            .await
-            .map_err(|e| {
-                RunError::api(&ObjectRef::new(kind, &prepared.namespace, ""), "list", e, r)
-            })?;
+        let listing = list(cluster, kind, &prepared.namespace, &selector, r).await?;
         for target in listing.refs(kind) {
             if !keep
                 .get(&kind)

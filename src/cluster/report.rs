@@ -216,13 +216,7 @@ impl RunError {
             RunError::NotReady { item, evidence, .. }
             | RunError::ItemTimeout { item, evidence, .. }
             | RunError::NoResults { item, evidence, .. } => {
-                let _ = writeln!(
-                    out,
-                    "  --> {} ({} {})",
-                    location(sources, item.span),
-                    item.kind.name().to_lowercase(),
-                    item.name
-                );
+                item_line(&mut out, sources, item);
                 render_evidence(&mut out, evidence);
                 if !matches!(self, RunError::NoResults { .. }) && item.kind == Kind::Job {
                     let _ = writeln!(
@@ -242,18 +236,12 @@ impl RunError {
                     out.push_str("  help: the namespace is being deleted; run again when `kubectl get namespace` no longer lists it\n");
                 } else if error.code == 401 || error.code == 403 {
                     out.push_str("  help: check the kubeconfig context and its permissions\n");
-                } else if error.reason == "ClientError" {
+                } else if error.is_client() {
                     out.push_str("  help: the request could not be made: check the kubeconfig's server, certificates and credentials\n");
                 }
             }
             RunError::Deleted { item } => {
-                let _ = writeln!(
-                    out,
-                    "  --> {} ({} {})",
-                    location(sources, item.span),
-                    item.kind.name().to_lowercase(),
-                    item.name
-                );
+                item_line(&mut out, sources, item);
                 if item.kind == Kind::Job {
                     out.push_str("  help: a Job is deleted by its `keep` (ttlSecondsAfterFinished) or by hand; floe cannot tell how it ended. With a `keep` of a few seconds, raise it; then run again\n");
                 } else {
@@ -287,6 +275,17 @@ impl RunError {
         }
         out
     }
+}
+
+/// `  --> file:line:col (kind name)`: where the item is declared and its object.
+fn item_line(out: &mut String, sources: &SourceMap, item: &ItemRef) {
+    let _ = writeln!(
+        out,
+        "  --> {} ({} {})",
+        location(sources, item.span),
+        item.kind.name().to_lowercase(),
+        item.name
+    );
 }
 
 /// `file:line:col`, or the item's absence of a place.

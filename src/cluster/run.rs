@@ -405,6 +405,20 @@ where
     f().await
 }
 
+/// The objects of `kind` in `namespace` that match `selector`, retried as
+/// [`retry`] does; an error names the kind.
+pub(crate) async fn list<C: Cluster>(
+    cluster: &C,
+    kind: Kind,
+    namespace: &str,
+    selector: &str,
+    redactor: &Redactor,
+) -> Result<super::Listing, RunError> {
+    retry(|| cluster.list(kind, namespace, selector))
+        .await
+        .map_err(|e| RunError::api(&ObjectRef::new(kind, namespace, ""), "list", e, redactor))
+}
+
 /// The longest `Retry-After` that is honoured; a longer one is cut to this.
 pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
@@ -732,22 +746,13 @@ impl<C: Cluster> Runner<'_, C> {
                 Readiness::Waiting(_) if !verify => return self.wait(&item.item).await,
                 _ => {
                     self.delete(&target).await?;
-                    self.wait_gone(&target).await?;
+                    super::down::wait_gone(self.cluster, &target, self.options.item_timeout)
+                        .await?;
                 }
             }
         }
         self.apply(&item.object).await?;
         self.wait(&item.item).await
-    }
-
-    async fn wait_gone(&self, target: &ObjectRef) -> Result<(), RunError> {
-        let mut watcher = Watcher::new(self.options.poll);
-        while let Some(live) = self.get(target).await? {
-            watcher
-                .watch(self.cluster, target, &resource_version(&live))
-                .await;
-        }
-        Ok(())
     }
 
     /// Looks at the item until it is ready or failed; between looks, watches it.
@@ -932,10 +937,7 @@ impl<C: Cluster> Runner<'_, C> {
                 }))
             }
             Kind::Deployment => {
-                let wanted = text(
-                    object,
-                    "/metadata/annotations/deployment.kubernetes.io~1revision",
-                );
+                let wanted = text(object, REVISION);
                 let uid = text(object, "/metadata/uid");
                 if wanted.is_empty() {
                     return Ok(None);
@@ -951,13 +953,10 @@ impl<C: Cluster> Runner<'_, C> {
                         .and_then(Value::as_array)
                         .is_some_and(|o| o.iter().any(|r| r["uid"] == uid.as_str()))
                 };
-                let new = sets.items.iter().find(|rs| {
-                    owned(rs)
-                        && text(
-                            rs,
-                            "/metadata/annotations/deployment.kubernetes.io~1revision",
-                        ) == wanted
-                });
+                let new = sets
+                    .items
+                    .iter()
+                    .find(|rs| owned(rs) && text(rs, REVISION) == wanted);
                 Ok(new.map(|rs| Revision {
                     selector: format!(
                         "{base},pod-template-hash={}",
@@ -1145,16 +1144,7 @@ impl<C: Cluster> Runner<'_, C> {
         let ours = inventory::names(&p.objects().cloned().collect::<Vec<_>>());
         let selector = inventory::others(&p.id);
         for (kind, names) in ours.iter().filter(|(k, _)| k.namespaced()) {
-            let listing = retry(|| self.cluster.list(*kind, &p.namespace, &selector))
-                .await
-                .map_err(|e| {
-                    RunError::api(
-                        &ObjectRef::new(*kind, &p.namespace, ""),
-                        "list",
-                        e,
-                        &p.redactor,
-                    )
-                })?;
+            let listing = list(self.cluster, *kind, &p.namespace, &selector, &p.redactor).await?;
             if let Some((object, item)) = listing
                 .with_refs(*kind)
                 .find(|(r, _)| names.contains(&r.name))
@@ -1178,16 +1168,7 @@ impl<C: Cluster> Runner<'_, C> {
         let selector = inventory::selector(&p.id);
         let mut pruned = Vec::new();
         for kind in kinds.iter().rev() {
-            let listing = retry(|| self.cluster.list(*kind, &p.namespace, &selector))
-                .await
-                .map_err(|e| {
-                    RunError::api(
-                        &ObjectRef::new(*kind, &p.namespace, ""),
-                        "list",
-                        e,
-                        &p.redactor,
-                    )
-                })?;
+            let listing = list(self.cluster, *kind, &p.namespace, &selector, &p.redactor).await?;
             for target in listing.refs(*kind) {
                 if keep
                     .get(kind)
@@ -1203,6 +1184,10 @@ impl<C: Cluster> Runner<'_, C> {
         Ok(pruned)
     }
 }
+
+/// The revision a Deployment and its ReplicaSets carry (the deployment controller's
+/// `deployment.kubernetes.io/revision`), as a JSON pointer below an object.
+pub const REVISION: &str = "/metadata/annotations/deployment.kubernetes.io~1revision";
 
 /// How much of a Job's log is followed.
 const FOLLOWED_LINES: i64 = 10_000;
@@ -1223,7 +1208,7 @@ struct Revision {
 /// next look decides. But the next watch waits first, from 250 ms doubling up to
 /// the poll interval, so that a server that refuses watches is not asked in a tight
 /// loop; a watch that lasted resets the wait.
-struct Watcher {
+pub(crate) struct Watcher {
     poll: Duration,
     backoff: Duration,
 }
@@ -1231,14 +1216,19 @@ struct Watcher {
 impl Watcher {
     const FIRST: Duration = Duration::from_millis(250);
 
-    fn new(poll: Duration) -> Watcher {
+    pub(crate) fn new(poll: Duration) -> Watcher {
         Watcher {
             poll,
             backoff: Duration::ZERO,
         }
     }
 
-    async fn watch<C: Cluster>(&mut self, cluster: &C, target: &ObjectRef, version: &str) {
+    pub(crate) async fn watch<C: Cluster>(
+        &mut self,
+        cluster: &C,
+        target: &ObjectRef,
+        version: &str,
+    ) {
         if !self.backoff.is_zero() {
             tokio::time::sleep(self.backoff).await;
         }
