@@ -346,6 +346,18 @@ struct Reporter {
 }
 
 impl Reporter {
+    fn options(&self) -> RenderOptions {
+        RenderOptions {
+            color: self.color,
+            width: 100,
+        }
+    }
+
+    /// A run error, drawn as the compile errors are.
+    fn run_error(&self, error: &floe::cluster::RunError, sources: &SourceMap, mask: &[Span]) {
+        eprint!("{}", error.render(sources, self.options(), mask));
+    }
+
     fn report(
         &self,
         diagnostics: &[Diagnostic],
@@ -361,11 +373,7 @@ impl Reporter {
                 }
             }
             MessageFormat::Human => {
-                let options = RenderOptions {
-                    color: self.color,
-                    width: 100,
-                };
-                let text = render_all_masked(diagnostics, sources, options, mask);
+                let text = render_all_masked(diagnostics, sources, self.options(), mask);
                 let _ = err.write_all(text.as_bytes());
             }
         }
@@ -597,6 +605,8 @@ fn compile_checked(program: &Program, profile: Option<&str>) -> floe::Compilatio
 /// A stack that compiled without errors.
 struct Compiled {
     program: Program,
+    /// Where secret values are in the source, hidden when an error quotes it.
+    secret_spans: Vec<Span>,
     stack: floe::model::Stack,
     objects: Vec<floe::lower::Object>,
 }
@@ -615,6 +625,7 @@ fn compiled(path: &Path, profile: Option<&str>, reporter: &Reporter) -> Option<C
     Some(Compiled {
         stack: compilation.stack?,
         objects: compilation.objects,
+        secret_spans: compilation.secret_spans,
         program,
     })
 }
@@ -693,6 +704,20 @@ fn finish(
     }
 }
 
+/// Where a cluster command's errors are drawn from: the source they quote, with its
+/// secret values hidden.
+struct Shown<'a> {
+    reporter: &'a Reporter,
+    sources: &'a SourceMap,
+    mask: &'a [Span],
+}
+
+impl Shown<'_> {
+    fn error(&self, error: &floe::cluster::RunError) {
+        self.reporter.run_error(error, self.sources, self.mask);
+    }
+}
+
 /// What to do on the cluster.
 enum ClusterCommand {
     Run {
@@ -720,6 +745,7 @@ fn on_cluster(
         program,
         stack,
         objects,
+        secret_spans,
     }) = compiled(path, profile, reporter)
     else {
         return ExitCode::from(1);
@@ -729,7 +755,7 @@ fn on_cluster(
         let missing = floe::cluster::secrets::missing_env(stack, &ProcessEnv);
         if !missing.is_empty() {
             let error = floe::cluster::RunError::MissingEnv(missing);
-            eprint!("{}", error.render(&program.sources));
+            reporter.run_error(&error, &program.sources, &secret_spans);
             return ExitCode::from(1);
         }
     }
@@ -759,13 +785,18 @@ fn on_cluster(
                 return ExitCode::from(1);
             }
         };
+        let shown = Shown {
+            reporter,
+            sources: &program.sources,
+            mask: &secret_spans,
+        };
         match command {
             ClusterCommand::Run { options, output } => {
-                run_cluster(&cluster, input, &options, output, &program.sources).await
+                run_cluster(&cluster, input, &options, output, &shown).await
             }
-            ClusterCommand::Diff { full } => diff(&cluster, input, full, &program.sources).await,
+            ClusterCommand::Diff { full } => diff(&cluster, input, full, &shown).await,
             ClusterCommand::Down { volumes } => {
-                down(&cluster, &stack.name, &stack.namespace, volumes).await
+                down(&cluster, &stack.name, &stack.namespace, volumes, &shown).await
             }
         }
     })
@@ -776,7 +807,7 @@ async fn run_cluster(
     input: Input<'_>,
     options: &floe::cluster::run::Options,
     output: RunOutput,
-    sources: &SourceMap,
+    shown: &Shown<'_>,
 ) -> ExitCode {
     use floe::cluster::report as cluster_report;
     let progress: Box<dyn floe::cluster::run::Progress> = match output {
@@ -791,8 +822,8 @@ async fn run_cluster(
         Ok(outcome) => outcome,
         Err(e) => {
             match output {
-                RunOutput::Text => eprint!("{}", e.render(sources)),
-                RunOutput::Json => println!("{}", cluster_report::error_json(&e, sources)),
+                RunOutput::Text => shown.error(&e),
+                RunOutput::Json => println!("{}", e.to_json(shown.sources)),
             }
             return ExitCode::from(1);
         }
@@ -817,16 +848,11 @@ async fn run_cluster(
     }
 }
 
-async fn diff(
-    cluster: &KubeCluster,
-    input: Input<'_>,
-    full: bool,
-    sources: &SourceMap,
-) -> ExitCode {
+async fn diff(cluster: &KubeCluster, input: Input<'_>, full: bool, shown: &Shown<'_>) -> ExitCode {
     let changes = match floe::cluster::preview::diff(cluster, input, &ProcessEnv, false).await {
         Ok(changes) => changes,
         Err(e) => {
-            eprint!("{}", e.render(sources));
+            shown.error(&e);
             return ExitCode::from(1);
         }
     };
@@ -867,7 +893,13 @@ async fn diff(
     ExitCode::SUCCESS
 }
 
-async fn down(cluster: &KubeCluster, stack: &str, namespace: &str, volumes: bool) -> ExitCode {
+async fn down(
+    cluster: &KubeCluster,
+    stack: &str,
+    namespace: &str,
+    volumes: bool,
+    shown: &Shown<'_>,
+) -> ExitCode {
     match floe::cluster::down::down(cluster, stack, namespace, volumes).await {
         Ok(outcome) if !outcome.found => {
             eprintln!(
@@ -892,7 +924,7 @@ async fn down(cluster: &KubeCluster, stack: &str, namespace: &str, volumes: bool
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprint!("{}", e.render(&SourceMap::new()));
+            shown.error(&e);
             ExitCode::from(1)
         }
     }

@@ -14,12 +14,9 @@
 //! namespace is gone: while it terminates, the API server refuses new objects in it
 //! (403, "being terminated"), so a `floe run` right after would fail.
 
-use std::time::Duration;
-
 use serde_json::Value;
-use tokio::time::Instant;
 
-use super::run::{Watcher, list, retry};
+use super::requests::{NAMESPACE_WAIT, list, retry, wait_gone};
 use super::secrets::Redactor;
 use super::{Cluster, Kind, ObjectRef, RunError, inventory};
 
@@ -35,9 +32,6 @@ pub struct DownOutcome {
     /// Why the namespace was kept, when it was.
     pub namespace_kept: Option<String>,
 }
-
-/// How long `down` waits for a deleted namespace to be gone.
-pub const NAMESPACE_WAIT: Duration = Duration::from_secs(300);
 
 /// Deletes the stack `stack` from `namespace`; `volumes` deletes its volume claims.
 pub async fn down<C: Cluster>(
@@ -142,37 +136,6 @@ pub async fn down<C: Cluster>(
     wait_gone(cluster, &ns, NAMESPACE_WAIT).await?;
     outcome.deleted.push(ns);
     Ok(outcome)
-}
-
-/// Waits until `target` is gone, watching it between looks.
-pub(crate) async fn wait_gone<C: Cluster>(
-    cluster: &C,
-    target: &ObjectRef,
-    limit: Duration,
-) -> Result<(), RunError> {
-    let none = &Redactor::default();
-    let until = Instant::now() + limit;
-    let mut watcher = Watcher::new(Duration::from_secs(10).min(limit));
-    loop {
-        let live = retry(|| cluster.get(target))
-            .await
-            .map_err(|e| RunError::api(target, "read", e, none))?;
-        let Some(live) = live else {
-            return Ok(());
-        };
-        let now = Instant::now();
-        if now >= until {
-            return Err(RunError::StillTerminating {
-                object: target.clone(),
-                after: limit,
-            });
-        }
-        let version = live
-            .pointer("/metadata/resourceVersion")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        watcher.watch(cluster, target, version).await;
-    }
 }
 
 /// A namespace only floe has written to: deleting it deletes nothing of others'.

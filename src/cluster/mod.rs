@@ -8,13 +8,16 @@
 //! benchmark. Readiness rules are pure functions over objects ([`readiness`]).
 
 pub mod down;
+pub mod error;
 pub mod fake;
 pub mod inventory;
 pub mod jobs;
 pub mod kube;
 pub mod preview;
+pub mod progress;
 pub mod readiness;
 pub mod report;
+pub mod requests;
 pub mod run;
 pub mod secrets;
 
@@ -24,7 +27,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-pub use report::RunError;
+pub use error::RunError;
 
 /// The kinds of object floe applies or reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -9,7 +9,8 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::run::{Input, Prepared, list, prepare, retry};
+use super::requests::{list, retry, supported};
+use super::run::{Input, Prepared, prepare};
 use super::secrets::Redactor;
 use super::{ApplyOptions, Cluster, Kind, ObjectRef, RunError, inventory};
 use crate::data::Env;
@@ -41,7 +42,7 @@ pub async fn diff<C: Cluster>(
     env: &dyn Env,
     force: bool,
 ) -> Result<Vec<ObjectDiff>, RunError> {
-    super::run::supported(cluster).await?;
+    supported(cluster).await?;
     let prepared = prepare(cluster, input, env).await?;
     let r = &prepared.redactor;
     let mut out = Vec::new();

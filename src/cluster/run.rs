@@ -12,7 +12,6 @@
 //! is rewritten.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -23,8 +22,9 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::readiness::{self, Readiness};
+use super::requests::{NAMESPACE_WAIT, Watcher, list, retry, supported, wait_gone};
 use super::secrets::{self, Redactor, SecretError};
-use super::{ApiError, ApplyOptions, Cluster, Kind, ObjectRef, inventory, jobs};
+use super::{ApplyOptions, Cluster, Kind, ObjectRef, inventory, jobs};
 use crate::data::Env;
 use crate::data::verify::CheckResult;
 use crate::lower::Object;
@@ -32,7 +32,8 @@ use crate::model;
 use crate::plan::{Plan, StepKind};
 use crate::source::Span;
 
-pub use super::report::{Evidence, ItemRef, RunError};
+pub use super::error::{Evidence, ItemRef, RunError};
+pub use super::progress::{Event, Progress, Silent};
 
 /// What to run: the checked stack, its objects and its plan.
 #[derive(Clone, Copy)]
@@ -68,55 +69,6 @@ impl Default for Options {
             retried_for: Duration::from_secs(60),
         }
     }
-}
-
-/// What happens during a run, for progress displays.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Event<'a> {
-    /// The objects without readiness were applied.
-    Applied {
-        objects: usize,
-    },
-    Wave {
-        index: usize,
-        items: Vec<&'a str>,
-    },
-    Started {
-        item: &'a ItemRef,
-    },
-    Waiting {
-        item: &'a ItemRef,
-        message: &'a str,
-    },
-    Ready {
-        item: &'a ItemRef,
-        seconds: f64,
-        note: Option<&'a str>,
-    },
-    Failed {
-        item: &'a ItemRef,
-        reason: &'a str,
-    },
-    /// A line a hook or seed Job wrote (redacted).
-    Log {
-        item: &'a ItemRef,
-        line: &'a str,
-    },
-    Pruned {
-        object: &'a ObjectRef,
-    },
-}
-
-/// Receives events from the items of a wave, which run concurrently.
-pub trait Progress: Sync {
-    fn event(&self, event: &Event<'_>);
-}
-
-/// Progress that shows nothing.
-pub struct Silent;
-
-impl Progress for Silent {
-    fn event(&self, _: &Event<'_>) {}
 }
 
 /// How a run ended: every item ready and, when the stack has checks, their results.
@@ -383,60 +335,6 @@ impl Spans {
     }
 }
 
-/// Calls `f` again after throttling, server errors and timeouts: up to five
-/// attempts, 250 ms apart and doubling, or after the time the server asks for
-/// (`Retry-After`, at most [`MAX_RETRY_AFTER`]) when it is longer.
-pub(crate) async fn retry<T, F, Fut>(mut f: F) -> Result<T, ApiError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, ApiError>>,
-{
-    let mut delay = Duration::from_millis(250);
-    for _ in 0..4 {
-        match f().await {
-            Err(e) if e.is_transient() => {
-                let asked = e.retry_after.unwrap_or_default().min(MAX_RETRY_AFTER);
-                tokio::time::sleep(delay.max(asked)).await;
-                delay *= 2;
-            }
-            other => return other,
-        }
-    }
-    f().await
-}
-
-/// The objects of `kind` in `namespace` that match `selector`, retried as
-/// [`retry`] does; an error names the kind.
-pub(crate) async fn list<C: Cluster>(
-    cluster: &C,
-    kind: Kind,
-    namespace: &str,
-    selector: &str,
-    redactor: &Redactor,
-) -> Result<super::Listing, RunError> {
-    retry(|| cluster.list(kind, namespace, selector))
-        .await
-        .map_err(|e| RunError::api(&ObjectRef::new(kind, namespace, ""), "list", e, redactor))
-}
-
-/// The longest `Retry-After` that is honoured; a longer one is cut to this.
-pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
-
-/// Stops before anything else on a Kubernetes older than floe supports.
-pub(crate) async fn supported<C: Cluster>(cluster: &C) -> Result<(), RunError> {
-    let (major, minor) =
-        retry(|| cluster.server_version())
-            .await
-            .map_err(|error| RunError::Server {
-                action: "read the Kubernetes version of the cluster".to_string(),
-                error,
-            })?;
-    if major == 1 && minor < super::OLDEST_MINOR {
-        return Err(RunError::Unsupported { major, minor });
-    }
-    Ok(())
-}
-
 /// Applies the stack and waits for it, within `options.timeout`.
 pub async fn run<C: Cluster>(
     cluster: &C,
@@ -519,7 +417,7 @@ impl<C: Cluster> Runner<'_, C> {
             // objects: wait until it is gone, then make it again.
             if applied.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating") {
                 let target = ObjectRef::new(Kind::Namespace, "", &p.namespace);
-                super::down::wait_gone(self.cluster, &target, super::down::NAMESPACE_WAIT).await?;
+                wait_gone(self.cluster, &target, NAMESPACE_WAIT).await?;
                 self.apply(ns).await?;
                 // What the namespace held is gone with it, the parent's record too.
                 previous = None;
@@ -746,8 +644,7 @@ impl<C: Cluster> Runner<'_, C> {
                 Readiness::Waiting(_) if !verify => return self.wait(&item.item).await,
                 _ => {
                     self.delete(&target).await?;
-                    super::down::wait_gone(self.cluster, &target, self.options.item_timeout)
-                        .await?;
+                    wait_gone(self.cluster, &target, self.options.item_timeout).await?;
                 }
             }
         }
@@ -1201,45 +1098,6 @@ struct Shown(BTreeMap<String, usize>);
 struct Revision {
     selector: String,
     replica_set: Option<String>,
-}
-
-/// Watches between looks. A watch that fails, or ends at once (the server closed
-/// it, or answered 410 Gone for an old resource version), is not a failed run: the
-/// next look decides. But the next watch waits first, from 250 ms doubling up to
-/// the poll interval, so that a server that refuses watches is not asked in a tight
-/// loop; a watch that lasted resets the wait.
-pub(crate) struct Watcher {
-    poll: Duration,
-    backoff: Duration,
-}
-
-impl Watcher {
-    const FIRST: Duration = Duration::from_millis(250);
-
-    pub(crate) fn new(poll: Duration) -> Watcher {
-        Watcher {
-            poll,
-            backoff: Duration::ZERO,
-        }
-    }
-
-    pub(crate) async fn watch<C: Cluster>(
-        &mut self,
-        cluster: &C,
-        target: &ObjectRef,
-        version: &str,
-    ) {
-        if !self.backoff.is_zero() {
-            tokio::time::sleep(self.backoff).await;
-        }
-        let started = Instant::now();
-        let outcome = cluster.watch(target, version, self.poll).await;
-        let lasted = started.elapsed() >= Self::FIRST;
-        self.backoff = match outcome {
-            Ok(()) if lasted => Duration::ZERO,
-            _ => (self.backoff * 2).clamp(Self::FIRST, self.poll.max(Self::FIRST)),
-        };
-    }
 }
 
 /// The claims a StatefulSet's controller makes: `TEMPLATE-SET-ORDINAL`.

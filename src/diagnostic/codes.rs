@@ -2,8 +2,10 @@
 //!
 //! A code names one situation and is never reused or renumbered. `E00xx` are syntax
 //! errors, `E01xx` names and modules, `E02xx` types and values, `E03xx` Kubernetes
-//! constraints, `W0xxx` warnings. Each code has a page in `docs/errors/`, embedded here
-//! for `floe explain`.
+//! constraints, `E04xx` data, `W0xxx` warnings. `R0xxx` are the errors of a run on a
+//! cluster (`floe run`, `diff`, `down`): `R00xx` before anything is applied, `R01xx`
+//! the API server, `R02xx` items that do not become ready. Each code has a page in
+//! `docs/errors/`, embedded here for `floe explain`.
 
 use std::fmt;
 
@@ -106,6 +108,19 @@ codes! {
     E0408 = "E0408", "invalid table name";
     E0409 = "E0409", "generator does not fit its column";
     E0410 = "E0410", "table seeded twice";
+    R0001 = "R0001", "environment variables not set";
+    R0002 = "R0002", "cannot generate secret values";
+    R0003 = "R0003", "fields owned by another manager";
+    R0004 = "R0004", "object of another stack or tool";
+    R0101 = "R0101", "request refused by the API server";
+    R0102 = "R0102", "cluster not reached";
+    R0103 = "R0103", "Kubernetes version not supported";
+    R0201 = "R0201", "item failed";
+    R0202 = "R0202", "item not ready in time";
+    R0203 = "R0203", "run not finished in time";
+    R0204 = "R0204", "checks reported no results";
+    R0205 = "R0205", "object deleted while waited for";
+    R0206 = "R0206", "object still being deleted";
     W0001 = "W0001", "literal secret value";
     W0002 = "W0002", "image tag not pinned";
 }
@@ -117,6 +132,11 @@ impl Code {
         } else {
             Severity::Error
         }
+    }
+
+    /// Whether the code is an error of a run on a cluster rather than of the source.
+    pub fn is_run(self) -> bool {
+        self.as_str().starts_with('R')
     }
 
     /// Looks a code up by its name, ignoring case (`e0201` finds `E0201`).

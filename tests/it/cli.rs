@@ -308,8 +308,10 @@ fn run_on_a_cluster_checks_the_environment_first() {
     let stderr = text(&first.stderr);
     assert_eq!(first.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("error: environment variables not set: `FLOE_TEST_OTHER`")
-            && stderr.contains("main.floe:4:11 `creds.other` reads `FLOE_TEST_OTHER`")
+        stderr.contains("R0001")
+            && stderr.contains("× environment variables not set: `FLOE_TEST_OTHER`")
+            && stderr.contains("main.floe:4:11]")
+            && stderr.contains("╰── `creds.other` reads `FLOE_TEST_OTHER`")
             && stderr.contains("nothing was applied"),
         "{stderr}"
     );

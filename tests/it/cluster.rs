@@ -19,6 +19,8 @@ use floe::cluster::preview::{self, Change};
 use floe::cluster::run::{self, Event, Input, Options, Outcome, Progress};
 use floe::cluster::{ApiError, Kind, ObjectRef, RunError, down};
 use floe::data::verify::CheckResult;
+use floe::diagnostic::Code;
+use floe::diagnostic::render::RenderOptions;
 use floe::program::{self, RealFs};
 use floe::source::SourceMap;
 use serde_json::Value;
@@ -109,6 +111,16 @@ impl Compiled {
 }
 
 /// The line (1-based) of the first line of `text` containing `needle`.
+/// A run error as a user reads it: the diagnostic, drawn on a terminal wide enough
+/// not to wrap its lines, then the evidence.
+pub fn rendered(error: &RunError, sources: &SourceMap) -> String {
+    let wide = RenderOptions {
+        color: false,
+        width: 400,
+    };
+    error.render(sources, wide, &[])
+}
+
 fn line_of(text: &str, needle: &str) -> usize {
     text.lines()
         .position(|l| l.contains(needle))
@@ -318,11 +330,13 @@ async fn each_failure_kind_fails_fast_with_evidence_against_the_item() {
             "{reason}: {}",
             progress.text()
         );
-        let report = error.render(&compiled.sources);
-        assert!(report.contains("error: service `api` failed: "), "{report}");
+        assert_eq!(error.code(), Code::R0201);
+        let report = rendered(&error, &compiled.sources);
+        assert!(report.contains("× service `api` failed: "), "{report}");
         assert!(report.contains(reason), "{report}");
         assert!(
-            report.contains(&format!("--> main.floe:{api_line}:9 (deployment api)")),
+            report.contains(&format!("[main.floe:{api_line}:9]"))
+                && report.contains("╰── deployment api"),
             "{report}"
         );
         assert!(
@@ -355,16 +369,16 @@ async fn a_failed_job_is_reported_kept_and_run_again_next_time() {
         "applying 0003_orders.sql\nERROR: relation \"orders\" already exists",
     );
     let (outcome, _) = run_with(&cluster, &compiled, &Options::default()).await;
-    let report = outcome
-        .expect_err("the hook fails")
-        .render(&compiled.sources);
+    let error = outcome.expect_err("the hook fails");
+    assert_eq!(error.code(), Code::R0201);
+    let report = rendered(&error, &compiled.sources);
     let line = line_of(SHOP, "hook migrate");
     assert!(
-        report.contains("error: hook `migrate` failed: the Job failed: BackoffLimitExceeded"),
+        report.contains("× hook `migrate` failed: the Job failed: BackoffLimitExceeded"),
         "{report}"
     );
     assert!(
-        report.contains(&format!("--> main.floe:{line}:6 (job migrate-")),
+        report.contains(&format!("[main.floe:{line}:6]")) && report.contains("╰── job migrate-"),
         "{report}"
     );
     assert!(
@@ -448,12 +462,12 @@ async fn api_errors_are_retried_when_transient_and_reported_otherwise() {
         ApiError::new(500, "InternalError", "etcdserver: request timed out"),
     );
     let (outcome, _) = run_with(&cluster, &compiled, &Options::default()).await;
-    let report = outcome
-        .expect_err("a lasting 500 stops the run")
-        .render(&compiled.sources);
+    let error = outcome.expect_err("a lasting 500 stops the run");
+    assert_eq!(error.code(), Code::R0101);
+    let report = rendered(&error, &compiled.sources);
     assert!(
         report.contains(
-            "error: cannot read deployment/api: etcdserver: request timed out (500 InternalError)"
+            "× cannot read deployment/api: etcdserver: request timed out (500 InternalError)"
         ),
         "{report}"
     );
@@ -462,9 +476,9 @@ async fn api_errors_are_retried_when_transient_and_reported_otherwise() {
     let cluster = shop_cluster();
     cluster.own(Kind::Deployment, "api", ".spec.replicas", "kubectl-edit");
     let (outcome, _) = run_with(&cluster, &compiled, &Options::default()).await;
-    let report = outcome
-        .expect_err("a conflict stops the run")
-        .render(&compiled.sources);
+    let error = outcome.expect_err("a conflict stops the run");
+    assert_eq!(error.code(), Code::R0003);
+    let report = rendered(&error, &compiled.sources);
     assert!(
         report.contains("cannot apply deployment/api: fields are owned by another manager"),
         "{report}"
@@ -509,13 +523,12 @@ async fn timeouts_name_what_was_awaited() {
         ..Options::default()
     };
     let (outcome, _) = run_with(&cluster, &compiled, &options).await;
-    let report = outcome
-        .expect_err("api never becomes ready")
-        .render(&compiled.sources);
+    let error = outcome.expect_err("api never becomes ready");
+    assert_eq!(error.code(), Code::R0202);
+    let report = rendered(&error, &compiled.sources);
     assert!(
-        report.contains(
-            "error: service `api` was not ready after 30s: 0 of 1 updated replicas available"
-        ),
+        report
+            .contains("× service `api` was not ready after 30s: 0 of 1 updated replicas available"),
         "{report}"
     );
 
@@ -525,11 +538,11 @@ async fn timeouts_name_what_was_awaited() {
         ..Options::default()
     };
     let (outcome, _) = run_with(&cluster, &compiled, &options).await;
-    let report = outcome
-        .expect_err("the run is too slow")
-        .render(&compiled.sources);
+    let error = outcome.expect_err("the run is too slow");
+    assert_eq!(error.code(), Code::R0203);
+    let report = rendered(&error, &compiled.sources);
     assert!(
-        report.contains("error: the run did not finish within 12s"),
+        report.contains("× the run did not finish within 12s"),
         "{report}"
     );
     assert!(
@@ -589,9 +602,9 @@ async fn secrets_are_made_at_apply_time_and_never_shown() {
     cluster.log("api", &format!("TOKEN={CANARY}\npanic: cannot connect"));
     let (outcome, progress) = run_with(&cluster, &compiled, &Options::default()).await;
     let error = outcome.expect_err("api crashes");
-    let report = error.render(&compiled.sources);
+    let report = rendered(&error, &compiled.sources);
     assert!(report.contains("| TOKEN=<redacted>"), "{report}");
-    let json = floe::cluster::report::error_json(&error, &compiled.sources);
+    let json = error.to_json(&compiled.sources);
     for text in [&report, &json, &format!("{error:?}"), &progress.text()] {
         assert!(!text.contains(CANARY), "a secret value leaked:\n{text}");
     }
@@ -638,18 +651,17 @@ async fn a_missing_env_variable_stops_the_run_before_any_change() {
         &progress,
     )
     .await;
-    let report = outcome
-        .expect_err("the variable is missing")
-        .render(&compiled.sources);
+    let error = outcome.expect_err("the variable is missing");
+    assert_eq!(error.code(), Code::R0001);
+    let report = rendered(&error, &compiled.sources);
     let line = line_of(SHOP, "FLOE_TEST_TOKEN");
     assert!(
-        report.contains("error: environment variables not set: `FLOE_TEST_TOKEN`"),
+        report.contains("× environment variables not set: `FLOE_TEST_TOKEN`"),
         "{report}"
     );
     assert!(
-        report.contains(&format!(
-            "--> main.floe:{line}:11 `creds.token` reads `FLOE_TEST_TOKEN`"
-        )),
+        report.contains(&format!("[main.floe:{line}:11]"))
+            && report.contains("╰── `creds.token` reads `FLOE_TEST_TOKEN`"),
         "{report}"
     );
     assert!(cluster.calls().is_empty(), "{:?}", cluster.calls());

@@ -1,5 +1,6 @@
 //! Rules the code base keeps, checked: every diagnostic code has a page and a UI
-//! case; every source file says what it is; no test is skipped.
+//! case (a run error's code: a cluster test that asserts it); every source file
+//! says what it is; no test is skipped.
 
 use floe::diagnostic::Code;
 
@@ -15,6 +16,14 @@ fn every_code_has_a_page_and_a_ui_case() {
             expected_codes.push('\n');
         }
     }
+    let mut cluster_tests = String::new();
+    for path in support::files_under("tests/it/cluster", ".rs")
+        .into_iter()
+        .chain([std::path::PathBuf::from("tests/it/cluster.rs")])
+    {
+        cluster_tests
+            .push_str(&std::fs::read_to_string(support::root().join(path)).unwrap_or_default());
+    }
     let mut missing = Vec::new();
     for code in Code::ALL {
         let page = code.explanation();
@@ -22,7 +31,11 @@ fn every_code_has_a_page_and_a_ui_case() {
         if !page.starts_with(&title) {
             missing.push(format!("{code}: the page does not start with `{title}`"));
         }
-        if !expected_codes.contains(&format!("// expect: {}", code.as_str())) {
+        if code.is_run() {
+            if !cluster_tests.contains(code.as_str()) {
+                missing.push(format!("{code}: no cluster test asserts it"));
+            }
+        } else if !expected_codes.contains(&format!("// expect: {}", code.as_str())) {
             missing.push(format!("{code}: no UI case expects it"));
         }
     }

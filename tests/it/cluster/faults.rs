@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use floe::cluster::fake::{Behaviour, Failure, FakeCluster, Op};
 use floe::cluster::run::Options;
-use floe::cluster::{ApiError, Kind, ObjectRef, RunError};
+use floe::cluster::{ApiError, Kind, ObjectRef, RunError, down};
+use floe::diagnostic::Code;
+use floe::source::SourceMap;
 use serde_json::{Value, json};
 
 use super::{Compiled, SHOP, applies, jobs_of, passing, run_with, shop_cluster};
@@ -96,12 +98,13 @@ async fn rollouts_are_judged_by_the_pods_of_the_new_revision() {
         .await
         .0
         .expect_err("the new pods crash");
+    assert_eq!(error.code(), Code::R0201);
     assert!(
         started.elapsed() <= Duration::from_secs(6),
         "{:?}",
         started.elapsed()
     );
-    let report = error.render(&broken.sources);
+    let report = super::rendered(&error, &broken.sources);
     assert!(report.contains("CrashLoopBackOff"), "{report}");
     let crashing: Vec<String> = cluster
         .pods()
@@ -164,8 +167,9 @@ async fn pods_that_cannot_be_created_fail_with_the_replica_set_event() {
         .await
         .0
         .expect_err("no pods");
+    assert_eq!(error.code(), Code::R0201);
     assert!(started.elapsed() <= Duration::from_secs(14));
-    let report = error.render(&compiled.sources);
+    let report = super::rendered(&error, &compiled.sources);
     assert!(
         report.contains("pods cannot be created: FailedCreate"),
         "{report}"
@@ -222,9 +226,10 @@ async fn completed_hooks_outlive_their_jobs() {
         .await
         .0
         .expect_err("the Job is gone before floe sees it finish");
+    assert_eq!(error.code(), Code::R0205);
     assert!(matches!(error, RunError::Deleted { .. }), "{error:?}");
     assert!(started.elapsed() < Duration::from_secs(60));
-    let report = error.render(&compiled.sources);
+    let report = super::rendered(&error, &compiled.sources);
     assert!(
         report.contains("was deleted while floe waited for it"),
         "{report}"
@@ -247,7 +252,8 @@ async fn another_stacks_objects_are_not_taken_over() {
         .await
         .0
         .expect_err("refused");
-    let report = error.render(&compiled.sources);
+    assert_eq!(error.code(), Code::R0004);
+    let report = super::rendered(&error, &compiled.sources);
     assert!(
         report.contains("deployment/api exists and belongs to another stack or tool"),
         "{report}"
@@ -383,13 +389,14 @@ async fn retries_follow_the_server_and_not_the_client() {
         .await
         .0
         .expect_err("the credentials fail");
+    assert_eq!(error.code(), Code::R0101);
     let gets = cluster
         .calls()
         .iter()
         .filter(|c| c.op == Op::Get && c.name == "creds")
         .count();
     assert_eq!(gets, 1, "not retried");
-    let report = error.render(&compiled.sources);
+    let report = super::rendered(&error, &compiled.sources);
     assert!(report.contains("exec plugin"), "{report}");
     assert!(report.contains("credentials"), "{report}");
 }
@@ -404,7 +411,8 @@ async fn an_old_kubernetes_is_refused_before_any_change() {
         .await
         .0
         .expect_err("too old");
-    let report = error.render(&compiled.sources);
+    assert_eq!(error.code(), Code::R0103);
+    let report = super::rendered(&error, &compiled.sources);
     assert!(
         report.contains("the cluster runs Kubernetes 1.26; floe needs 1.27 or newer"),
         "{report}"
@@ -478,4 +486,77 @@ async fn diff_shows_conflicts_and_refusals_per_object() {
         )]))
     );
     assert!(changes.iter().any(|c| c.change == Change::Unchanged));
+}
+
+/// A verify Job that ends without results (the runner could not reach the catalog)
+/// is reported with its own log, not as a failed check.
+#[tokio::test(start_paused = true)]
+async fn checks_without_results_say_what_the_runner_said() {
+    let compiled = Compiled::new(SHOP);
+    let cluster = shop_cluster();
+    cluster.behave("shop-verify", failing(1, Failure::JobFailed));
+    cluster.log(
+        "shop-verify",
+        "reading tables\nerror: the catalog refused the credentials (401)",
+    );
+    let error = run_with(&cluster, &compiled, &Options::default())
+        .await
+        .0
+        .expect_err("no results");
+    assert_eq!(error.code(), Code::R0204);
+    let report = super::rendered(&error, &compiled.sources);
+    assert!(
+        report.contains("× the checks did not report results (shop-verify-"),
+        "{report}"
+    );
+    assert!(
+        report.contains("| error: the catalog refused the credentials (401)"),
+        "{report}"
+    );
+}
+
+/// A namespace held by a finalizer: `floe down` gives up after its wait and says
+/// what holds it, instead of waiting for ever or claiming it is gone.
+#[tokio::test(start_paused = true)]
+async fn a_namespace_that_stays_terminating_is_reported() {
+    let compiled = Compiled::new(&SHOP.replace(
+        "  volumes = { data = { mount = \"/var/lib/postgresql/data\", size = 1Gi } }\n",
+        "",
+    ));
+    let cluster = shop_cluster();
+    cluster.terminate_after(Duration::from_secs(3600));
+    run_with(&cluster, &compiled, &Options::default())
+        .await
+        .0
+        .expect("the run");
+    let started = tokio::time::Instant::now();
+    let error = down::down(&cluster, "shop", "shop", false)
+        .await
+        .expect_err("still terminating");
+    assert_eq!(error.code(), Code::R0206);
+    assert!(started.elapsed() >= Duration::from_secs(300));
+    assert!(started.elapsed() < Duration::from_secs(3600));
+    let report = super::rendered(&error, &SourceMap::new());
+    assert!(
+        report.contains("× namespace/shop was still being deleted after 300s"),
+        "{report}"
+    );
+    assert!(
+        report.contains("`kubectl get namespace shop -o yaml`"),
+        "{report}"
+    );
+}
+
+/// A random source that fails is a fault of the machine floe runs on; the report
+/// says so and that nothing changed.
+#[test]
+fn a_failed_random_source_is_reported_as_the_machines_fault() {
+    let error = RunError::Random("getrandom: Operation not permitted".into());
+    assert_eq!(error.code(), Code::R0002);
+    let report = super::rendered(&error, &SourceMap::new());
+    assert!(
+        report.contains("× cannot generate secret values: getrandom: Operation not permitted"),
+        "{report}"
+    );
+    assert!(report.contains("nothing was applied"), "{report}");
 }
