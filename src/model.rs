@@ -19,6 +19,9 @@ pub struct Stack {
     /// Labels on every object, the defaults included.
     pub labels: BTreeMap<String, String>,
     pub runner_image: String,
+    /// The seed and verify Jobs' requests and limits: the stack's default
+    /// resources.
+    pub runner_resources: Resources,
     pub services: Vec<Service>,
     pub hooks: Vec<Hook>,
     pub secrets: Vec<Secret>,

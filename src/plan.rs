@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::model::{self, WorkloadKind, WorkloadRef};
+use crate::source::Span;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Plan {
@@ -29,6 +30,9 @@ pub struct Step {
     pub item: String,
     /// What must be ready first, as `kind/name`.
     pub after: Vec<String>,
+    /// Where the item is declared (the verify step: the first check).
+    #[serde(skip)]
+    pub span: Span,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -112,6 +116,7 @@ pub fn plan(stack: &model::Stack) -> Plan {
             name: s.name.clone(),
             item: s.origin.path.clone(),
             after: s.needs.iter().map(key).collect(),
+            span: s.origin.span,
         };
         nodes.insert(format!("service/{}", s.name), step);
     }
@@ -121,6 +126,7 @@ pub fn plan(stack: &model::Stack) -> Plan {
             name: h.name.clone(),
             item: h.origin.path.clone(),
             after: h.after.iter().map(key).collect(),
+            span: h.origin.span,
         };
         nodes.insert(format!("hook/{}", h.name), step);
     }
@@ -178,6 +184,7 @@ fn add_data_steps(stack: &model::Stack, nodes: &mut BTreeMap<String, Step>) {
                 name,
                 item: table.origin.path.clone(),
                 after,
+                span: table.origin.span,
             },
         );
     }
@@ -198,6 +205,7 @@ fn add_data_steps(stack: &model::Stack, nodes: &mut BTreeMap<String, Step>) {
             name,
             item: "checks".to_string(),
             after,
+            span: stack.checks.first().map_or(stack.span, |c| c.origin.span),
         },
     );
 }

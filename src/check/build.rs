@@ -61,6 +61,7 @@ impl Checker<'_> {
             runner_image: self
                 .field_str(stack, "runner")
                 .unwrap_or_else(|| DEFAULT_RUNNER.to_string()),
+            runner_resources: defaults.resources,
             services: Vec::new(),
             hooks: Vec::new(),
             secrets: Vec::new(),

@@ -30,7 +30,6 @@ use crate::data::verify::CheckResult;
 use crate::lower::Object;
 use crate::model;
 use crate::plan::{Plan, StepKind};
-use crate::source::Span;
 
 pub use super::error::{Evidence, ItemRef, RunError};
 pub use super::progress::{Event, Progress, Silent};
@@ -203,7 +202,6 @@ pub(crate) async fn prepare<C: Cluster>(
             _ => base.push(value),
         }
     }
-    let spans = Spans::new(stack);
     let mut waves = Vec::new();
     for wave in &input.plan.waves {
         let mut items = Vec::new();
@@ -231,7 +229,7 @@ pub(crate) async fn prepare<C: Cluster>(
                     step_name: step.name.clone(),
                     kind,
                     name,
-                    span: spans.of(step.kind, &step.name),
+                    span: Some(step.span),
                 },
                 object,
                 key: format!("{}/{}", step.kind.as_str(), step.name),
@@ -300,38 +298,6 @@ fn secret_names(value: &Value, out: &mut BTreeSet<String>) {
         }
         Value::Array(items) => items.iter().for_each(|v| secret_names(v, out)),
         _ => {}
-    }
-}
-
-/// Where each step's item is declared.
-struct Spans(BTreeMap<(StepKind, String), Span>);
-
-impl Spans {
-    fn new(stack: &model::Stack) -> Spans {
-        let mut map = BTreeMap::new();
-        for s in &stack.services {
-            map.insert((StepKind::Service, s.name.clone()), s.origin.span);
-        }
-        for h in &stack.hooks {
-            map.insert((StepKind::Hook, h.name.clone()), h.origin.span);
-        }
-        for t in &stack.tables {
-            let job = crate::plan::DataPlan::seed_job(&t.name);
-            map.insert((StepKind::Seed, job), t.origin.span);
-        }
-        let verify = stack.checks.first().map_or(stack.span, |c| c.origin.span);
-        map.insert(
-            (
-                StepKind::Verify,
-                crate::plan::DataPlan::verify_job(&stack.name),
-            ),
-            verify,
-        );
-        Spans(map)
-    }
-
-    fn of(&self, kind: StepKind, name: &str) -> Option<Span> {
-        self.0.get(&(kind, name.to_string())).copied()
     }
 }
 

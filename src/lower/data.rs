@@ -138,6 +138,7 @@ fn runner_job(stack: &model::Stack, labels: &Labels<'_>, spec: &JobSpecOf<'_>) -
             ..VolumeMount::default()
         }]),
         security_context: Some(super::pod::container_security()),
+        resources: super::pod::resources(&stack.runner_resources),
         ..Container::default()
     };
     Job {

@@ -244,7 +244,7 @@ fn env_var(var: &model::EnvVar) -> EnvVar {
     }
 }
 
-fn resources(r: &model::Resources) -> Option<ResourceRequirements> {
+pub(super) fn resources(r: &model::Resources) -> Option<ResourceRequirements> {
     if r.cpu.is_none() && r.memory.is_none() {
         return None;
     }
