@@ -79,6 +79,13 @@ pub enum RunError {
         after: Duration,
         waiting: Vec<(String, String)>,
     },
+    /// A seed or verify Job's pod cannot get floe's runner image.
+    RunnerImage {
+        item: ItemRef,
+        image: String,
+        reason: String,
+        evidence: Evidence,
+    },
     /// The verify Job ended without check results in its log.
     NoResults {
         item: ItemRef,
@@ -149,6 +156,7 @@ impl RunError {
             RunError::NoResults { .. } => Code::R0204,
             RunError::Deleted { .. } => Code::R0205,
             RunError::StillTerminating { .. } => Code::R0206,
+            RunError::RunnerImage { .. } => Code::R0207,
         }
     }
 
@@ -185,6 +193,16 @@ impl RunError {
             RunError::Timeout { after, .. } => {
                 format!("the run did not finish within {}s", after.as_secs())
             }
+            RunError::RunnerImage {
+                item,
+                image,
+                reason,
+                ..
+            } => format!(
+                "{} `{}` cannot start: the cluster cannot get the runner image `{image}`: {reason}",
+                item.step.as_str(),
+                item.path
+            ),
             RunError::NoResults { item, reason, .. } => {
                 let why = reason
                     .as_deref()
@@ -232,6 +250,7 @@ impl RunError {
             RunError::NotReady { item, .. }
             | RunError::ItemTimeout { item, .. }
             | RunError::NoResults { item, .. }
+            | RunError::RunnerImage { item, .. }
             | RunError::Deleted { item } => {
                 if let Some(span) = item.span {
                     d = d.at(span, item.object());
@@ -264,6 +283,9 @@ impl RunError {
                     "the failed Job is kept: `kubectl describe job {}`",
                     item.name
                 )
+            }
+            RunError::RunnerImage { .. } => {
+                "seed and verify Jobs run floe's runner image (the stack's `runner` field): put it where the cluster finds it, as below, then run again".into()
             }
             RunError::Api { error, .. } => {
                 if error.code == 403 && error.message.contains("being terminated") {
@@ -318,6 +340,18 @@ impl RunError {
                 if item.span.is_none() {
                     lines.push(format!("in {}", item.object()));
                 }
+                evidence_lines(&mut lines, evidence);
+            }
+            RunError::RunnerImage {
+                image, evidence, ..
+            } => {
+                lines.extend([
+                    format!("build it, in floe's source tree:   docker build -t {image} ."),
+                    "Docker Desktop, kubeadm cluster:   nothing more (it uses Docker's images)".into(),
+                    format!("Docker Desktop, kind cluster:      docker save {image} | docker exec -i desktop-control-plane ctr -n k8s.io images import -"),
+                    format!("a cluster of the kind CLI:         kind load docker-image {image}"),
+                    "any other cluster:                 push it to a registry the cluster pulls from, and name it in `runner`".into(),
+                ]);
                 evidence_lines(&mut lines, evidence);
             }
             RunError::Timeout { waiting, .. } => {

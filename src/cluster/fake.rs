@@ -55,6 +55,9 @@ pub struct Behaviour {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Failure {
+    /// The image cannot be pulled. A pod keeps this failure for its life: the
+    /// kubelet retries the pull with a back-off up to five minutes, which the
+    /// fake, whose runs take seconds of tokio's clock, does not reach.
     ImagePullBackOff,
     ErrImagePull,
     CrashLoopBackOff,

@@ -43,6 +43,15 @@ const FINAL_WAITING: [&str; 5] = [
 /// first attempt, or a registry that was briefly down, is pulled later.
 const RETRIED_WAITING: [&str; 2] = ["ImagePullBackOff", "ErrImagePull"];
 
+/// Whether a failure (as [`pod_failure`] words it) is an image the node could not
+/// pull or, with `imagePullPolicy: Never`, does not have.
+pub fn is_image_pull(failure: &str) -> bool {
+    RETRIED_WAITING
+        .iter()
+        .chain(&["ErrImageNeverPull"])
+        .any(|reason| failure.contains(reason))
+}
+
 /// The replicas a workload's spec asks for; Kubernetes' default is one.
 pub fn wanted_replicas(workload: &Value) -> i64 {
     workload

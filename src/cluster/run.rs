@@ -579,7 +579,8 @@ impl<C: Cluster> Runner<'_, C> {
     }
 
     /// Deletes older Jobs of the step, keeps one that completed with the same
-    /// content, reruns a failed one, and waits for it.
+    /// content, reruns a failed one (or one stuck on an image pull), and waits
+    /// for it.
     async fn job(&self, item: &Item) -> Result<Done, RunError> {
         let p = self.prepared;
         let selector = format!(
@@ -605,9 +606,10 @@ impl<C: Cluster> Runner<'_, C> {
             return Ok(Done::Kept);
         }
         if let Some(job) = current {
+            let pulling = self.waits_on_image(&item.item, job).await?;
             match readiness::job(job) {
                 Readiness::Ready if !verify => return Ok(Done::Kept),
-                Readiness::Waiting(_) if !verify => return self.wait(&item.item).await,
+                Readiness::Waiting(_) if !verify && !pulling => return self.wait(&item.item).await,
                 _ => {
                     self.delete(&target).await?;
                     wait_gone(self.cluster, &target, self.options.item_timeout).await?;
@@ -616,6 +618,16 @@ impl<C: Cluster> Runner<'_, C> {
         }
         self.apply(&item.object).await?;
         self.wait(&item.item).await
+    }
+
+    /// Whether a running Job's pod waits on an image its node could not pull. Such
+    /// a Job, left by an earlier run, is replaced rather than waited for: the
+    /// kubelet retries a failed pull with a back-off that doubles up to five
+    /// minutes (kubelet's `MaxImageBackOff`), so the old pod would go on waiting
+    /// long after the image was built or pushed, while a new pod pulls at once.
+    async fn waits_on_image(&self, item: &ItemRef, job: &Value) -> Result<bool, RunError> {
+        let pods = self.pods(item, job).await?;
+        Ok(readiness::pod_failure(&pods).is_some_and(|f| readiness::is_image_pull(&f.reason)))
     }
 
     /// Looks at the item until it is ready or failed; between looks, watches it.
@@ -842,6 +854,22 @@ impl<C: Cluster> Runner<'_, C> {
         object: &Value,
         failure: Option<String>,
     ) -> Result<Done, RunError> {
+        let data = matches!(item.step, StepKind::Seed | StepKind::Verify);
+        if let Some(reason) = failure
+            .as_deref()
+            .filter(|r| data && readiness::is_image_pull(r))
+        {
+            let image = object
+                .pointer("/spec/template/spec/containers/0/image")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            return Err(RunError::RunnerImage {
+                item: item.clone(),
+                image: image.to_string(),
+                reason: reason.to_string(),
+                evidence: self.evidence(item, Some(object)).await,
+            });
+        }
         if item.step == StepKind::Verify {
             let log = self.job_log(item, object, 200).await;
             if let Some(results) = log.and_then(|(_, log)| jobs::results_in_log(&log)) {

@@ -121,6 +121,7 @@ codes! {
     R0204 = "R0204", "checks reported no results";
     R0205 = "R0205", "object deleted while waited for";
     R0206 = "R0206", "object still being deleted";
+    R0207 = "R0207", "runner image not on the cluster";
     W0001 = "W0001", "literal secret value";
     W0002 = "W0002", "image tag not pinned";
 }

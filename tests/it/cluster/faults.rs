@@ -560,3 +560,58 @@ fn a_failed_random_source_is_reported_as_the_machines_fault() {
     );
     assert!(report.contains("nothing was applied"), "{report}");
 }
+
+/// A seed Job whose node cannot get floe's runner image: Kubernetes retries the
+/// pull for a while (an image built meanwhile is used), then the report names the
+/// image and the exact commands that put it on the cluster.
+#[tokio::test(start_paused = true)]
+async fn a_missing_runner_image_says_how_to_get_it_there() {
+    let compiled = Compiled::new(SHOP);
+    let cluster = shop_cluster();
+    cluster.behave("seed-products", failing(1, Failure::ErrImagePull));
+    let started = tokio::time::Instant::now();
+    let error = run_with(&cluster, &compiled, &Options::default())
+        .await
+        .0
+        .expect_err("no runner image");
+    assert!(
+        started.elapsed() >= Duration::from_secs(60),
+        "retried first"
+    );
+    assert_eq!(error.code(), Code::R0207);
+    let report = super::rendered(&error, &compiled.sources);
+    let image = "ghcr.io/floe-dev/floe:0.1.0";
+    assert!(
+        report.contains(&format!(
+            "× seed `products` cannot start: the cluster cannot get the runner image `{image}`"
+        )),
+        "{report}"
+    );
+    // Each command whole on its line, to copy.
+    for command in [
+        format!("docker build -t {image} .\n"),
+        format!(
+            "docker save {image} | docker exec -i desktop-control-plane ctr -n k8s.io images import -\n"
+        ),
+        format!("kind load docker-image {image}\n"),
+    ] {
+        assert!(report.contains(&command), "{command}: {report}");
+    }
+
+    // The image imported, the next run replaces the Job whose pod waits in the
+    // kubelet's pull back-off, and seeds at once.
+    let job = jobs_of(&cluster, "seed-products");
+    assert_eq!(job.len(), 1, "the stuck Job is there");
+    let before = uid(&cluster, Kind::Job, &job[0]);
+    cluster.behave("seed-products", ok(2));
+    let started = tokio::time::Instant::now();
+    run_with(&cluster, &compiled, &Options::default())
+        .await
+        .0
+        .expect("the run with the image there");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "not waited out"
+    );
+    assert_ne!(uid(&cluster, Kind::Job, &job[0]), before, "a new Job");
+}
