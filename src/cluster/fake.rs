@@ -68,6 +68,11 @@ pub enum Failure {
     FailedCreate,
     /// The Job's pods fail until its backoff limit.
     JobFailed,
+    /// The Job's first pod fails at `after`; the Job controller replaces it
+    /// (`status.failed` below `backoffLimit`: "Pod backoff failure policy" in the
+    /// Job documentation) and the second pod succeeds `after` later. The first
+    /// pod's log ends with [`FAILED_ATTEMPT`].
+    RetriedOnce,
     /// Never ready, never failed.
     Stuck,
 }
@@ -408,7 +413,7 @@ impl State {
             }
             Kind::Job => {
                 let b = self.behaviour_of(stored);
-                job_status(&b, now >= stored.since + b.after)
+                job_status(&b, stored.since, now)
             }
             Kind::PersistentVolumeClaim => json!({"phase": "Bound"}),
             Kind::Namespace => {
@@ -611,7 +616,40 @@ impl State {
                     let b = self.behaviour_of(stored);
                     let labels =
                         json!({"batch.kubernetes.io/job-name": r.name, "job-name": r.name});
-                    add(format!("{}-x0", r.name), labels, &b, stored.since, None);
+                    if b.failure != Some(Failure::RetriedOnce) {
+                        add(format!("{}-x0", r.name), labels, &b, stored.since, None);
+                        continue;
+                    }
+                    let running = Behaviour {
+                        after: Duration::ZERO,
+                        failure: None,
+                    };
+                    let retried = stored.since + b.after;
+                    add(
+                        format!("{}-x0", r.name),
+                        labels.clone(),
+                        &running,
+                        stored.since,
+                        None,
+                    );
+                    if now >= retried {
+                        add(format!("{}-x1", r.name), labels, &running, retried, None);
+                    }
+                    // The first pod failed at `after`, the second succeeded `after`
+                    // later: their containers terminated.
+                    let ended = [(retried, "Failed", 1), (retried + b.after, "Succeeded", 0)];
+                    let attempts = pods
+                        .iter_mut()
+                        .rev()
+                        .take(usize::from(now >= retried) + 1)
+                        .rev();
+                    for (pod, (at, phase, code)) in attempts.zip(ended) {
+                        if now >= at {
+                            pod.value["status"] = json!({"phase": phase, "containerStatuses": [
+                                {"name": container, "ready": false,
+                                 "state": {"terminated": {"exitCode": code}}}]});
+                        }
+                    }
                 }
                 _ => {}
             }
@@ -776,7 +814,20 @@ fn template_hash(workload: &Value) -> String {
     hash.iter().take(5).map(|b| format!("{b:02x}")).collect()
 }
 
-fn job_status(b: &Behaviour, due: bool) -> Value {
+/// The last log line of the failed first pod of a [`Failure::RetriedOnce`] Job.
+pub const FAILED_ATTEMPT: &str = "error: the catalog is not ready yet";
+
+fn job_status(b: &Behaviour, since: Instant, now: Instant) -> Value {
+    let due = now >= since + b.after;
+    if b.failure == Some(Failure::RetriedOnce) {
+        return if now >= since + b.after * 2 {
+            json!({"succeeded": 1, "failed": 1, "conditions": [{"type": "Complete", "status": "True"}]})
+        } else if due {
+            json!({"active": 1, "failed": 1})
+        } else {
+            json!({"active": 1})
+        };
+    }
     match (due, b.failure) {
         (true, None) => {
             json!({"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]})
@@ -802,7 +853,9 @@ fn pod_failure(failure: Failure) -> Option<(&'static str, &'static str)> {
             "Unschedulable",
             "0/1 nodes are available: 1 Insufficient memory.",
         ),
-        Failure::FailedCreate | Failure::JobFailed | Failure::Stuck => return None,
+        Failure::FailedCreate | Failure::JobFailed | Failure::RetriedOnce | Failure::Stuck => {
+            return None;
+        }
     })
 }
 
@@ -1155,8 +1208,16 @@ impl Cluster for FakeCluster {
                 .pods(now)
                 .into_iter()
                 .find(|p| p.value["metadata"]["name"] == pod)
-                .and_then(|p| s.objects.get(&p.owner))
-                .map(|o| o.log.clone())
+                .and_then(|p| {
+                    Some((
+                        p.value["status"]["phase"] == "Failed",
+                        s.objects.get(&p.owner)?,
+                    ))
+                })
+                .map(|(failed, o)| match failed {
+                    true => format!("{}\n{FAILED_ATTEMPT}", o.log),
+                    false => o.log.clone(),
+                })
                 .ok_or_else(|| {
                     ApiError::new(404, "NotFound", format!("pods \"{pod}\" not found"))
                 })?;

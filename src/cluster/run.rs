@@ -895,20 +895,55 @@ impl<C: Cluster> Runner<'_, C> {
         }
     }
 
-    /// Shows the lines of a Job's log not shown yet. Called at every look, so lines
-    /// appear at most one poll interval late; the count is per pod, so the first
-    /// lines of a retried Job's new pod are shown too.
+    /// Shows the lines of a Job's logs not shown yet, of every pod of the Job,
+    /// oldest first. Called at every look, so lines appear at most one poll
+    /// interval late; counted per pod, so both a failed attempt's last lines and
+    /// the first lines of the pod that retries it are shown. A pod that had ended
+    /// is not read again.
     async fn follow(&self, item: &ItemRef, object: &Value, shown: &mut Shown) {
-        let Some((pod, log)) = self.job_log(item, object, FOLLOWED_LINES).await else {
+        let Ok(mut pods) = self.pods(item, object).await else {
             return;
         };
-        let count = shown.0.entry(pod).or_default();
-        let lines: Vec<&str> = log.lines().collect();
-        for line in lines.iter().skip(*count) {
-            let line = self.prepared.redactor.redact(line);
-            self.progress.event(&Event::Log { item, line: &line });
+        pods.sort_by_key(|p| {
+            (
+                text_at(p, "/metadata/creationTimestamp"),
+                text_at(p, "/metadata/name"),
+            )
+        });
+        for pod in &pods {
+            let name = text_at(pod, "/metadata/name");
+            let container = text_at(pod, "/spec/containers/0/name");
+            if shown.finished.contains(&name) {
+                continue;
+            }
+            let ended = matches!(
+                text_at(pod, "/status/phase").as_str(),
+                "Failed" | "Succeeded"
+            );
+            let Ok(log) = self
+                .cluster
+                .logs(
+                    &self.prepared.namespace,
+                    &name,
+                    &container,
+                    FOLLOWED_LINES,
+                    false,
+                )
+                .await
+            else {
+                continue;
+            };
+            let count = shown.lines.entry(name.clone()).or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            for line in lines.iter().skip(*count) {
+                let line = self.prepared.redactor.redact(line);
+                self.progress.event(&Event::Log { item, line: &line });
+            }
+            *count = lines.len().max(*count);
+            if ended {
+                shown.finished.insert(name);
+            }
         }
-        *count = lines.len().max(*count);
     }
 
     /// The last `lines` lines of the log of a Job's most recent pod, and its name.
@@ -1083,9 +1118,22 @@ pub const REVISION: &str = "/metadata/annotations/deployment.kubernetes.io~1revi
 /// How much of a Job's log is followed.
 const FOLLOWED_LINES: i64 = 10_000;
 
-/// The lines of a Job's log shown so far, per pod.
+/// The string at `path` in an object, or nothing.
+fn text_at(object: &Value, path: &str) -> String {
+    object
+        .pointer(path)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// What of a Job's logs was shown: the lines so far, per pod, and the pods that
+/// had ended when their log was read (nothing more will come).
 #[derive(Default)]
-struct Shown(BTreeMap<String, usize>);
+struct Shown {
+    lines: BTreeMap<String, usize>,
+    finished: BTreeSet<String>,
+}
 
 /// The pods of a workload's current revision: their label selector, and for a
 /// Deployment the ReplicaSet that makes them.
@@ -1111,11 +1159,7 @@ fn claim_names(set: &Value) -> Vec<String> {
 }
 
 fn resource_version(object: &Value) -> String {
-    object
-        .pointer("/metadata/resourceVersion")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string()
+    text_at(object, "/metadata/resourceVersion")
 }
 
 /// The label selector of a workload's pods.

@@ -146,6 +146,10 @@ impl Recorder {
     fn text(&self) -> String {
         self.0.lock().expect("lock").join("\n")
     }
+
+    fn lines(&self) -> Vec<String> {
+        self.0.lock().expect("lock").clone()
+    }
 }
 
 fn passing() -> Vec<CheckResult> {

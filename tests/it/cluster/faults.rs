@@ -615,3 +615,38 @@ async fn a_missing_runner_image_says_how_to_get_it_there() {
     );
     assert_ne!(uid(&cluster, Kind::Job, &job[0]), before, "a new Job");
 }
+
+/// A hook whose first pod fails and whose Job controller starts a second: the run
+/// waits for the Job, not for its first pod, and shows each attempt's log from its
+/// first line (the lines are counted per pod).
+#[tokio::test(start_paused = true)]
+async fn a_retried_job_shows_every_attempts_log() {
+    let compiled = Compiled::new(SHOP);
+    let cluster = shop_cluster();
+    cluster.behave("migrate", failing(3, Failure::RetriedOnce));
+    cluster.log(
+        "migrate",
+        "applying 0001_init.sql\napplying 0002_orders.sql",
+    );
+    let (outcome, progress) = run_with(&cluster, &compiled, &Options::default()).await;
+    outcome.expect("the second attempt succeeds");
+    let logged: Vec<String> = progress
+        .lines()
+        .into_iter()
+        .filter(|l| l.starts_with("Log") && l.contains("migrate"))
+        .collect();
+    let first = |text: &str| logged.iter().filter(|l| l.contains(text)).count();
+    assert_eq!(first("applying 0001_init.sql"), 2, "{logged:#?}");
+    assert_eq!(first("applying 0002_orders.sql"), 2, "{logged:#?}");
+    assert_eq!(first(floe::cluster::fake::FAILED_ATTEMPT), 1, "{logged:#?}");
+    let job = jobs_of(&cluster, "migrate");
+    let status = cluster
+        .object(&ObjectRef::new(Kind::Job, "shop", &job[0]))
+        .map(|j| j["status"].clone());
+    assert_eq!(
+        status
+            .as_ref()
+            .map(|s| (s["failed"].clone(), s["succeeded"].clone())),
+        Some((json!(1), json!(1)))
+    );
+}
