@@ -117,6 +117,9 @@ struct Stored {
     /// What its pods write, fixed when the current generation was applied: a
     /// finished Job's log is that of its own run.
     log: String,
+    /// How many times its pods were deleted and made again by the controller
+    /// (see [`FakeCluster::recreate_pods`]): each time they get new uids.
+    incarnation: u32,
 }
 
 struct Fault {
@@ -191,6 +194,20 @@ impl FakeCluster {
     /// Serves Kubernetes 1.`minor`.
     pub fn serve_version(&self, minor: u32) {
         self.with(|s| s.minor = minor);
+    }
+
+    /// The pods of the workload `name` are deleted (an eviction, a node restart)
+    /// and its controller makes them again, with new uids: their emptyDir
+    /// volumes start empty ("emptyDir" in the Kubernetes volumes documentation:
+    /// its data is deleted for good when the pod is removed from the node).
+    pub fn recreate_pods(&self, name: &str) {
+        self.with(|s| {
+            for (r, stored) in &mut s.objects {
+                if r.name == name && matches!(r.kind, Kind::Deployment | Kind::StatefulSet) {
+                    stored.incarnation += 1;
+                }
+            }
+        });
     }
 
     /// How long deleted namespaces, and pods, take to terminate.
@@ -269,6 +286,7 @@ impl FakeCluster {
                         behaviour: None,
                         revisions: Vec::new(),
                         log: String::new(),
+                        incarnation: 0,
                     },
                 );
             });
@@ -516,6 +534,7 @@ impl State {
                 .cloned()
                 .unwrap_or(json!("main"));
             let ns = r.namespace.clone().unwrap_or_default();
+            let owner_uid = stored.value["metadata"]["uid"].to_string();
             let controller = json!([{"kind": r.kind.name(), "name": r.name, "controller": true}]);
             let mut add = |name: String,
                            labels: Value,
@@ -523,9 +542,15 @@ impl State {
                            since: Instant,
                            deleting: Option<Instant>| {
                 let due = now >= since + b.after;
+                let uid = pod_uid(
+                    &owner_uid,
+                    &name,
+                    &self.timestamp(since),
+                    stored.incarnation,
+                );
                 let mut pod = json!({
                     "apiVersion": "v1", "kind": "Pod",
-                    "metadata": {"name": name, "namespace": ns, "labels": labels,
+                    "metadata": {"name": name, "namespace": ns, "labels": labels, "uid": uid,
                                  "creationTimestamp": self.timestamp(since),
                                  "ownerReferences": controller},
                     "spec": {"containers": [{"name": container}]},
@@ -777,6 +802,7 @@ impl State {
                         behaviour: None,
                         revisions: Vec::new(),
                         log: String::new(),
+                        incarnation: 0,
                     });
                 }
             }
@@ -802,6 +828,14 @@ fn template_labels(workload: &Value) -> Value {
         .pointer("/spec/template/metadata/labels")
         .cloned()
         .unwrap_or(json!({}))
+}
+
+/// A pod's uid: the same for the same pod, another when its controller makes it
+/// again.
+fn pod_uid(owner: &str, name: &str, created: &str, incarnation: u32) -> String {
+    let key = format!("{owner}/{name}/{created}/{incarnation}");
+    let hash = Sha256::digest(key.as_bytes());
+    hash.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 /// The first 10 hex digits of the SHA-256 of a pod template.
@@ -1018,12 +1052,14 @@ impl FakeCluster {
             value["metadata"]["uid"] = uid;
             value["metadata"]["creationTimestamp"] = created;
             value["metadata"]["managedFields"] = Value::Array(managers);
+            let incarnation = s.objects.get(&target).map_or(0, |o| o.incarnation);
             let stored = Stored {
                 value,
                 since,
                 behaviour: Some(behaviour),
                 revisions,
                 log,
+                incarnation,
             };
             if options.dry_run {
                 return Ok(s.view(&stored, now));
@@ -1117,6 +1153,20 @@ impl Cluster for FakeCluster {
                     ns.value["metadata"]["deletionTimestamp"] = json!(stamp);
                     ns.value["metadata"]["resourceVersion"] = json!(version);
                 }
+                return;
+            }
+            if target.kind == Kind::Pod {
+                // A workload's pod: its controller makes it again (a new uid).
+                let now = Instant::now();
+                let owner = s
+                    .pods(now)
+                    .into_iter()
+                    .find(|p| p.value["metadata"]["name"] == target.name.as_str())
+                    .map(|p| p.owner);
+                if let Some(stored) = owner.and_then(|o| s.objects.get_mut(&o)) {
+                    stored.incarnation += 1;
+                }
+                s.version += 1;
                 return;
             }
             s.objects.remove(target);

@@ -20,6 +20,10 @@ pub const GROUP_KINDS: &str = "applyset.kubernetes.io/contains-group-kinds";
 /// seed that completed is not run again when the TTL controller has deleted its
 /// Job after its `keep`.
 pub const COMPLETED: &str = "floe.dev/completed-jobs";
+/// The pods of each service with ephemeral data when the last run finished, as a
+/// JSON object from plan key to sorted pod uids: pods not in it are new, and
+/// their emptyDir volumes start empty.
+pub const DATA_PODS: &str = "floe.dev/data-pods";
 
 /// The parent Secret's name.
 pub fn parent_name(stack: &str) -> String {
@@ -62,6 +66,26 @@ pub fn parent(
         },
         "type": "Opaque",
     })
+}
+
+/// Records the pods of the services with ephemeral data on a parent.
+pub fn set_data_pods(parent: &mut Value, pods: &BTreeMap<String, String>) {
+    if let Some(annotations) = parent
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    {
+        annotations.insert(DATA_PODS.into(), json!(json!(pods).to_string()));
+    }
+}
+
+/// The pods of the services with ephemeral data a parent records.
+pub fn data_pods_of(parent: &Value) -> BTreeMap<String, String> {
+    parent
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(DATA_PODS))
+        .and_then(Value::as_str)
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or_default()
 }
 
 /// The comma-separated entries of one of a parent's annotations.

@@ -87,6 +87,11 @@ pub(crate) struct Item {
     /// The plan's key (`service/db`) and what must be ready first.
     pub key: String,
     pub after: Vec<String>,
+    /// A service with an ephemeral volume: its data is gone when its pods are
+    /// made anew.
+    pub ephemeral: bool,
+    /// A service without volumes.
+    pub stateless: bool,
 }
 
 /// The stack as JSON objects ready to apply: labelled, Jobs renamed, Secrets filled.
@@ -222,6 +227,10 @@ pub(crate) async fn prepare<C: Cluster>(
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_string();
+            let service = stack
+                .services
+                .iter()
+                .find(|s| step.kind == StepKind::Service && s.name == step.name);
             items.push(Item {
                 item: ItemRef {
                     path: step.item.clone(),
@@ -234,6 +243,8 @@ pub(crate) async fn prepare<C: Cluster>(
                 object,
                 key: format!("{}/{}", step.kind.as_str(), step.name),
                 after: step.after.clone(),
+                ephemeral: service.is_some_and(|s| s.volumes.iter().any(|v| !v.storage.persistent)),
+                stateless: service.is_some_and(|s| s.volumes.is_empty()),
             });
         }
         waves.push(items);
@@ -318,6 +329,8 @@ pub async fn run<C: Cluster>(
         prepared: &prepared,
         waiting: Mutex::new(BTreeMap::new()),
         ledger: tokio::sync::Mutex::new(Ledger::default()),
+        renewed: Mutex::new(BTreeSet::new()),
+        seen_pods: Mutex::new(BTreeMap::new()),
     };
     match tokio::time::timeout(options.timeout, runner.run()).await {
         Ok(outcome) => outcome,
@@ -345,6 +358,16 @@ struct Runner<'a, C> {
     /// What the parent records; locked while the parent is applied, so that the
     /// last write has everything.
     ledger: tokio::sync::Mutex<Ledger>,
+    /// The items whose state was made anew in this run, by key: a service with
+    /// ephemeral data whose pods are not those the last finished run saw (a
+    /// restart, an eviction, a rollout: an emptyDir starts empty), a Job that
+    /// ran, and everything that depends on one of them. A completed hook or seed
+    /// after a renewed item runs again: what it prepared (a schema, a bucket, a
+    /// table) was in the data that is gone.
+    renewed: Mutex<BTreeSet<String>>,
+    /// The pods of the services with ephemeral data, seen in this run; recorded
+    /// when the run finishes, so that a run stopped midway is renewed again.
+    seen_pods: Mutex<BTreeMap<String, String>>,
 }
 
 /// What the inventory's parent records: the kinds of its members and the Jobs that
@@ -353,11 +376,15 @@ struct Runner<'a, C> {
 struct Ledger {
     kinds: BTreeSet<Kind>,
     completed: BTreeSet<String>,
+    /// The pods of each service with ephemeral data, as the last run that
+    /// finished saw them (see [`Runner::renewed`]).
+    data_pods: BTreeMap<String, String>,
 }
 
 impl Ledger {
     fn parent(&self, p: &Prepared) -> Value {
         let mut parent = inventory::parent(&p.stack, &p.namespace, &self.kinds, &self.completed);
+        inventory::set_data_pods(&mut parent, &self.data_pods);
         inventory::set_salt(&mut parent, &p.salt);
         parent
     }
@@ -402,6 +429,7 @@ impl<C: Cluster> Runner<'_, C> {
                     .into_iter()
                     .filter(|j| jobs.contains(j))
                     .collect();
+                ledger.data_pods = inventory::data_pods_of(previous);
             }
             self.apply(&ledger.parent(p)).await?;
         }
@@ -421,6 +449,7 @@ impl<C: Cluster> Runner<'_, C> {
         {
             let mut ledger = self.ledger.lock().await;
             ledger.kinds = p.kinds();
+            ledger.data_pods = self.seen_pods.lock().map(|s| s.clone()).unwrap_or_default();
             self.apply(&ledger.parent(p)).await?;
         }
         Ok(Outcome {
@@ -571,17 +600,79 @@ impl<C: Cluster> Runner<'_, C> {
     }
 
     async fn item_inner(&self, item: &Item) -> Result<Done, RunError> {
+        let renewed_before = self.renewed(item);
         if item.item.kind == Kind::Job {
-            return self.job(item).await;
+            let done = self.job(item, renewed_before).await?;
+            if !matches!(done, Done::Kept) {
+                self.renew(&item.key);
+            }
+            return Ok(done);
         }
         self.apply(&item.object).await?;
-        self.wait(&item.item).await
+        if renewed_before && item.stateless {
+            self.restart(&item.item).await?;
+        }
+        let done = self.wait(&item.item).await?;
+        if renewed_before || (item.ephemeral && self.pods_renewed(item).await?) {
+            self.renew(&item.key);
+        }
+        Ok(done)
+    }
+
+    /// Deletes the pods of a service without volumes, which its controller makes
+    /// again: what it needs was made anew, and nothing it cached of the old state
+    /// (a catalog's entity cache, a connection to a database that is gone) should
+    /// outlive it. A service with volumes is not restarted: its data is its own.
+    async fn restart(&self, item: &ItemRef) -> Result<(), RunError> {
+        let Some(object) = self.get(&self.target(item)).await? else {
+            return Ok(());
+        };
+        for pod in self.pods(item, &object).await? {
+            let name = text_at(&pod, "/metadata/name");
+            self.delete(&ObjectRef::new(Kind::Pod, &self.prepared.namespace, &name))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Whether an item this one depends on was made anew in this run.
+    fn renewed(&self, item: &Item) -> bool {
+        self.renewed
+            .lock()
+            .is_ok_and(|r| item.after.iter().any(|d| r.contains(d)))
+    }
+
+    fn renew(&self, key: &str) {
+        if let Ok(mut r) = self.renewed.lock() {
+            r.insert(key.to_string());
+        }
+    }
+
+    /// Whether a ready service's pods differ from those the last finished run saw
+    /// (never on the first run); they are kept for the record.
+    async fn pods_renewed(&self, item: &Item) -> Result<bool, RunError> {
+        let Some(object) = self.get(&self.target(&item.item)).await? else {
+            return Ok(false);
+        };
+        let mut uids: Vec<String> = self
+            .pods(&item.item, &object)
+            .await?
+            .iter()
+            .map(|p| text_at(p, "/metadata/uid"))
+            .collect();
+        uids.sort();
+        let uids = uids.join(",");
+        let before = self.ledger.lock().await.data_pods.get(&item.key).cloned();
+        if let Ok(mut seen) = self.seen_pods.lock() {
+            seen.insert(item.key.clone(), uids.clone());
+        }
+        Ok(before.is_some_and(|b| b != uids))
     }
 
     /// Deletes older Jobs of the step, keeps one that completed with the same
-    /// content, reruns a failed one (or one stuck on an image pull), and waits
-    /// for it.
-    async fn job(&self, item: &Item) -> Result<Done, RunError> {
+    /// content (unless what it comes after was `renewed`), reruns a failed one (or
+    /// one stuck on an image pull), and waits for it.
+    async fn job(&self, item: &Item, renewed: bool) -> Result<Done, RunError> {
         let p = self.prepared;
         let selector = format!(
             "app.kubernetes.io/name={},{}",
@@ -602,13 +693,13 @@ impl<C: Cluster> Runner<'_, C> {
         let target = self.target(&item.item);
         let verify = item.item.step == StepKind::Verify;
         let completed = self.ledger.lock().await.completed.contains(&item.item.name);
-        if current.is_none() && completed && !verify {
+        if current.is_none() && completed && !verify && !renewed {
             return Ok(Done::Kept);
         }
         if let Some(job) = current {
             let pulling = self.waits_on_image(&item.item, job).await?;
             match readiness::job(job) {
-                Readiness::Ready if !verify => return Ok(Done::Kept),
+                Readiness::Ready if !verify && !renewed => return Ok(Done::Kept),
                 Readiness::Waiting(_) if !verify && !pulling => return self.wait(&item.item).await,
                 _ => {
                     self.delete(&target).await?;

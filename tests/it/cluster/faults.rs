@@ -650,3 +650,67 @@ async fn a_retried_job_shows_every_attempts_log() {
         Some((json!(1), json!(1)))
     );
 }
+
+/// Runs the stack and counts the applies of the Jobs of the hook and the seed.
+async fn run_counting(cluster: &FakeCluster, compiled: &Compiled) -> (usize, usize) {
+    run_with(cluster, compiled, &Options::default())
+        .await
+        .0
+        .expect("the run");
+    (
+        applies(cluster, Kind::Job, "migrate-"),
+        applies(cluster, Kind::Job, "seed-products-"),
+    )
+}
+
+/// A database on an emptyDir whose pod was made anew (a restart, an eviction)
+/// lost its data: the next run runs again the hook that prepared it and the seed
+/// that comes after, instead of keeping them as completed, and restarts the
+/// service without volumes that needs it. With its pods unchanged nothing runs
+/// again, and a restart of a database on a volume claim renews nothing.
+#[tokio::test(start_paused = true)]
+async fn hooks_and_seeds_run_again_when_ephemeral_data_was_lost() {
+    let ephemeral =
+        Compiled::new(&SHOP.replace("size = 1Gi } }", "size = 1Gi, storage = ephemeral } }"));
+    let cluster = shop_cluster();
+    assert_eq!(run_counting(&cluster, &ephemeral).await, (1, 1));
+    let parent = cluster
+        .object(&ObjectRef::new(Kind::Secret, "shop", "floe-shop"))
+        .expect("the parent");
+    let recorded = parent["metadata"]["annotations"]["floe.dev/data-pods"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(recorded.contains("service/db"), "{recorded}");
+    let api_pod = || {
+        cluster
+            .pods()
+            .iter()
+            .filter(|p| {
+                p["metadata"]["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("api-"))
+            })
+            .map(|p| p["metadata"]["uid"].to_string())
+            .collect::<Vec<_>>()
+    };
+    let first = api_pod();
+    let nothing = run_counting(&cluster, &ephemeral).await;
+    assert_eq!(nothing, (1, 1), "nothing lost, nothing run again");
+    assert_eq!(api_pod(), first, "api kept its pod");
+    cluster.recreate_pods("db");
+    let again = run_counting(&cluster, &ephemeral).await;
+    assert_eq!(again, (2, 2), "the hook and the seed again");
+    // api needs db and has no volumes: restarted, it holds nothing of the old data.
+    let restarted = api_pod();
+    assert!(restarted.len() == 1 && restarted != first, "{restarted:?}");
+    assert_eq!(run_counting(&cluster, &ephemeral).await, (2, 2), "once");
+    assert_eq!(api_pod(), restarted);
+
+    let persistent = Compiled::new(SHOP);
+    let cluster = shop_cluster();
+    assert_eq!(run_counting(&cluster, &persistent).await, (1, 1));
+    cluster.recreate_pods("db");
+    let kept = run_counting(&cluster, &persistent).await;
+    assert_eq!(kept, (1, 1), "the claim kept the data");
+}

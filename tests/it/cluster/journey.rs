@@ -337,3 +337,50 @@ fn no_server_is_an_error_not_a_panic() {
         );
     }
 }
+
+/// The `local` profile keeps the catalog's metastore on an emptyDir. When its pod
+/// is made anew (Docker Desktop restarted, the pod evicted), Polaris' schema,
+/// realm and catalog are gone: the next run bootstraps and initialises Polaris
+/// again, restarts the catalog server, and seeds the tables again, instead of
+/// keeping the hooks as completed while Polaris answers 401.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_ephemeral_metastore_is_brought_back() {
+    let j = Journey::start().await;
+    let stack = demo();
+    let local = ["run", "--profile", "local"];
+    succeeds(&j.floe(&local, &stack).await);
+    let jobs = |j: &Journey| {
+        ["catalog-bootstrap-", "catalog-init-", "seed-orders-"]
+            .map(|prefix| j.applies(Kind::Job, prefix))
+    };
+    assert_eq!(jobs(&j), [1, 1, 1]);
+    let catalog_pods = |j: &Journey| {
+        j.cluster()
+            .pods()
+            .iter()
+            .filter(|p| {
+                let owner = &p["metadata"]["ownerReferences"][0];
+                owner["kind"] == "Deployment" && owner["name"] == "catalog"
+            })
+            .map(|p| p["metadata"]["uid"].to_string())
+            .collect::<Vec<_>>()
+    };
+    let before = catalog_pods(&j);
+    assert_eq!(before.len(), 1, "{:?}", j.cluster().pods());
+
+    succeeds(&j.floe(&local, &stack).await);
+    assert_eq!(jobs(&j), [1, 1, 1], "nothing was lost");
+
+    j.cluster().recreate_pods("metastore");
+    succeeds(&j.floe(&local, &stack).await);
+    assert_eq!(
+        jobs(&j),
+        [2, 2, 2],
+        "bootstrapped, initialised and seeded again"
+    );
+    let after = catalog_pods(&j);
+    assert!(
+        after.len() == 1 && after != before,
+        "the server restarted: {after:?}"
+    );
+}
