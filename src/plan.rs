@@ -46,6 +46,12 @@ pub enum StepKind {
     Verify,
 }
 
+impl Step {
+    pub fn key(&self) -> String {
+        step_key(self.kind, &self.name)
+    }
+}
+
 impl StepKind {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -103,8 +109,17 @@ impl From<WorkloadKind> for StepKind {
 }
 
 fn key(r: &WorkloadRef) -> String {
-    format!("{}/{}", StepKind::from(r.kind).as_str(), r.name)
+    step_key(StepKind::from(r.kind), &r.name)
 }
+
+/// A step's key in the plan, `kind/name` (`service/db`, `hook/catalog-init`): what
+/// `after` lists, and what lowering puts on the step's object (see [`STEP`]).
+pub fn step_key(kind: StepKind, name: &str) -> String {
+    format!("{}/{name}", kind.as_str())
+}
+
+/// The annotation of a workload object that names its plan step by key.
+pub const STEP: &str = "floe.dev/step";
 
 /// Places every workload in the earliest wave after all it depends on. The checker
 /// has rejected cycles, so every workload gets a wave.
@@ -118,7 +133,7 @@ pub fn plan(stack: &model::Stack) -> Plan {
             after: s.needs.iter().map(key).collect(),
             span: s.origin.span,
         };
-        nodes.insert(format!("service/{}", s.name), step);
+        nodes.insert(step.key(), step);
     }
     for h in &stack.hooks {
         let step = Step {
@@ -128,7 +143,7 @@ pub fn plan(stack: &model::Stack) -> Plan {
             after: h.after.iter().map(key).collect(),
             span: h.origin.span,
         };
-        nodes.insert(format!("hook/{}", h.name), step);
+        nodes.insert(step.key(), step);
     }
     add_data_steps(stack, &mut nodes);
     let mut depth: BTreeMap<String, usize> = BTreeMap::new();
@@ -171,22 +186,20 @@ fn add_data_steps(stack: &model::Stack, nodes: &mut BTreeMap<String, Step>) {
         let mut after = catalog_after(&table.catalog);
         if let Some(model::Seed::Generate { columns, .. }) = &table.seed {
             for other in referenced_tables(columns) {
-                after.push(format!("seed/{}", DataPlan::seed_job(&other)));
+                after.push(step_key(StepKind::Seed, &DataPlan::seed_job(&other)));
             }
         }
         after.sort();
         after.dedup();
-        seeds.push(format!("seed/{name}"));
-        nodes.insert(
-            format!("seed/{name}"),
-            Step {
-                kind: StepKind::Seed,
-                name,
-                item: table.origin.path.clone(),
-                after,
-                span: table.origin.span,
-            },
-        );
+        let step = Step {
+            kind: StepKind::Seed,
+            name,
+            item: table.origin.path.clone(),
+            after,
+            span: table.origin.span,
+        };
+        seeds.push(step.key());
+        nodes.insert(step.key(), step);
     }
     if stack.checks.is_empty() {
         return;
@@ -197,17 +210,14 @@ fn add_data_steps(stack: &model::Stack, nodes: &mut BTreeMap<String, Step>) {
     }
     after.sort();
     after.dedup();
-    let name = DataPlan::verify_job(&stack.name);
-    nodes.insert(
-        format!("verify/{name}"),
-        Step {
-            kind: StepKind::Verify,
-            name,
-            item: "checks".to_string(),
-            after,
-            span: stack.checks.first().map_or(stack.span, |c| c.origin.span),
-        },
-    );
+    let step = Step {
+        kind: StepKind::Verify,
+        name: DataPlan::verify_job(&stack.name),
+        item: "checks".to_string(),
+        after,
+        span: stack.checks.first().map_or(stack.span, |c| c.origin.span),
+    };
+    nodes.insert(step.key(), step);
 }
 
 /// The tables a table's generators take keys from.
@@ -329,7 +339,7 @@ impl Plan {
         for (i, wave) in self.waves.iter().enumerate() {
             let _ = writeln!(out, "  subgraph wave{}[\"wave {}\"]", i + 1, i + 1);
             for step in &wave.steps {
-                let key = format!("{}/{}", step.kind.as_str(), step.name);
+                let key = step.key();
                 let shape = match step.kind {
                     StepKind::Service => format!("[\"{}\"]", step.name),
                     StepKind::Hook | StepKind::Seed | StepKind::Verify => {
@@ -341,7 +351,7 @@ impl Plan {
             out.push_str("  end\n");
         }
         for step in self.waves.iter().flat_map(|w| &w.steps) {
-            let key = format!("{}/{}", step.kind.as_str(), step.name);
+            let key = step.key();
             for dep in &step.after {
                 let _ = writeln!(out, "  {} --> {}", id(dep), id(&key));
             }

@@ -180,7 +180,7 @@ pub(crate) async fn prepare<C: Cluster>(
     };
     let id = inventory::id(&stack.name, &stack.namespace);
     let mut base = Vec::new();
-    let mut workloads: BTreeMap<(Kind, String), Value> = BTreeMap::new();
+    let mut workloads: BTreeMap<String, Value> = BTreeMap::new();
     for object in input.objects {
         let mut value = serde_json::to_value(object).unwrap_or_default();
         if let Object::Secret(s) = object
@@ -196,13 +196,14 @@ pub(crate) async fn prepare<C: Cluster>(
                 if !matches!(object, Object::Job(_)) {
                     mark_secrets(&mut value, &values, &salt);
                 }
-                let kind = Kind::from_name(object.kind()).unwrap_or(Kind::Job);
-                let key = if kind == Kind::Job {
-                    Kind::Job
-                } else {
-                    Kind::Deployment
-                };
-                workloads.insert((key, object.name().to_string()), value);
+                let step = object
+                    .metadata()
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get(crate::plan::STEP))
+                    .cloned()
+                    .unwrap_or_default();
+                workloads.insert(step, value);
             }
             _ => base.push(value),
         }
@@ -211,10 +212,7 @@ pub(crate) async fn prepare<C: Cluster>(
     for wave in &input.plan.waves {
         let mut items = Vec::new();
         for step in &wave.steps {
-            let key = match step.kind {
-                StepKind::Service => (Kind::Deployment, step.name.clone()),
-                _ => (Kind::Job, step.name.clone()),
-            };
+            let key = step.key();
             let Some(mut object) = workloads.remove(&key) else {
                 continue;
             };
@@ -241,7 +239,7 @@ pub(crate) async fn prepare<C: Cluster>(
                     span: Some(step.span),
                 },
                 object,
-                key: format!("{}/{}", step.kind.as_str(), step.name),
+                key,
                 after: step.after.clone(),
                 ephemeral: service.is_some_and(|s| s.volumes.iter().any(|v| !v.storage.persistent)),
                 stateless: service.is_some_and(|s| s.volumes.is_empty()),

@@ -12,7 +12,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{Labels, Object};
 use crate::model::{self, Credential};
-use crate::plan::DataPlan;
+use crate::plan::{DataPlan, StepKind};
 
 /// Where seed and verify Jobs find the data plan.
 pub const PLAN_PATH: &str = "/etc/floe/plan.json";
@@ -42,11 +42,12 @@ pub fn lower_data(stack: &model::Stack, labels: &Labels<'_>) -> Vec<Object> {
         }),
     ];
     let env = credential_env(stack);
-    let job = |name: String, args: Vec<String>, retries: i32| {
+    let job = |step: StepKind, name: String, args: Vec<String>, retries: i32| {
         Object::Job(runner_job(
             stack,
             labels,
             &JobSpecOf {
+                step,
                 name,
                 args,
                 retries,
@@ -64,7 +65,12 @@ pub fn lower_data(stack: &model::Stack, labels: &Labels<'_>) -> Vec<Object> {
             "--plan".into(),
             PLAN_PATH.into(),
         ];
-        objects.push(job(DataPlan::seed_job(&table.name), args, 2));
+        objects.push(job(
+            StepKind::Seed,
+            DataPlan::seed_job(&table.name),
+            args,
+            2,
+        ));
     }
     if !stack.checks.is_empty() {
         let args = vec![
@@ -73,7 +79,12 @@ pub fn lower_data(stack: &model::Stack, labels: &Labels<'_>) -> Vec<Object> {
             "--plan".into(),
             PLAN_PATH.into(),
         ];
-        objects.push(job(DataPlan::verify_job(&stack.name), args, 0));
+        objects.push(job(
+            StepKind::Verify,
+            DataPlan::verify_job(&stack.name),
+            args,
+            0,
+        ));
     }
     objects
 }
@@ -114,6 +125,7 @@ fn credential_env(stack: &model::Stack) -> Vec<EnvVar> {
 }
 
 struct JobSpecOf<'a> {
+    step: StepKind,
     name: String,
     args: Vec<String>,
     retries: i32,
@@ -142,7 +154,7 @@ fn runner_job(stack: &model::Stack, labels: &Labels<'_>, spec: &JobSpecOf<'_>) -
         ..Container::default()
     };
     Job {
-        metadata: labels.meta(&spec.name, "data"),
+        metadata: labels.step_meta(spec.step, &spec.name, "data"),
         spec: Some(JobSpec {
             backoff_limit: Some(spec.retries),
             active_deadline_seconds: Some(1800),

@@ -22,6 +22,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::{Serialize, Serializer};
 
 use crate::model;
+use crate::plan::{self, StepKind};
 
 /// One Kubernetes object of a compiled stack.
 #[derive(Clone, Debug, PartialEq)]
@@ -137,6 +138,17 @@ impl Labels<'_> {
             ..ObjectMeta::default()
         }
     }
+
+    /// The metadata of the object that carries a plan step: tagged with the
+    /// step's key, which is how `floe run` finds the step's object.
+    fn step_meta(&self, step: StepKind, name: &str, component: &str) -> ObjectMeta {
+        let mut meta = self.meta(name, component);
+        meta.annotations = Some(BTreeMap::from([(
+            plan::STEP.to_string(),
+            plan::step_key(step, name),
+        )]));
+        meta
+    }
 }
 
 /// Stacks with at least this many services are lowered on several threads.
@@ -232,8 +244,7 @@ fn lower_secret(secret: &model::Secret, labels: &Labels<'_>) -> Secret {
 }
 
 fn lower_workload(service: &model::Service, stack: &model::Stack, labels: &Labels<'_>) -> Object {
-    let mut metadata = labels.meta(&service.name, "service");
-    metadata.annotations = None;
+    let metadata = labels.step_meta(StepKind::Service, &service.name, "service");
     let selector = LabelSelector {
         match_labels: Some(labels.selector(&service.name)),
         ..LabelSelector::default()
@@ -321,7 +332,7 @@ fn lower_service(service: &model::Service, labels: &Labels<'_>) -> Service {
 fn lower_hook(hook: &model::Hook, stack: &model::Stack, labels: &Labels<'_>) -> Job {
     let template = pod::hook_template(hook, stack, labels.item(&hook.name, "hook"));
     Job {
-        metadata: labels.meta(&hook.name, "hook"),
+        metadata: labels.step_meta(StepKind::Hook, &hook.name, "hook"),
         spec: Some(JobSpec {
             backoff_limit: Some(hook.retries),
             active_deadline_seconds: Some(hook.timeout_seconds),
