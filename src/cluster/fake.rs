@@ -830,6 +830,46 @@ fn template_labels(workload: &Value) -> Value {
         .unwrap_or(json!({}))
 }
 
+/// The fields the API server fills in when an object leaves them out, where
+/// clients read them: a Deployment's and StatefulSet's update strategy, which
+/// `kubectl rollout status` requires (`SetDefaults_Deployment` and
+/// `SetDefaults_StatefulSet` in Kubernetes' `pkg/apis/apps/v1/defaults.go`), and a
+/// Job's `completions`, `parallelism` and `backoffLimit` (`SetDefaults_Job` in
+/// `pkg/apis/batch/v1/defaults.go`).
+fn defaults(kind: Kind, object: &mut Value) {
+    let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let mut set = |key: &str, value: Value| {
+        spec.entry(key.to_string()).or_insert(value);
+    };
+    match kind {
+        Kind::Deployment => {
+            set(
+                "strategy",
+                json!({"type": "RollingUpdate",
+                "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}),
+            );
+            set("revisionHistoryLimit", json!(10));
+            set("progressDeadlineSeconds", json!(600));
+        }
+        Kind::StatefulSet => {
+            set(
+                "updateStrategy",
+                json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}),
+            );
+            set("podManagementPolicy", json!("OrderedReady"));
+            set("revisionHistoryLimit", json!(10));
+        }
+        Kind::Job => {
+            set("completions", json!(1));
+            set("parallelism", json!(1));
+            set("backoffLimit", json!(6));
+        }
+        _ => {}
+    }
+}
+
 /// A pod's uid: the same for the same pod, another when its controller makes it
 /// again.
 fn pod_uid(owner: &str, name: &str, created: &str, incarnation: u32) -> String {
@@ -978,12 +1018,13 @@ impl FakeCluster {
             }
             let now = Instant::now();
             let mut value = object.clone();
+            defaults(target.kind, &mut value);
             let old = s.objects.get(&target);
-            let spec_changed = old.is_none_or(|o| o.value.get("spec") != object.get("spec"));
+            let spec_changed = old.is_none_or(|o| o.value.get("spec") != value.get("spec"));
             if let Some(old) = old
                 && spec_changed
                 && target.kind == Kind::Job
-                && old.value.pointer("/spec/template") != object.pointer("/spec/template")
+                && old.value.pointer("/spec/template") != value.pointer("/spec/template")
             {
                 return Err(ApiError::new(
                     422,

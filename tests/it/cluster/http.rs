@@ -260,6 +260,11 @@ async fn connection(cluster: &FakeCluster, mut stream: TcpStream) {
         Ok(Answer::Text(text)) => {
             respond(&mut stream, 200, &[], "text/plain", text.as_bytes()).await;
         }
+        // A watch is a stream of JSON objects, one per line, sent as
+        // `application/json` (client-go refuses another type for a watch).
+        Ok(Answer::Events(events)) => {
+            respond(&mut stream, 200, &[], json_type, events.as_bytes()).await;
+        }
         Err(error) => {
             let (code, body) = status(&error);
             let headers: Vec<(&str, String)> = match error.retry_after {
@@ -274,7 +279,10 @@ async fn connection(cluster: &FakeCluster, mut stream: TcpStream) {
 
 enum Answer {
     Json(u16, Value),
+    /// A pod's log.
     Text(String),
+    /// The events of a watch.
+    Events(String),
 }
 
 fn not_found(kind: Kind, name: &str) -> ApiError {
@@ -387,7 +395,7 @@ async fn handle(cluster: &FakeCluster, request: &Request) -> Result<Answer, ApiE
                     "apiVersion": kind.api_version(), "kind": kind.name(),
                     "metadata": {"name": name, "namespace": namespace}}}),
             };
-            Ok(Answer::Text(format!("{event}\n")))
+            Ok(Answer::Events(format!("{event}\n")))
         }
         ("GET", None, None) if kind == Kind::Event => {
             let about = selector_name(request, "involvedObject.name").unwrap_or_default();

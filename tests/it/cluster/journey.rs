@@ -384,3 +384,50 @@ async fn a_lost_ephemeral_metastore_is_brought_back() {
         "the server restarted: {after:?}"
     );
 }
+
+/// kubectl, a client this project did not write (client-go's discovery, its list
+/// decoding), reads the fake API server floe ran the demo on, and sees the objects
+/// floe made: the fake speaks the API as kubectl expects it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_reads_what_floe_made() {
+    let j = Journey::start().await;
+    succeeds(&j.floe(&["run"], &demo()).await);
+    let mut command = Command::new("kubectl");
+    command
+        .args([
+            "get",
+            "deployments,statefulsets,jobs,services",
+            "-n",
+            "floe-demo",
+        ])
+        .args([
+            "-o",
+            "jsonpath={range .items[*]}{.kind}/{.metadata.name}{\"\\n\"}{end}",
+        ])
+        .arg("--kubeconfig")
+        .arg(&j.kubeconfig)
+        .env_remove("KUBECONFIG");
+    let output = tokio::task::spawn_blocking(move || command.output().expect("kubectl runs"))
+        .await
+        .expect("joined");
+    let listed = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(output.status.success(), "{}", text(&output));
+    let mut seen: Vec<&str> = listed.lines().filter(|l| !l.is_empty()).collect();
+    seen.sort_unstable();
+    let mut made: Vec<String> = [
+        Kind::Deployment,
+        Kind::StatefulSet,
+        Kind::Job,
+        Kind::Service,
+    ]
+    .iter()
+    .flat_map(|k| {
+        j.names(*k)
+            .into_iter()
+            .map(move |n| format!("{}/{n}", k.name()))
+    })
+    .collect();
+    made.sort_unstable();
+    assert_eq!(seen, made, "{listed}");
+    assert!(made.len() > 10, "{made:?}");
+}
