@@ -108,6 +108,10 @@ pub async fn seed_table(
     if table.when == SeedWhen::Empty && rows > 0 {
         return Ok(Outcome::Kept { rows });
     }
+    // No rows, no snapshot: an empty commit would only lengthen the history.
+    if source.is_empty() {
+        return Ok(Outcome::Written { rows: 0, files: 0 });
+    }
     let files = write_files(&iceberg_table, source.clone()).await?;
     let count = files.len();
     commit(catalog, &iceberg_table, files, &plan.stack).await?;

@@ -194,6 +194,43 @@ check has_events {
     );
 }
 
+/// A seed of no rows (`generate(0, …)`, an empty CSV) changes nothing: no empty
+/// snapshot is committed, on the first run or any later one.
+#[test]
+fn an_empty_seed_commits_no_snapshot() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let main = stack_in(
+        dir.path(),
+        r#"
+stack log {}
+catalog lake { warehouse = "log" }
+table events {
+  catalog = lake
+  name = "log.events"
+  columns = { id = long required }
+  seed = generate(0, { id = sequence(1) })
+  when = always
+}
+"#,
+    );
+    let plan = plan_of(&main);
+    let warehouse = dir.path().join("wh");
+    for _ in 0..3 {
+        run::run_local(&plan, &warehouse, &mut Events::default()).expect("the run finishes");
+    }
+    let rt = runtime();
+    let sessions = local_sessions(&rt, &plan, &warehouse);
+    let table = plan.tables.first().expect("the table");
+    let loaded = rt
+        .block_on(async {
+            let catalog = sessions["lake"].catalog().await?;
+            let ident = floe::data::seed::ident(table)?;
+            Ok::<_, floe::data::DataError>(catalog.load_table(&ident).await?)
+        })
+        .expect("the table exists");
+    assert_eq!(loaded.metadata().snapshots().count(), 0);
+}
+
 /// A catalog whose commits fail: the last step of a seed.
 #[derive(Debug)]
 struct FailingCommits(Arc<dyn iceberg::Catalog>);
