@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use iceberg::arrow::schema_to_arrow_schema;
-use iceberg::spec::{DataFile, DataFileFormat, Schema};
+use iceberg::spec::{DataContentType, DataFile, DataFileFormat, Schema};
 use iceberg::table::Table as IcebergTable;
 use iceberg::transaction::{ApplyTransactionAction, Transaction};
 use iceberg::writer::base_writer::data_file_writer::DataFileWriterBuilder;
@@ -104,7 +104,7 @@ pub async fn seed_table(
     let Some(source) = SeedSource::new(table, schema, resolver)?.map(Arc::new) else {
         return Ok(Outcome::NoSeed);
     };
-    let rows = row_count(&iceberg_table);
+    let rows = row_count(&iceberg_table).await?;
     if table.when == SeedWhen::Empty && rows > 0 {
         return Ok(Outcome::Kept { rows });
     }
@@ -121,19 +121,33 @@ pub async fn seed_table(
     })
 }
 
-/// The rows of the table's current snapshot.
-pub fn row_count(table: &IcebergTable) -> u64 {
-    table
-        .metadata()
-        .current_snapshot()
-        .and_then(|s| {
-            s.summary()
-                .additional_properties
-                .get("total-records")?
-                .parse()
-                .ok()
-        })
-        .unwrap_or(0)
+/// The rows of the table's current snapshot: its summary's `total-records` when it
+/// has one, which the Iceberg spec leaves optional; otherwise the record counts of
+/// the live data files in its manifests. Rows removed by delete files are still
+/// counted: a table is taken as empty only when no data file has rows.
+pub async fn row_count(table: &IcebergTable) -> Result<u64> {
+    let Some(snapshot) = table.metadata().current_snapshot() else {
+        return Ok(0);
+    };
+    let summary = snapshot
+        .summary()
+        .additional_properties
+        .get("total-records");
+    if let Some(total) = summary.and_then(|t| t.parse().ok()) {
+        return Ok(total);
+    }
+    let list = table.manifest_list_reader(snapshot).load().await?;
+    let mut rows = 0u64;
+    for manifest in list.entries() {
+        let manifest = manifest.load_manifest(table.file_io()).await?;
+        rows += manifest
+            .entries()
+            .iter()
+            .filter(|e| e.is_alive() && e.content_type() == DataContentType::Data)
+            .map(|e| e.record_count())
+            .sum::<u64>();
+    }
+    Ok(rows)
 }
 
 /// Writes the seed rows as Parquet data files, not yet part of the table: one file

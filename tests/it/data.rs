@@ -231,6 +231,63 @@ table events {
     assert_eq!(loaded.metadata().snapshots().count(), 0);
 }
 
+/// `total-records` is optional in a snapshot's summary (Iceberg spec, "Snapshot
+/// Summary"): a table another writer committed without it is still seen to have
+/// rows, counted from its manifests, and `when = empty` keeps it.
+#[test]
+fn emptiness_is_counted_from_the_manifests_without_a_summary_total() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let main = stack_in(
+        dir.path(),
+        r#"
+stack log {}
+catalog lake { warehouse = "log" }
+table events {
+  catalog = lake
+  name = "log.events"
+  columns = { id = long required }
+  seed = generate(8, { id = sequence(1) })
+}
+"#,
+    );
+    let plan = plan_of(&main);
+    let warehouse = dir.path().join("wh");
+    run::run_local(&plan, &warehouse, &mut Events::default()).expect("the first run");
+    let mut stripped = 0;
+    for path in support::files_under_abs(&warehouse, ".metadata.json") {
+        let text = std::fs::read_to_string(&path).expect("metadata");
+        let mut metadata: serde_json::Value = serde_json::from_str(&text).expect("json");
+        for snapshot in metadata["snapshots"].as_array_mut().into_iter().flatten() {
+            if let Some(summary) = snapshot["summary"].as_object_mut() {
+                stripped += usize::from(summary.remove("total-records").is_some());
+            }
+        }
+        std::fs::write(&path, metadata.to_string()).expect("rewritten");
+    }
+    assert!(stripped > 0, "a summary had the total");
+    let mut again = Events::default();
+    run::run_local(&plan, &warehouse, &mut again).expect("the second run");
+    assert!(
+        again
+            .0
+            .contains(&"seeded events Kept { rows: 8 }".to_string()),
+        "{:?}",
+        again.0
+    );
+    let rt = runtime();
+    let sessions = local_sessions(&rt, &plan, &warehouse);
+    let table = plan.tables.first().expect("the table");
+    let loaded = rt
+        .block_on(async {
+            let catalog = sessions["lake"].catalog().await?;
+            Ok::<_, floe::data::DataError>(catalog.load_table(&seed::ident(table)?).await?)
+        })
+        .expect("the table");
+    assert_eq!(loaded.metadata().snapshots().count(), 1, "not seeded again");
+    let counted = rt.block_on(seed::row_count(&loaded)).expect("counted");
+    assert_eq!(counted, 8);
+}
+
 /// A catalog whose commits fail: the last step of a seed.
 #[derive(Debug)]
 struct FailingCommits(Arc<dyn iceberg::Catalog>);
@@ -350,7 +407,7 @@ fn a_failed_commit_leaves_no_rows_and_no_files() {
         .block_on(real.load_table(&ident))
         .expect("the table was created");
     assert!(loaded.metadata().current_snapshot().is_none());
-    assert_eq!(seed::row_count(&loaded), 0);
+    assert_eq!(rt.block_on(seed::row_count(&loaded)).expect("counted"), 0);
     assert_eq!(parquet_files(dir.path()), Vec::<PathBuf>::new());
 
     // The same seed on the working catalog then writes every row, once.
