@@ -499,8 +499,10 @@ impl<'a> Checker<'a> {
         for column in columns {
             match generators.iter().find(|e| e.key == column.name) {
                 Some(entry) => match self.generator(id, &entry.value, column) {
-                    Some(g) => out.push(g),
-                    None => ok = false,
+                    Some(g) if self.sequence_fits(&g, count, column, entry.value.span) => {
+                        out.push(g);
+                    }
+                    _ => ok = false,
                 },
                 None if column.required => {
                     self.push(messages::missing_column(
@@ -517,6 +519,51 @@ impl<'a> Checker<'a> {
             count: u64::try_from(count).unwrap_or(0),
             columns: out,
         })
+    }
+
+    /// Whether a sequence's last value, after `count` rows, is still a value of its
+    /// column: an int column holds 32 bits, dates and timestamps the years 1 to 9999
+    /// (what the Iceberg spec's readers and Parquet's date and timestamp types
+    /// take). Other generators fit by construction.
+    fn sequence_fits(&mut self, g: &Generator, count: i64, column: &Column, span: Span) -> bool {
+        let Generator::Sequence { start, step } = g else {
+            return true;
+        };
+        const MICROS: i128 = 1_000_000;
+        // 0001-01-01 and 9999-12-31 as days since 1970-01-01.
+        const FIRST_DAY: i128 = -719_162;
+        const LAST_DAY: i128 = 2_932_896;
+        let steps = i128::from(count.max(1) - 1) * i128::from(*step);
+        let (last, range) = match (start, column.ty) {
+            (Cell::Int(n), ColumnType::Int) => (
+                i128::from(*n) + steps,
+                i128::from(i32::MIN)..=i128::from(i32::MAX),
+            ),
+            (Cell::Int(n), _) => (
+                i128::from(*n) + steps,
+                i128::from(i64::MIN)..=i128::from(i64::MAX),
+            ),
+            (Cell::Date(d), _) => (i128::from(*d) + steps, FIRST_DAY..=LAST_DAY),
+            (Cell::Timestamp(t), _) => (
+                i128::from(*t) + steps * MICROS,
+                FIRST_DAY * 86_400 * MICROS..=(LAST_DAY + 1) * 86_400 * MICROS - 1,
+            ),
+            _ => return true,
+        };
+        if range.contains(&last) {
+            return true;
+        }
+        let ty = column.ty.name();
+        let why = format!(
+            "after {count} rows this sequence is past what {} {ty} column holds",
+            messages::article(&ty)
+        );
+        self.push(
+            messages::generator_mismatch(span, &column.name, &ty, &why).with_help(
+                "start the sequence lower, generate fewer rows, or use a wider column (`long` for ints)",
+            ),
+        );
+        false
     }
 
     /// A generator for a column: a constant, `sequence`, `pick`, `between`, another
