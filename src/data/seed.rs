@@ -22,6 +22,7 @@ use iceberg::writer::file_writer::location_generator::{
 use iceberg::writer::file_writer::rolling_writer::RollingFileWriterBuilder;
 use iceberg::writer::{IcebergWriter, IcebergWriterBuilder};
 use iceberg::{Catalog, NamespaceIdent, TableCreation, TableIdent};
+use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use tokio::task::JoinSet;
 
@@ -198,6 +199,15 @@ pub async fn write_files(table: &IcebergTable, source: Arc<SeedSource>) -> Resul
     Ok(written.into_iter().flat_map(|(_, files)| files).collect())
 }
 
+/// How data files are written: zstd at its default level, the codec Iceberg
+/// writers default to (`write.parquet.compression-codec` is "zstd" since Iceberg
+/// 1.4; pyiceberg and Spark follow it).
+fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .build()
+}
+
 /// Writes rows `start..start + len` as data files named with `prefix`.
 async fn write_part(
     table: &IcebergTable,
@@ -209,10 +219,7 @@ async fn write_part(
     let metadata = table.metadata();
     let location = DefaultLocationGenerator::new(metadata)?;
     let names = DefaultFileNameGenerator::new(prefix, None, DataFileFormat::Parquet);
-    let parquet = ParquetWriterBuilder::new(
-        WriterProperties::default(),
-        metadata.current_schema().clone(),
-    );
+    let parquet = ParquetWriterBuilder::new(writer_properties(), metadata.current_schema().clone());
     let rolling = RollingFileWriterBuilder::new_with_default_file_size(
         parquet,
         table.file_io().clone(),

@@ -384,6 +384,36 @@ fn parquet_files(dir: &Path) -> Vec<PathBuf> {
     support::files_under_abs(dir, ".parquet")
 }
 
+/// Data files are compressed with zstd, the Iceberg default codec
+/// (`write.parquet.compression-codec`, "zstd" since Iceberg 1.4), in every column
+/// chunk, as pyiceberg and Spark write them.
+#[test]
+fn data_files_are_zstd_compressed() {
+    use parquet::basic::Compression;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    let plan = plan_of(Path::new(SHOP));
+    let dir = tempfile::tempdir().expect("temp dir");
+    run::run_local(&plan, dir.path(), &mut Events::default()).expect("the run finishes");
+    let files = parquet_files(dir.path());
+    assert!(!files.is_empty());
+    for path in &files {
+        let file = std::fs::File::open(path).expect("a data file");
+        let reader = SerializedFileReader::new(file).expect("a Parquet file");
+        for group in reader.metadata().row_groups() {
+            for chunk in group.columns() {
+                assert!(
+                    matches!(chunk.compression(), Compression::ZSTD(_)),
+                    "{}: {:?} in {}",
+                    chunk.column_path(),
+                    chunk.compression(),
+                    path.display()
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn a_failed_commit_leaves_no_rows_and_no_files() {
     let plan = plan_of(Path::new(SHOP));
