@@ -606,8 +606,12 @@ impl<C: Cluster> Runner<'_, C> {
             }
             return Ok(done);
         }
+        // Only pods that ran before this run can hold old state: a service made
+        // in this run (the first run of a stack) is not restarted.
+        let running =
+            renewed_before && item.stateless && self.get(&self.target(&item.item)).await?.is_some();
         self.apply(&item.object).await?;
-        if renewed_before && item.stateless {
+        if running {
             self.restart(&item.item).await?;
         }
         let done = self.wait(&item.item).await?;

@@ -367,6 +367,14 @@ async fn a_lost_ephemeral_metastore_is_brought_back() {
     };
     let before = catalog_pods(&j);
     assert_eq!(before.len(), 1, "{:?}", j.cluster().pods());
+    let pod_deletes = |j: &Journey| {
+        j.cluster()
+            .calls()
+            .iter()
+            .filter(|c| c.op == Op::Delete && c.kind == Kind::Pod)
+            .count()
+    };
+    assert_eq!(pod_deletes(&j), 0, "a first run restarts nothing");
 
     succeeds(&j.floe(&local, &stack).await);
     assert_eq!(jobs(&j), [1, 1, 1], "nothing was lost");
@@ -383,6 +391,7 @@ async fn a_lost_ephemeral_metastore_is_brought_back() {
         after.len() == 1 && after != before,
         "the server restarted: {after:?}"
     );
+    assert!(pod_deletes(&j) >= 1);
 }
 
 /// kubectl, a client this project did not write (client-go's discovery, its list
