@@ -17,6 +17,11 @@ use crate::program::Escape;
 use crate::source::Span;
 use crate::syntax::ast;
 
+/// The longest part of a table name, in bytes: each part is a directory of the
+/// warehouse (`WAREHOUSE/NAMESPACE/TABLE/`), and file systems limit a name to 255
+/// bytes (`NAME_MAX` on Linux; APFS and NTFS alike).
+const MAX_NAME_PART: usize = 255;
+
 /// The most bytes of seed rows the compiled data plan may hold: it is mounted from a
 /// ConfigMap, whose limit is 1 MiB, and it carries more than the rows.
 pub const MAX_PLAN_SEED_BYTES: usize = 900 * 1024;
@@ -152,6 +157,8 @@ impl<'a> Checker<'a> {
             Some("a table lives in a namespace: `namespace.table`")
         } else if parts.iter().any(|p| !is_column_name(p)) {
             Some("each part is letters, digits and `_`, not starting with a digit")
+        } else if parts.iter().any(|p| p.len() > MAX_NAME_PART) {
+            Some("each part names a directory of the warehouse: at most 255 bytes")
         } else {
             None
         };
