@@ -353,11 +353,6 @@ impl Reporter {
         }
     }
 
-    /// A run error, drawn as the compile errors are.
-    fn run_error(&self, error: &floe::cluster::RunError, sources: &SourceMap, mask: &[Span]) {
-        eprint!("{}", error.render(sources, self.options(), mask));
-    }
-
     fn report(
         &self,
         diagnostics: &[Diagnostic],
@@ -713,8 +708,10 @@ struct Shown<'a> {
 }
 
 impl Shown<'_> {
+    /// A run error, drawn as the compile errors are.
     fn error(&self, error: &floe::cluster::RunError) {
-        self.reporter.run_error(error, self.sources, self.mask);
+        let options = self.reporter.options();
+        eprint!("{}", error.render(self.sources, options, self.mask));
     }
 }
 
@@ -751,11 +748,15 @@ fn on_cluster(
         return ExitCode::from(1);
     };
     let stack = &stack;
+    let shown = Shown {
+        reporter,
+        sources: &program.sources,
+        mask: &secret_spans,
+    };
     if !matches!(command, ClusterCommand::Down { .. }) {
         let missing = floe::cluster::secrets::missing_env(stack, &ProcessEnv);
         if !missing.is_empty() {
-            let error = floe::cluster::RunError::MissingEnv(missing);
-            reporter.run_error(&error, &program.sources, &secret_spans);
+            shown.error(&floe::cluster::RunError::MissingEnv(missing));
             return ExitCode::from(1);
         }
     }
@@ -784,11 +785,6 @@ fn on_cluster(
                 eprintln!("help: `kubectl config get-contexts` lists the contexts; pick one with --context");
                 return ExitCode::from(1);
             }
-        };
-        let shown = Shown {
-            reporter,
-            sources: &program.sources,
-            mask: &secret_spans,
         };
         match command {
             ClusterCommand::Run { options, output } => {

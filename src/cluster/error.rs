@@ -26,7 +26,8 @@ pub struct ItemRef {
     pub kind: Kind,
     /// The object's name in the cluster.
     pub name: String,
-    pub span: Option<Span>,
+    /// Where the item is declared.
+    pub span: Span,
 }
 
 impl ItemRef {
@@ -247,16 +248,11 @@ impl RunError {
                     };
                 }
             }
-            RunError::NotReady { item, .. }
-            | RunError::ItemTimeout { item, .. }
-            | RunError::NoResults { item, .. }
-            | RunError::RunnerImage { item, .. }
-            | RunError::Deleted { item } => {
-                if let Some(span) = item.span {
-                    d = d.at(span, item.object());
+            _ => {
+                if let Some(item) = self.item() {
+                    d = d.at(item.span, item.object());
                 }
             }
-            _ => {}
         }
         match self.help() {
             Some(help) => d.with_help(help),
@@ -324,8 +320,31 @@ impl RunError {
         })
     }
 
-    /// What the cluster said, as lines: the object an error without an item is
-    /// about, fields in conflict, what each item waited for, the evidence.
+    /// The plan step the error is about, if it is about one.
+    fn item(&self) -> Option<&ItemRef> {
+        match self {
+            RunError::NotReady { item, .. }
+            | RunError::ItemTimeout { item, .. }
+            | RunError::NoResults { item, .. }
+            | RunError::RunnerImage { item, .. }
+            | RunError::Deleted { item } => Some(item),
+            _ => None,
+        }
+    }
+
+    /// What the cluster said about the item in trouble.
+    fn evidence(&self) -> Option<&Evidence> {
+        match self {
+            RunError::NotReady { evidence, .. }
+            | RunError::ItemTimeout { evidence, .. }
+            | RunError::NoResults { evidence, .. }
+            | RunError::RunnerImage { evidence, .. } => Some(evidence),
+            _ => None,
+        }
+    }
+
+    /// What no source span can hold, as lines: fields in conflict, what each item
+    /// waited for, the commands that fix a missing runner image, the evidence.
     pub fn details(&self) -> Vec<String> {
         let mut lines = Vec::new();
         match self {
@@ -334,17 +353,7 @@ impl RunError {
                     lines.push(format!("{field} is owned by \"{manager}\""));
                 }
             }
-            RunError::NotReady { item, evidence, .. }
-            | RunError::ItemTimeout { item, evidence, .. }
-            | RunError::NoResults { item, evidence, .. } => {
-                if item.span.is_none() {
-                    lines.push(format!("in {}", item.object()));
-                }
-                evidence_lines(&mut lines, evidence);
-            }
-            RunError::RunnerImage {
-                image, evidence, ..
-            } => {
+            RunError::RunnerImage { image, .. } => {
                 lines.extend([
                     format!("build it, in floe's source tree:   docker build -t {image} ."),
                     "Docker Desktop, kubeadm cluster:   nothing more (it uses Docker's images)".into(),
@@ -352,7 +361,6 @@ impl RunError {
                     format!("a cluster of the kind CLI:         kind load docker-image {image}"),
                     "any other cluster:                 push it to a registry the cluster pulls from, and name it in `runner`".into(),
                 ]);
-                evidence_lines(&mut lines, evidence);
             }
             RunError::Timeout { waiting, .. } => {
                 for (item, what) in waiting {
@@ -365,6 +373,9 @@ impl RunError {
                 ));
             }
             _ => {}
+        }
+        if let Some(evidence) = self.evidence() {
+            evidence_lines(&mut lines, evidence);
         }
         lines
     }

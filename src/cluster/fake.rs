@@ -871,7 +871,8 @@ fn defaults(kind: Kind, object: &mut Value) {
 }
 
 /// A pod's uid: the same for the same pod, another when its controller makes it
-/// again.
+/// again (the API server gives every object a uid "unique in time and space" when
+/// it is created: `ObjectMeta.uid` in the API reference).
 fn pod_uid(owner: &str, name: &str, created: &str, incarnation: u32) -> String {
     let key = format!("{owner}/{name}/{created}/{incarnation}");
     let hash = Sha256::digest(key.as_bytes());
@@ -1197,7 +1198,9 @@ impl Cluster for FakeCluster {
                 return;
             }
             if target.kind == Kind::Pod {
-                // A workload's pod: its controller makes it again (a new uid).
+                // A workload's pod: its controller makes it again, with a new uid,
+                // to keep the replicas it is asked for (the ReplicaSet and
+                // StatefulSet controllers, as their documentation describes).
                 let now = Instant::now();
                 let owner = s
                     .pods(now)

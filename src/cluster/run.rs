@@ -236,7 +236,7 @@ pub(crate) async fn prepare<C: Cluster>(
                     step_name: step.name.clone(),
                     kind,
                     name,
-                    span: Some(step.span),
+                    span: step.span,
                 },
                 object,
                 key,
@@ -610,9 +610,9 @@ impl<C: Cluster> Runner<'_, C> {
         // in this run (the first run of a stack) is not restarted.
         let running =
             renewed_before && item.stateless && self.get(&self.target(&item.item)).await?.is_some();
-        self.apply(&item.object).await?;
+        let applied = self.apply(&item.object).await?;
         if running {
-            self.restart(&item.item).await?;
+            self.restart(&item.item, &applied).await?;
         }
         let done = self.wait(&item.item).await?;
         if renewed_before || (item.ephemeral && self.pods_renewed(item).await?) {
@@ -625,11 +625,8 @@ impl<C: Cluster> Runner<'_, C> {
     /// again: what it needs was made anew, and nothing it cached of the old state
     /// (a catalog's entity cache, a connection to a database that is gone) should
     /// outlive it. A service with volumes is not restarted: its data is its own.
-    async fn restart(&self, item: &ItemRef) -> Result<(), RunError> {
-        let Some(object) = self.get(&self.target(item)).await? else {
-            return Ok(());
-        };
-        for pod in self.pods(item, &object).await? {
+    async fn restart(&self, item: &ItemRef, object: &Value) -> Result<(), RunError> {
+        for pod in self.pods(item, object).await? {
             let name = text_at(&pod, "/metadata/name");
             self.delete(&ObjectRef::new(Kind::Pod, &self.prepared.namespace, &name))
                 .await?;
@@ -729,7 +726,7 @@ impl<C: Cluster> Runner<'_, C> {
         let target = self.target(item);
         let mut last = String::new();
         let follow = matches!(item.step, StepKind::Hook | StepKind::Seed);
-        let mut shown = Shown::default();
+        let mut followed = Followed::default();
         let mut retried = None;
         let mut watcher = Watcher::new(self.options.poll);
         loop {
@@ -738,7 +735,7 @@ impl<C: Cluster> Runner<'_, C> {
             };
             let state = self.look(item, &object, &mut retried).await?;
             if follow {
-                self.follow(item, &object, &mut shown).await;
+                self.follow(item, &object, &mut followed).await;
             }
             match state {
                 Readiness::Ready => return self.finish(item, &object, None).await,
@@ -993,40 +990,23 @@ impl<C: Cluster> Runner<'_, C> {
     /// interval late; counted per pod, so both a failed attempt's last lines and
     /// the first lines of the pod that retries it are shown. A pod that had ended
     /// is not read again.
-    async fn follow(&self, item: &ItemRef, object: &Value, shown: &mut Shown) {
-        let Ok(mut pods) = self.pods(item, object).await else {
+    async fn follow(&self, item: &ItemRef, object: &Value, followed: &mut Followed) {
+        let Ok(pods) = self.job_pods(item, object).await else {
             return;
         };
-        pods.sort_by_key(|p| {
-            (
-                text_at(p, "/metadata/creationTimestamp"),
-                text_at(p, "/metadata/name"),
-            )
-        });
         for pod in &pods {
             let name = text_at(pod, "/metadata/name");
-            let container = text_at(pod, "/spec/containers/0/name");
-            if shown.finished.contains(&name) {
+            if followed.finished.contains(&name) {
                 continue;
             }
             let ended = matches!(
                 text_at(pod, "/status/phase").as_str(),
                 "Failed" | "Succeeded"
             );
-            let Ok(log) = self
-                .cluster
-                .logs(
-                    &self.prepared.namespace,
-                    &name,
-                    &container,
-                    FOLLOWED_LINES,
-                    false,
-                )
-                .await
-            else {
+            let Some(log) = self.pod_log(pod, FOLLOWED_LINES).await else {
                 continue;
             };
-            let count = shown.lines.entry(name.clone()).or_default();
+            let count = followed.lines.entry(name.clone()).or_default();
             let lines: Vec<&str> = log.lines().collect();
             for line in lines.iter().skip(*count) {
                 let line = self.prepared.redactor.redact(line);
@@ -1034,9 +1014,31 @@ impl<C: Cluster> Runner<'_, C> {
             }
             *count = lines.len().max(*count);
             if ended {
-                shown.finished.insert(name);
+                followed.finished.insert(name);
             }
         }
+    }
+
+    /// The pods of a Job, oldest first (by creation, then name).
+    async fn job_pods(&self, item: &ItemRef, object: &Value) -> Result<Vec<Value>, RunError> {
+        let mut pods = self.pods(item, object).await?;
+        pods.sort_by_key(|p| {
+            (
+                text_at(p, "/metadata/creationTimestamp"),
+                text_at(p, "/metadata/name"),
+            )
+        });
+        Ok(pods)
+    }
+
+    /// The last `lines` lines of the log of a pod's first container.
+    async fn pod_log(&self, pod: &Value, lines: i64) -> Option<String> {
+        let name = text_at(pod, "/metadata/name");
+        let container = text_at(pod, "/spec/containers/0/name");
+        self.cluster
+            .logs(&self.prepared.namespace, &name, &container, lines, false)
+            .await
+            .ok()
     }
 
     /// The last `lines` lines of the log of a Job's most recent pod, and its name.
@@ -1046,21 +1048,10 @@ impl<C: Cluster> Runner<'_, C> {
         object: &Value,
         lines: i64,
     ) -> Option<(String, String)> {
-        let pods = self.pods(item, object).await.ok()?;
-        let pod = pods.iter().max_by_key(|p| {
-            p.pointer("/metadata/creationTimestamp")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string()
-        })?;
-        let name = pod.pointer("/metadata/name")?.as_str()?;
-        let container = pod.pointer("/spec/containers/0/name")?.as_str()?;
-        let log = self
-            .cluster
-            .logs(&self.prepared.namespace, name, container, lines, false)
-            .await
-            .ok()?;
-        Some((name.to_string(), log))
+        let pods = self.job_pods(item, object).await.ok()?;
+        let pod = pods.last()?;
+        let log = self.pod_log(pod, lines).await?;
+        Some((text_at(pod, "/metadata/name"), log))
     }
 
     /// Conditions, recent events of the object and its pods, and the last log lines
@@ -1223,7 +1214,7 @@ fn text_at(object: &Value, path: &str) -> String {
 /// What of a Job's logs was shown: the lines so far, per pod, and the pods that
 /// had ended when their log was read (nothing more will come).
 #[derive(Default)]
-struct Shown {
+struct Followed {
     lines: BTreeMap<String, usize>,
     finished: BTreeSet<String>,
 }

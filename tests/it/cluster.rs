@@ -74,6 +74,14 @@ table products {
 check products_loaded { sql = "SELECT count(*) FROM products", expect = 1 }
 "#;
 
+/// The shop with its database on no volume: nothing of it outlives `floe down`.
+fn shop_without_volumes() -> String {
+    SHOP.replace(
+        "  volumes = { data = { mount = \"/var/lib/postgresql/data\", size = 1Gi } }\n",
+        "",
+    )
+}
+
 /// A compiled stack and what the orchestrator takes.
 struct Compiled {
     sources: SourceMap,
@@ -798,10 +806,7 @@ async fn down_deletes_the_inventory_and_volumes_only_when_asked() {
 /// once it is gone: a run right after does not meet "being terminated".
 #[tokio::test(start_paused = true)]
 async fn down_deletes_an_empty_namespace_of_its_own_and_waits_for_it() {
-    let compiled = Compiled::new(&SHOP.replace(
-        "  volumes = { data = { mount = \"/var/lib/postgresql/data\", size = 1Gi } }\n",
-        "",
-    ));
+    let compiled = Compiled::new(&shop_without_volumes());
     let cluster = shop_cluster();
     cluster.terminate_after(Duration::from_secs(20));
     run_with(&cluster, &compiled, &Options::default())

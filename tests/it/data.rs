@@ -99,6 +99,21 @@ pub fn query_i64(
         .expect("the query runs")
 }
 
+/// The plan's one table, as its embedded catalog in `warehouse` has it.
+fn only_table(
+    rt: &tokio::runtime::Runtime,
+    plan: &DataPlan,
+    warehouse: &Path,
+) -> iceberg::table::Table {
+    let table = plan.tables.first().expect("the table");
+    let sessions = local_sessions(rt, plan, warehouse);
+    rt.block_on(async {
+        let catalog = sessions[&table.catalog].catalog().await?;
+        Ok::<_, floe::data::DataError>(catalog.load_table(&seed::ident(table)?).await?)
+    })
+    .expect("the table exists")
+}
+
 fn floe() -> Command {
     Command::new(env!("CARGO_BIN_EXE_floe"))
 }
@@ -219,15 +234,7 @@ table events {
         run::run_local(&plan, &warehouse, &mut Events::default()).expect("the run finishes");
     }
     let rt = runtime();
-    let sessions = local_sessions(&rt, &plan, &warehouse);
-    let table = plan.tables.first().expect("the table");
-    let loaded = rt
-        .block_on(async {
-            let catalog = sessions["lake"].catalog().await?;
-            let ident = floe::data::seed::ident(table)?;
-            Ok::<_, floe::data::DataError>(catalog.load_table(&ident).await?)
-        })
-        .expect("the table exists");
+    let loaded = only_table(&rt, &plan, &warehouse);
     assert_eq!(loaded.metadata().snapshots().count(), 0);
 }
 
@@ -275,14 +282,7 @@ table events {
         again.0
     );
     let rt = runtime();
-    let sessions = local_sessions(&rt, &plan, &warehouse);
-    let table = plan.tables.first().expect("the table");
-    let loaded = rt
-        .block_on(async {
-            let catalog = sessions["lake"].catalog().await?;
-            Ok::<_, floe::data::DataError>(catalog.load_table(&seed::ident(table)?).await?)
-        })
-        .expect("the table");
+    let loaded = only_table(&rt, &plan, &warehouse);
     assert_eq!(loaded.metadata().snapshots().count(), 1, "not seeded again");
     let counted = rt.block_on(seed::row_count(&loaded)).expect("counted");
     assert_eq!(counted, 8);

@@ -519,10 +519,7 @@ async fn checks_without_results_say_what_the_runner_said() {
 /// what holds it, instead of waiting for ever or claiming it is gone.
 #[tokio::test(start_paused = true)]
 async fn a_namespace_that_stays_terminating_is_reported() {
-    let compiled = Compiled::new(&SHOP.replace(
-        "  volumes = { data = { mount = \"/var/lib/postgresql/data\", size = 1Gi } }\n",
-        "",
-    ));
+    let compiled = Compiled::new(&super::shop_without_volumes());
     let cluster = shop_cluster();
     cluster.terminate_after(Duration::from_secs(3600));
     run_with(&cluster, &compiled, &Options::default())
