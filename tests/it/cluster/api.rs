@@ -349,3 +349,58 @@ async fn a_server_that_is_not_there_is_an_error() {
     let error = cluster.get(&target).await.expect_err("no server");
     assert_eq!(error.code, 0, "{error:?}");
 }
+
+/// A watch is a stream of JSON events sent as `application/json`, as the API
+/// server sends it: client-go refuses a watch of another type ("no stream
+/// serializers registered for text/plain").
+#[tokio::test]
+async fn the_served_fake_sends_watches_as_json() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let served = Served::start(FakeCluster::new(Duration::ZERO)).await;
+    served.cluster.insert(deployment());
+    let mut stream = tokio::net::TcpStream::connect(served.address)
+        .await
+        .expect("connected");
+    let request = "GET /apis/apps/v1/namespaces/shop/deployments?watch=true&fieldSelector=metadata.name%3Dapi&resourceVersion=0&timeoutSeconds=1 HTTP/1.1\r\nhost: fake\r\n\r\n";
+    stream.write_all(request.as_bytes()).await.expect("sent");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.expect("an answer");
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a head and a body");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(head.contains("content-type: application/json"), "{head}");
+    let event: Value = serde_json::from_str(body.trim()).expect("one JSON event");
+    assert_eq!(event["object"]["metadata"]["name"], "api", "{event}");
+}
+
+/// The API server fills in the defaults of what an apply leaves out
+/// (`SetDefaults_Deployment`, `SetDefaults_StatefulSet`, `SetDefaults_Job`), and
+/// the same apply again changes nothing: the generation stays.
+#[tokio::test]
+async fn the_fake_fills_in_the_api_servers_defaults() {
+    let cluster = FakeCluster::new(Duration::ZERO);
+    let set = json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
+        "metadata": {"name": "db", "namespace": "shop"},
+        "spec": {"replicas": 1, "template": {"spec": {"containers": [{"name": "db"}]}}}});
+    let job = json!({"apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": "migrate-1", "namespace": "shop"},
+        "spec": {"template": {"spec": {"containers": [{"name": "migrate"}]}}}});
+    for object in [deployment(), set, job] {
+        let first = cluster
+            .apply(&object, ApplyOptions::default())
+            .await
+            .expect("applied");
+        let again = cluster
+            .apply(&object, ApplyOptions::default())
+            .await
+            .expect("applied again");
+        let spec = &first["spec"];
+        match first["kind"].as_str() {
+            Some("Deployment") => assert_eq!(spec["strategy"]["type"], "RollingUpdate"),
+            Some("StatefulSet") => assert_eq!(spec["updateStrategy"]["type"], "RollingUpdate"),
+            _ => assert_eq!(spec["backoffLimit"], 6),
+        }
+        assert_eq!(first["metadata"]["generation"], 1, "{first}");
+        assert_eq!(again["metadata"]["generation"], 1, "{again}");
+    }
+}
