@@ -18,7 +18,11 @@ use crate::model::{Cell, Seed, Table};
 pub struct SeedSource {
     rows: Rows,
     schema: SchemaRef,
-    columns: Vec<String>,
+    /// For each field of `schema`, in the table's order: its name and the index of
+    /// the declared column of that name, whose values it gets. An existing table
+    /// may have its columns in another order than the declaration; values go by
+    /// name, never by position.
+    columns: Vec<(String, usize)>,
 }
 
 enum Rows {
@@ -37,7 +41,22 @@ impl SeedSource {
                 columns: resolver.compile_table(table, columns)?,
             },
         };
-        let columns = table.columns.iter().map(|c| c.name.clone()).collect();
+        let columns = schema
+            .fields()
+            .iter()
+            .map(|field| {
+                let declared = table.columns.iter().position(|c| &c.name == field.name());
+                declared
+                    .map(|index| (field.name().clone(), index))
+                    .ok_or_else(|| {
+                        DataError::new(format!(
+                            "table `{}` has a column `{}` that is not declared",
+                            table.name,
+                            field.name()
+                        ))
+                    })
+            })
+            .collect::<Result<_>>()?;
         Ok(Some(SeedSource {
             rows,
             schema,
@@ -57,14 +76,13 @@ impl SeedSource {
         self.len() == 0
     }
 
-    /// Rows `start..start + len` as one batch.
+    /// Rows `start..start + len` as one batch, its columns in the table's order.
     pub fn batch(&self, start: u64, len: usize) -> Result<RecordBatch> {
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
-        for (index, field) in self.schema.fields().iter().enumerate() {
-            let name = self.columns.get(index).map_or("?", String::as_str);
+        for (field, (name, index)) in self.schema.fields().iter().zip(&self.columns) {
             let mut builder = ColumnBuilder::new(field.data_type(), len)?;
             for row in start..start + len as u64 {
-                let cell = self.cell(row, index);
+                let cell = self.cell(row, *index);
                 let appended = if cell == Cell::Null && !field.is_nullable() {
                     Err(DataError::new("a required column has no value"))
                 } else {

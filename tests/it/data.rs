@@ -114,6 +114,68 @@ fn only_table(
     .expect("the table exists")
 }
 
+/// The rows of a table as two readers floe did not write see them, pyiceberg and
+/// DuckDB's iceberg extension (`tests/readers/read_iceberg.py`): the `columns` by
+/// name, each cast to text by DuckDB, rows sorted.
+pub fn independent_rows(
+    warehouse: &Path,
+    catalog: &str,
+    table: &str,
+    columns: &[&str],
+) -> BTreeMap<String, Vec<Vec<Option<String>>>> {
+    let python = support::python_with(
+        "pyiceberg, duckdb_extension_iceberg",
+        &[
+            "pyiceberg[sql-sqlite,pyarrow]==0.12.0",
+            "duckdb==1.5.5",
+            "duckdb-extension-iceberg==1.5.5",
+            "duckdb-extension-avro==1.5.5",
+        ],
+    );
+    let output = Command::new(python)
+        .arg(support::root().join("tests/readers/read_iceberg.py"))
+        .arg(warehouse)
+        .arg(catalog)
+        .arg(table)
+        .args(columns)
+        .output()
+        .expect("python runs");
+    assert!(
+        output.status.success(),
+        "the readers failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("the readers print JSON")
+}
+
+/// The rows of a table item as floe's checks see them, in the form of
+/// [`independent_rows`].
+pub fn floe_rows(
+    rt: &tokio::runtime::Runtime,
+    plan: &DataPlan,
+    sessions: &BTreeMap<String, Session>,
+    item: &str,
+    columns: &[&str],
+) -> Vec<Vec<Option<String>>> {
+    let conn = rt
+        .block_on(verify::load(plan, sessions))
+        .expect("tables load");
+    let cast: Vec<String> = columns
+        .iter()
+        .map(|c| format!("CAST(\"{c}\" AS VARCHAR)"))
+        .collect();
+    let sql = format!("SELECT {} FROM {item} ORDER BY ALL", cast.join(", "));
+    let mut statement = conn.prepare(&sql).expect("the query prepares");
+    let rows = statement
+        .query_map([], |row| {
+            (0..columns.len())
+                .map(|i| row.get::<_, Option<String>>(i))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .expect("the query runs");
+    rows.collect::<Result<_, _>>().expect("rows")
+}
+
 fn floe() -> Command {
     Command::new(env!("CARGO_BIN_EXE_floe"))
 }
@@ -207,6 +269,68 @@ check has_events {
         ),
         10
     );
+}
+
+/// A table that exists with the declared columns in another order (made by
+/// another tool, or by an older declaration) is written and read by column name:
+/// floe's checks and two independent readers see the same, right rows.
+#[test]
+fn columns_are_matched_by_name_when_the_table_has_another_order() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stack = |columns: &str, seed: &str| {
+        format!(
+            r#"
+stack people {{}}
+catalog lake {{ warehouse = "people" }}
+table people {{
+  catalog = lake
+  name = "crm.people"
+  columns = {{ {columns} }}
+  {seed}
+}}
+check ada {{
+  sql = "SELECT count(*) FROM people WHERE first = 'Ada' AND last = 'Lovelace' AND born = 1815"
+  expect = 1
+}}
+"#
+        )
+    };
+    let warehouse = dir.path().join("wh");
+    let older = tempfile::tempdir().expect("temp dir");
+    let older = plan_of(&stack_in(
+        older.path(),
+        &stack("born = int, last = string, first = string required", ""),
+    ));
+    let rt = runtime();
+    let sessions = local_sessions(&rt, &older, &warehouse);
+    let catalog = rt.block_on(sessions["lake"].catalog()).expect("catalog");
+    rt.block_on(seed::ensure_table(catalog.as_ref(), &older.tables[0]))
+        .expect("the table is made with the older order");
+
+    let plan = plan_of(&stack_in(
+        dir.path(),
+        &stack(
+            "first = string required, last = string, born = int",
+            r#"rows = [{ first = "Ada", last = "Lovelace", born = 1815 }, { first = "Alan", born = 1912 }]"#,
+        ),
+    ));
+    let results = run::run_local(&plan, &warehouse, &mut Events::default()).expect("the run");
+    assert!(results.iter().all(|r| r.passed), "{results:#?}");
+
+    let columns = ["first", "last", "born"];
+    let text = |s: &str| Some(s.to_string());
+    let expected = vec![
+        vec![text("Ada"), text("Lovelace"), text("1815")],
+        vec![text("Alan"), None, text("1912")],
+    ];
+    let sessions = local_sessions(&rt, &plan, &warehouse);
+    assert_eq!(
+        floe_rows(&rt, &plan, &sessions, "people", &columns),
+        expected
+    );
+    let seen = independent_rows(&warehouse, "lake", "crm.people", &columns);
+    assert_eq!(seen["pyiceberg"], expected);
+    assert_eq!(seen["duckdb"], expected);
 }
 
 /// A seed of no rows (`generate(0, …)`, an empty CSV) changes nothing: no empty

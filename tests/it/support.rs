@@ -41,13 +41,11 @@ fn collect(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// A command-line tool from PyPI: on the PATH, or installed once into a virtual
-/// environment under `target/test-tools` (PyPI is the only download tests make).
+/// A command-line tool from PyPI: on the PATH, or installed once into the test
+/// tools' virtual environment (PyPI is the only download tests make).
 pub fn python_tool(command: &str, package: &str) -> PathBuf {
     use std::process::Command;
-    use std::sync::Mutex;
-    static LOCK: Mutex<()> = Mutex::new(());
-    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let _guard = pip_lock();
     let on_path = Command::new(command)
         .arg("--help")
         .output()
@@ -55,10 +53,40 @@ pub fn python_tool(command: &str, package: &str) -> PathBuf {
     if on_path {
         return PathBuf::from(command);
     }
-    let venv = root().join("target/test-tools/venv");
-    let tool = venv.join("bin").join(command);
+    let tool = venv().join("bin").join(command);
     if !tool.exists() {
-        let status = Command::new("python3")
+        pip_install(&[package]);
+    }
+    tool
+}
+
+/// The Python of the test tools' virtual environment, with `packages` installed
+/// once (`module` is imported to tell whether they are).
+pub fn python_with(module: &str, packages: &[&str]) -> PathBuf {
+    use std::process::Command;
+    let _guard = pip_lock();
+    let python = venv().join("bin/python");
+    let imports = Command::new(&python)
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !imports {
+        pip_install(packages);
+    }
+    python
+}
+
+fn pip_lock() -> std::sync::MutexGuard<'static, ()> {
+    use std::sync::Mutex;
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The virtual environment under `target/test-tools`, made when missing.
+fn venv() -> PathBuf {
+    let venv = root().join("target/test-tools/venv");
+    if !venv.join("bin/pip").exists() {
+        let status = std::process::Command::new("python3")
             .arg("-m")
             .arg("venv")
             .arg(&venv)
@@ -68,14 +96,19 @@ pub fn python_tool(command: &str, package: &str) -> PathBuf {
             "cannot create {}",
             venv.display()
         );
-        let status = Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", package])
-            .status();
-        assert!(
-            status.is_ok_and(|s| s.success()),
-            "cannot install {package} from PyPI into {}",
-            venv.display()
-        );
     }
-    tool
+    venv
+}
+
+fn pip_install(packages: &[&str]) {
+    let venv = venv();
+    let status = std::process::Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet"])
+        .args(packages)
+        .status();
+    assert!(
+        status.is_ok_and(|s| s.success()),
+        "cannot install {packages:?} from PyPI into {}",
+        venv.display()
+    );
 }
