@@ -14,6 +14,7 @@
 
 mod batch;
 pub mod catalog;
+mod commit;
 mod duck;
 pub mod generate;
 pub mod report;
@@ -21,6 +22,7 @@ pub mod run;
 pub mod schema;
 pub mod seed;
 pub mod sql;
+mod sweep;
 pub mod verify;
 
 use std::fmt;

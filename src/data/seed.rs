@@ -5,7 +5,8 @@
 //! A failure before the commit leaves the table as it was (data files that no
 //! snapshot references are invisible; floe deletes them when it can). With
 //! `when = empty` a table that has rows is left alone, so running again adds
-//! nothing; the commit also fails if another writer committed in between.
+//! nothing; a commit lands only on the snapshot that was counted (see
+//! [`commit`](super::commit)), so runs at once add the rows once.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,7 +14,6 @@ use std::sync::Arc;
 use iceberg::arrow::schema_to_arrow_schema;
 use iceberg::spec::{DataContentType, DataFile, DataFileFormat, Schema};
 use iceberg::table::Table as IcebergTable;
-use iceberg::transaction::{ApplyTransactionAction, Transaction};
 use iceberg::writer::base_writer::data_file_writer::DataFileWriterBuilder;
 use iceberg::writer::file_writer::ParquetWriterBuilder;
 use iceberg::writer::file_writer::location_generator::{
@@ -27,8 +27,10 @@ use parquet::file::properties::WriterProperties;
 use tokio::task::JoinSet;
 
 use super::batch::SeedSource;
+use super::commit::{self, Commit};
 use super::generate::Resolver;
 use super::schema::iceberg_schema;
+use super::sweep;
 use super::{DataError, Result};
 use crate::model::{SeedWhen, Table};
 use crate::plan::DataPlan;
@@ -67,31 +69,48 @@ pub async fn ensure_table(catalog: &dyn Catalog, table: &Table) -> Result<Iceber
         let levels = table.namespace.get(..depth).unwrap_or_default().to_vec();
         let namespace = NamespaceIdent::from_vec(levels)?;
         if !catalog.namespace_exists(&namespace).await? {
-            catalog
-                .create_namespace(&namespace, HashMap::new())
-                .await
-                .map_err(|e| DataError::from(e).context("creating a namespace"))?;
+            let created = catalog.create_namespace(&namespace, HashMap::new()).await;
+            // Another writer may have made it in between.
+            if let Err(e) = created
+                && !catalog.namespace_exists(&namespace).await?
+            {
+                return Err(DataError::from(e).context("creating a namespace"));
+            }
         }
     }
     let declared = iceberg_schema(&table.columns)?;
-    if catalog.table_exists(&ident).await? {
-        let existing = catalog.load_table(&ident).await?;
-        if let Some(why) = schema_difference(existing.metadata().current_schema(), &declared) {
-            return Err(DataError::new(format!(
-                "table `{}` exists in the catalog with other columns ({why}); floe does not change existing tables: declare the columns it has, or drop it and run again",
-                dotted(table)
-            )));
+    if !catalog.table_exists(&ident).await? {
+        let creation = TableCreation::builder()
+            .name(table.table.clone())
+            .schema(declared.clone())
+            .build();
+        match catalog.create_table(ident.namespace(), creation).await {
+            Ok(created) => return Ok(created),
+            // Another writer may have made it in between: then it is checked below.
+            Err(e) if !catalog.table_exists(&ident).await? => return Err(e.into()),
+            Err(_) => {}
         }
-        return Ok(existing);
     }
-    let creation = TableCreation::builder()
-        .name(table.table.clone())
-        .schema(declared)
-        .build();
-    Ok(catalog.create_table(ident.namespace(), creation).await?)
+    let existing = catalog.load_table(&ident).await?;
+    if let Some(why) = schema_difference(existing.metadata().current_schema(), &declared) {
+        return Err(DataError::new(format!(
+            "table `{}` exists in the catalog with other columns ({why}); floe does not change existing tables: declare the columns it has, or drop it and run again",
+            dotted(table)
+        )));
+    }
+    Ok(existing)
 }
 
+/// How often a seed counts again after another writer committed to its table
+/// between the count and the commit.
+const CONFLICTS: usize = 8;
+
 /// Seeds a table: creates it when missing, and writes its seed rows as `when` says.
+///
+/// The rows are committed only if the table is still at the snapshot they were
+/// decided on; when another writer committed in between (a second run, a retried
+/// Job, another tool), the table is counted again: with `when = empty` a table that
+/// has rows now is kept, and the files written for it are deleted.
 pub async fn seed_table(
     catalog: &dyn Catalog,
     plan: &DataPlan,
@@ -105,21 +124,76 @@ pub async fn seed_table(
     let Some(source) = SeedSource::new(table, schema, resolver)?.map(Arc::new) else {
         return Ok(Outcome::NoSeed);
     };
-    let rows = row_count(&iceberg_table).await?;
-    if table.when == SeedWhen::Empty && rows > 0 {
-        return Ok(Outcome::Kept { rows });
+    // Best effort: a failed sweep deletes nothing and leaves only invisible files.
+    let _ = sweep::sweep(&iceberg_table, None).await;
+    let id = uuid::Uuid::now_v7();
+    let lock = sweep::lock(&iceberg_table, id)?;
+    let outcome = add_rows(catalog, plan, table, iceberg_table, source, id).await;
+    // After a failure the lock file stays, unlocked: whatever the failure left,
+    // the next seed of the table sweeps it.
+    if let (Some(lock), Ok(_)) = (lock, &outcome) {
+        lock.release();
     }
-    // No rows, no snapshot: an empty commit would only lengthen the history.
-    if source.is_empty() {
-        return Ok(Outcome::Written { rows: 0, files: 0 });
+    outcome
+}
+
+/// Writes the seed rows with the write id `id` and commits them, counting again
+/// after each conflict.
+async fn add_rows(
+    catalog: &dyn Catalog,
+    plan: &DataPlan,
+    table: &Table,
+    mut iceberg_table: IcebergTable,
+    source: Arc<SeedSource>,
+    id: uuid::Uuid,
+) -> Result<Outcome> {
+    let mut written: Option<Vec<DataFile>> = None;
+    for _ in 0..=CONFLICTS {
+        let rows = row_count(&iceberg_table).await?;
+        if table.when == SeedWhen::Empty && rows > 0 {
+            if let Some(files) = &written {
+                sweep::discard(&iceberg_table, id, files).await;
+            }
+            return Ok(Outcome::Kept { rows });
+        }
+        // No rows, no snapshot: an empty commit would only lengthen the history.
+        if source.is_empty() {
+            return Ok(Outcome::Written { rows: 0, files: 0 });
+        }
+        let files = match written.take() {
+            Some(files) => files,
+            None => write_files(&iceberg_table, source.clone(), id).await?,
+        };
+        match commit::append(catalog, &iceberg_table, &files, id, &plan.stack).await {
+            Commit::Done(committed) => {
+                let _ = sweep::sweep(&committed, Some(id)).await;
+                return Ok(Outcome::Written {
+                    rows: source.len(),
+                    files: files.len(),
+                });
+            }
+            Commit::Conflict => {
+                written = Some(files);
+                iceberg_table = catalog.load_table(iceberg_table.identifier()).await?;
+            }
+            Commit::Failed(e) => {
+                sweep::discard(&iceberg_table, id, &files).await;
+                return Err(e.context("committing the seed rows (nothing was added)"));
+            }
+            Commit::Unknown(e) => {
+                return Err(e.context(
+                    "committing the seed rows (whether they were added is unknown: run again, floe counts the table first)",
+                ));
+            }
+        }
     }
-    let files = write_files(&iceberg_table, source.clone()).await?;
-    let count = files.len();
-    commit(catalog, &iceberg_table, files, &plan.stack).await?;
-    Ok(Outcome::Written {
-        rows: source.len(),
-        files: count,
-    })
+    if let Some(files) = &written {
+        sweep::discard(&iceberg_table, id, files).await;
+    }
+    Err(DataError::new(format!(
+        "other writers committed to the table {} times while floe was adding the seed rows (nothing was added): run again",
+        CONFLICTS + 1
+    )))
 }
 
 /// The rows of the table's current snapshot: its summary's `total-records` when it
@@ -155,9 +229,13 @@ pub async fn row_count(table: &IcebergTable) -> Result<u64> {
 /// per [`FILE_ROWS`] rows, as many at once as the machine has cores. When a part
 /// fails, the files the others wrote are deleted and the error of the first failing
 /// part (in row order) is returned.
-pub async fn write_files(table: &IcebergTable, source: Arc<SeedSource>) -> Result<Vec<DataFile>> {
-    // A unique prefix: file numbers restart at 0 with every writer.
-    let prefix = format!("floe-{}", uuid::Uuid::now_v7());
+pub async fn write_files(
+    table: &IcebergTable,
+    source: Arc<SeedSource>,
+    id: uuid::Uuid,
+) -> Result<Vec<DataFile>> {
+    // A prefix unique to the write: file numbers restart at 0 with every writer.
+    let prefix = format!("floe-{id}");
     let at_once = std::thread::available_parallelism().map_or(1, usize::from);
     let mut parts = (0..source.len().div_ceil(FILE_ROWS)).map(|part| {
         let start = part * FILE_ROWS;
@@ -189,10 +267,8 @@ pub async fn write_files(table: &IcebergTable, source: Arc<SeedSource>) -> Resul
         }
     }
     if let Some((_, error)) = failures.into_iter().min_by_key(|(part, _)| *part) {
-        for file in written.iter().flat_map(|(_, files)| files) {
-            // Best effort: a file no snapshot references is invisible anyway.
-            let _ = table.file_io().delete(file.file_path()).await;
-        }
+        let files: Vec<DataFile> = written.into_iter().flat_map(|(_, files)| files).collect();
+        sweep::discard(table, id, &files).await;
         return Err(error);
     }
     written.sort_by_key(|(part, _)| *part);
@@ -236,36 +312,6 @@ async fn write_part(
         row += rows;
     }
     Ok(writer.close().await?)
-}
-
-/// Adds the data files to the table in one snapshot; on failure, deletes them.
-pub async fn commit(
-    catalog: &dyn Catalog,
-    table: &IcebergTable,
-    files: Vec<DataFile>,
-    stack: &str,
-) -> Result<IcebergTable> {
-    let paths: Vec<String> = files.iter().map(|f| f.file_path().to_string()).collect();
-    let properties = HashMap::from([("floe.stack".to_string(), stack.to_string())]);
-    let tx = Transaction::new(table);
-    let append = tx
-        .fast_append()
-        .set_snapshot_properties(properties)
-        .add_data_files(files);
-    let result = match append.apply(tx) {
-        Ok(tx) => tx.commit(catalog).await,
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(table) => Ok(table),
-        Err(e) => {
-            for path in &paths {
-                // Best effort: an unreferenced file is invisible anyway.
-                let _ = table.file_io().delete(path).await;
-            }
-            Err(DataError::from(e).context("committing the seed rows (nothing was added)"))
-        }
-    }
 }
 
 /// How an existing table's columns differ from the declared ones, if they do.

@@ -5,11 +5,11 @@
 
 mod rest;
 mod s3;
+mod writers;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 
 use floe::data::catalog::{self, Session};
 use floe::data::generate::Resolver;
@@ -63,7 +63,7 @@ impl Progress for Events {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Runtime::new().expect("a tokio runtime")
 }
 
@@ -412,99 +412,8 @@ table events {
     assert_eq!(counted, 8);
 }
 
-/// A catalog whose commits fail: the last step of a seed.
-#[derive(Debug)]
-struct FailingCommits(Arc<dyn iceberg::Catalog>);
-
-#[async_trait::async_trait]
-impl iceberg::Catalog for FailingCommits {
-    async fn list_namespaces(
-        &self,
-        parent: Option<&iceberg::NamespaceIdent>,
-    ) -> iceberg::Result<Vec<iceberg::NamespaceIdent>> {
-        self.0.list_namespaces(parent).await
-    }
-    async fn create_namespace(
-        &self,
-        namespace: &iceberg::NamespaceIdent,
-        properties: std::collections::HashMap<String, String>,
-    ) -> iceberg::Result<iceberg::Namespace> {
-        self.0.create_namespace(namespace, properties).await
-    }
-    async fn get_namespace(
-        &self,
-        namespace: &iceberg::NamespaceIdent,
-    ) -> iceberg::Result<iceberg::Namespace> {
-        self.0.get_namespace(namespace).await
-    }
-    async fn namespace_exists(&self, namespace: &iceberg::NamespaceIdent) -> iceberg::Result<bool> {
-        self.0.namespace_exists(namespace).await
-    }
-    async fn update_namespace(
-        &self,
-        namespace: &iceberg::NamespaceIdent,
-        properties: std::collections::HashMap<String, String>,
-    ) -> iceberg::Result<()> {
-        self.0.update_namespace(namespace, properties).await
-    }
-    async fn drop_namespace(&self, namespace: &iceberg::NamespaceIdent) -> iceberg::Result<()> {
-        self.0.drop_namespace(namespace).await
-    }
-    async fn list_tables(
-        &self,
-        namespace: &iceberg::NamespaceIdent,
-    ) -> iceberg::Result<Vec<iceberg::TableIdent>> {
-        self.0.list_tables(namespace).await
-    }
-    async fn create_table(
-        &self,
-        namespace: &iceberg::NamespaceIdent,
-        creation: iceberg::TableCreation,
-    ) -> iceberg::Result<iceberg::table::Table> {
-        self.0.create_table(namespace, creation).await
-    }
-    async fn load_table(
-        &self,
-        table: &iceberg::TableIdent,
-    ) -> iceberg::Result<iceberg::table::Table> {
-        self.0.load_table(table).await
-    }
-    async fn drop_table(&self, table: &iceberg::TableIdent) -> iceberg::Result<()> {
-        self.0.drop_table(table).await
-    }
-    async fn purge_table(&self, table: &iceberg::TableIdent) -> iceberg::Result<()> {
-        self.0.purge_table(table).await
-    }
-    async fn table_exists(&self, table: &iceberg::TableIdent) -> iceberg::Result<bool> {
-        self.0.table_exists(table).await
-    }
-    async fn rename_table(
-        &self,
-        src: &iceberg::TableIdent,
-        dest: &iceberg::TableIdent,
-    ) -> iceberg::Result<()> {
-        self.0.rename_table(src, dest).await
-    }
-    async fn register_table(
-        &self,
-        table: &iceberg::TableIdent,
-        metadata_location: String,
-    ) -> iceberg::Result<iceberg::table::Table> {
-        self.0.register_table(table, metadata_location).await
-    }
-    async fn update_table(
-        &self,
-        _: iceberg::TableCommit,
-    ) -> iceberg::Result<iceberg::table::Table> {
-        Err(iceberg::Error::new(
-            iceberg::ErrorKind::Unexpected,
-            "the test's catalog refuses every commit",
-        ))
-    }
-}
-
 /// Every `.parquet` file under `dir`.
-fn parquet_files(dir: &Path) -> Vec<PathBuf> {
+pub fn parquet_files(dir: &Path) -> Vec<PathBuf> {
     support::files_under_abs(dir, ".parquet")
 }
 
@@ -545,7 +454,7 @@ fn a_failed_commit_leaves_no_rows_and_no_files() {
     let rt = runtime();
     let sessions = local_sessions(&rt, &plan, dir.path());
     let real = rt.block_on(sessions["lake"].catalog()).expect("catalog");
-    let failing = FailingCommits(real.clone());
+    let failing = writers::Meddling::failing(real.clone());
     let table = plan
         .tables
         .iter()

@@ -1,0 +1,213 @@
+//! Files a seed wrote and did not commit, deleted: from a failed or conflicting
+//! commit in this process, and from a run that was killed (`SIGKILL`, Ctrl-C, a full
+//! disk, an evicted pod) before it could clean up.
+//!
+//! Every write has an id ([`uuid::Uuid`] v7) that names its files: data files
+//! `data/floe-ID-…parquet`, the manifest `metadata/ID-m0.avro` and manifest lists
+//! `metadata/snap-…-ID.avro` (iceberg-rust's names for a commit uuid), and the
+//! snapshot that commits them carries it (`floe.write`). While it writes, a seed
+//! holds an exclusive lock on `metadata/floe-ID.write` in the table's directory;
+//! the operating system releases it when the process dies however it dies. A later
+//! seed of the table that can take the lock knows that writer is gone, and deletes
+//! the files of its id that the table does not reference.
+//!
+//! A metadata file no catalog entry can point at any more (its version is not newer
+//! than the current one, and it is in neither the current location nor the log) is
+//! deleted too: it is what a commit leaves when it loses the catalog's
+//! compare-and-swap or is killed before it.
+//!
+//! Files are found by listing the table's directory, which a local warehouse
+//! (`floe run --local`) can do and iceberg's `FileIO` cannot; on object storage the
+//! files this process knows of are deleted (data files, the manifest), and a killed
+//! writer's files stay, invisible to readers, for the storage's own orphan cleanup.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use iceberg::spec::DataFile;
+use iceberg::table::Table as IcebergTable;
+use uuid::Uuid;
+
+use super::Result;
+
+/// The lock a seed holds on its write while it runs. [`WriteLock::release`] removes
+/// it once the seed has succeeded; a seed that failed or stopped (killed, or its
+/// future dropped) leaves the file behind unlocked, which tells the next seed to
+/// sweep.
+pub struct WriteLock {
+    path: PathBuf,
+    _file: File,
+}
+
+impl WriteLock {
+    pub fn release(self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// The directory of a table in a local warehouse; `None` on object storage.
+fn local_dir(table: &IcebergTable) -> Option<PathBuf> {
+    table
+        .metadata()
+        .location()
+        .strip_prefix("file://")
+        .map(PathBuf::from)
+}
+
+fn lock_path(dir: &Path, id: Uuid) -> PathBuf {
+    dir.join("metadata").join(format!("floe-{id}.write"))
+}
+
+/// Takes the lock of write `id` when the table is in a local warehouse.
+pub fn lock(table: &IcebergTable, id: Uuid) -> Result<Option<WriteLock>> {
+    let Some(dir) = local_dir(table) else {
+        return Ok(None);
+    };
+    let path = lock_path(&dir, id);
+    let failed =
+        |e: std::io::Error| super::DataError::new(format!("cannot write {}: {e}", path.display()));
+    std::fs::create_dir_all(dir.join("metadata")).map_err(failed)?;
+    let file = File::create(&path).map_err(failed)?;
+    file.lock().map_err(failed)?;
+    Ok(Some(WriteLock { path, _file: file }))
+}
+
+/// Deletes what write `id` made for a commit that did not land: its data files,
+/// its manifest and, in a local warehouse, every other file named by its id.
+pub async fn discard(table: &IcebergTable, id: Uuid, files: &[DataFile]) {
+    for file in files {
+        let _ = table.file_io().delete(file.file_path()).await;
+    }
+    let manifest = format!("{}/metadata/{id}-m0.avro", table.metadata().location());
+    let _ = table.file_io().delete(manifest).await;
+    if let Some(dir) = local_dir(table) {
+        let id = id.to_string();
+        for path in listing(&dir) {
+            if names(&path, &id) {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+}
+
+/// In a local warehouse, deletes the files of writers that died (their lock can be
+/// taken), those of this process's write `done` that its commit left out (the
+/// manifest lists of attempts that conflicted), and the metadata files no commit
+/// can use; it leaves everything the table references and every file of a live
+/// writer.
+pub async fn sweep(table: &IcebergTable, done: Option<Uuid>) -> Result<()> {
+    let Some(dir) = local_dir(table) else {
+        return Ok(());
+    };
+    let files = listing(&dir);
+    let own = done.map(|id| (id.to_string(), lock_path(&dir, id)));
+    let dead: Vec<(String, PathBuf)> = files
+        .iter()
+        .filter_map(|path| {
+            let name = path.file_name()?.to_str()?;
+            let id = name.strip_prefix("floe-")?.strip_suffix(".write")?;
+            let file = File::options().write(true).open(path).ok()?;
+            file.try_lock().ok()?;
+            Some((id.to_string(), path.clone()))
+        })
+        .chain(own)
+        .collect();
+    let stale = stale_metadata(table, &files);
+    if dead.is_empty() && stale.is_empty() {
+        return Ok(());
+    }
+    let referenced = referenced(table).await?;
+    for path in &files {
+        let of_dead = dead
+            .iter()
+            .any(|(id, lock)| path != lock && names(path, id));
+        if (of_dead || stale.contains(path)) && !referenced.contains(path) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    for (id, lock) in dead {
+        if done.is_none_or(|own| own.to_string() != id) {
+            let _ = std::fs::remove_file(lock);
+        }
+    }
+    Ok(())
+}
+
+/// Whether the file's name carries the write id.
+fn names(path: &Path, id: &str) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.contains(id) && !n.ends_with(".write"))
+}
+
+/// The metadata files that no commit can make current: not newer than the current
+/// version, not older than the log, and neither current nor in the log.
+fn stale_metadata(table: &IcebergTable, files: &[PathBuf]) -> BTreeSet<PathBuf> {
+    let metadata = table.metadata();
+    let mut known: BTreeSet<PathBuf> = metadata
+        .metadata_log()
+        .iter()
+        .map(|m| local(&m.metadata_file))
+        .collect();
+    let Some(current) = table.metadata_location() else {
+        return BTreeSet::new();
+    };
+    known.insert(local(current));
+    let versions: Vec<u64> = known.iter().filter_map(|p| version(p)).collect();
+    let (Some(&oldest), Some(&newest)) = (versions.iter().min(), versions.iter().max()) else {
+        return BTreeSet::new();
+    };
+    files
+        .iter()
+        .filter(|p| !known.contains(*p))
+        .filter(|p| version(p).is_some_and(|v| (oldest..=newest).contains(&v)))
+        .cloned()
+        .collect()
+}
+
+/// The version of a metadata file, `00003-….metadata.json` → 3.
+fn version(path: &Path) -> Option<u64> {
+    let name = path.file_name()?.to_str()?.strip_suffix(".metadata.json")?;
+    name.split_once('-')?.0.parse().ok()
+}
+
+fn local(location: &str) -> PathBuf {
+    PathBuf::from(location.strip_prefix("file://").unwrap_or(location))
+}
+
+/// Every file the table's metadata references: its metadata files, and every
+/// snapshot's manifest list, manifests and data files.
+async fn referenced(table: &IcebergTable) -> Result<BTreeSet<PathBuf>> {
+    let metadata = table.metadata();
+    let mut files: BTreeSet<PathBuf> = metadata
+        .metadata_log()
+        .iter()
+        .map(|m| local(&m.metadata_file))
+        .collect();
+    if let Some(current) = table.metadata_location() {
+        files.insert(local(current));
+    }
+    for snapshot in metadata.snapshots() {
+        files.insert(local(snapshot.manifest_list()));
+        let list = table.manifest_list_reader(snapshot).load().await?;
+        for manifest in list.entries() {
+            files.insert(local(&manifest.manifest_path));
+            let loaded = manifest.load_manifest(table.file_io()).await?;
+            files.extend(loaded.entries().iter().map(|e| local(e.file_path())));
+        }
+    }
+    Ok(files)
+}
+
+/// The files of the table's `data/` and `metadata/` directories.
+fn listing(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for sub in ["data", "metadata"] {
+        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+            continue;
+        };
+        out.extend(entries.flatten().map(|e| e.path()).filter(|p| p.is_file()));
+    }
+    out
+}
