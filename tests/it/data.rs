@@ -558,6 +558,8 @@ fn a_write_that_fails_midway_leaves_no_rows() {
         "{error}"
     );
     assert_customers_empty(&rt, &plan, dir.path());
+    // The failing part's file, half written, is deleted too (as after a full disk).
+    assert_eq!(parquet_files(dir.path()), Vec::<PathBuf>::new());
 }
 
 #[test]
