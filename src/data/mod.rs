@@ -19,6 +19,7 @@ mod duck;
 pub mod generate;
 pub mod report;
 pub mod run;
+mod scan;
 pub mod schema;
 pub mod seed;
 pub mod sql;

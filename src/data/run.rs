@@ -125,14 +125,27 @@ async fn verify_all(
         tables: verify::tables_used(plan).len(),
     });
     let conn = verify::load(plan, sessions).await?;
-    let mut results = Vec::new();
-    for check in &plan.checks {
-        let result = verify::run_checks(&conn, std::slice::from_ref(check));
-        for r in &result {
-            progress.event(&Event::Checked(r));
+    // The queries pull their tables from scans on this runtime's workers, so they
+    // run on a thread of their own, one at a time, reporting as each finishes.
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+    let checks = plan.checks.clone();
+    let queries = tokio::task::spawn_blocking(move || {
+        for check in &checks {
+            for result in verify::run_checks(&conn, std::slice::from_ref(check)) {
+                if sender.send(result).is_err() {
+                    return;
+                }
+            }
         }
-        results.extend(result);
+    });
+    let mut results = Vec::new();
+    while let Some(result) = receiver.recv().await {
+        progress.event(&Event::Checked(&result));
+        results.push(result);
     }
+    queries
+        .await
+        .map_err(|e| DataError::new(format!("the checks stopped: {e}")))?;
     Ok(results)
 }
 

@@ -1,18 +1,21 @@
-//! Running checks: the tables the checks name are read from their catalogs (an
-//! Iceberg scan as Arrow batches) into an embedded DuckDB, under their item names,
-//! and each check's query gives one value that is compared with its expectation.
+//! Running checks: the tables the checks name are views in an embedded DuckDB,
+//! under their item names, that stream each table from its catalog as a query
+//! reads it; each check's query gives one value that is compared with its
+//! expectation.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Instant;
 
 use duckdb::Connection;
 use duckdb::types::Value;
-use futures::TryStreamExt;
 use serde::Serialize;
 
 use super::catalog::Session;
 use super::generate::format_date;
+use super::scan::{self, Source, Sources};
+use super::schema::{DuckName, quote};
 use super::seed::ident;
 use super::{DataError, Result, duck};
 use crate::model::{Cell, Check, Comparison, Table};
@@ -32,23 +35,47 @@ pub struct CheckResult {
     pub millis: u64,
 }
 
-/// Reads the tables the checks use into a new DuckDB database.
+/// A new DuckDB database in which every table the checks use is a view that
+/// streams the table from its catalog ([`scan`](super::scan)).
 pub async fn load(plan: &DataPlan, sessions: &BTreeMap<String, Session>) -> Result<Connection> {
     let conn = duck::open()?;
-    for table in tables_used(plan) {
-        duck::create_tables(&conn, std::slice::from_ref(table))?;
+    let mut by_item = HashMap::new();
+    let used = tables_used(plan);
+    for table in &used {
         let session = sessions.get(&table.catalog).ok_or_else(|| {
             DataError::new(format!(
                 "no catalog `{}` for table `{}`",
                 table.catalog, table.name
             ))
         })?;
-        let batches = scan(session, table)
+        let loaded = current(session, table)
             .await
             .map_err(|e| e.context(format!("reading table `{}`", table.name)))?;
-        duck::append(&conn, &table.name, batches)?;
+        by_item.insert(table.name.clone(), Arc::new(Source::new(table, loaded)?));
+    }
+    let sources = Sources {
+        by_item: Arc::new(by_item),
+        runtime: tokio::runtime::Handle::current(),
+    };
+    scan::register(&conn, &sources)?;
+    for table in used {
+        let name = DuckName::of(&table.name);
+        if let Some(schema) = &name.schema {
+            conn.execute_batch(&format!("CREATE SCHEMA IF NOT EXISTS {}", quote(schema)))?;
+        }
+        conn.execute_batch(&format!(
+            "CREATE VIEW {} AS SELECT * FROM {}({})",
+            name.sql(),
+            scan::FUNCTION,
+            literal(&table.name)
+        ))?;
     }
     Ok(conn)
+}
+
+/// A SQL string literal.
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 /// The tables whose item names occur as words in some check's query.
@@ -72,17 +99,14 @@ pub fn tables_used(plan: &DataPlan) -> Vec<&Table> {
         .collect()
 }
 
-/// The table's rows in its declared column order; none when it does not exist.
-async fn scan(session: &Session, table: &Table) -> Result<Vec<arrow_array::RecordBatch>> {
+/// The table as its catalog has it now; none when it does not exist.
+async fn current(session: &Session, table: &Table) -> Result<Option<iceberg::table::Table>> {
     let catalog = session.catalog().await?;
     let ident = ident(table)?;
     if !catalog.table_exists(&ident).await? {
-        return Ok(Vec::new());
+        return Ok(None);
     }
-    let loaded = catalog.load_table(&ident).await?;
-    let columns = table.columns.iter().map(|c| c.name.clone());
-    let stream = loaded.scan().select(columns).build()?.to_arrow().await?;
-    Ok(stream.try_collect().await?)
+    Ok(Some(catalog.load_table(&ident).await?))
 }
 
 /// Runs every check of the plan on the loaded tables.
