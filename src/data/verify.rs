@@ -21,6 +21,10 @@ use super::{DataError, Result, duck};
 use crate::model::{Cell, Check, Comparison, Table};
 use crate::plan::DataPlan;
 
+/// The environment variable that limits the memory of the checks' DuckDB
+/// (`1GiB`, `512MB`); beyond it a query spills to disk.
+pub const MEMORY: &str = "FLOE_CHECK_MEMORY";
+
 /// The outcome of one check.
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct CheckResult {
@@ -36,9 +40,12 @@ pub struct CheckResult {
 }
 
 /// A new DuckDB database in which every table the checks use is a view that
-/// streams the table from its catalog ([`scan`](super::scan)).
+/// streams the table from its catalog ([`scan`](super::scan)); the environment
+/// variable [`MEMORY`] limits DuckDB's memory (see [`duck::open_for_checks`]).
 pub async fn load(plan: &DataPlan, sessions: &BTreeMap<String, Session>) -> Result<Connection> {
-    let conn = duck::open()?;
+    let memory = std::env::var(MEMORY).ok().filter(|m| !m.is_empty());
+    let conn = duck::open_for_checks(memory.as_deref())
+        .map_err(|e| e.context(format!("opening DuckDB for the checks ({MEMORY})")))?;
     let mut by_item = HashMap::new();
     let used = tables_used(plan);
     for table in &used {
