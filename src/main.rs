@@ -650,15 +650,7 @@ fn run_local(
     }
     let mut progress = progress_for(output);
     let results = data_run::run_local(&plan, warehouse, progress.as_mut());
-    let stopped = results.is_err();
-    let code = finish(results, output);
-    if stopped && output == RunOutput::Text {
-        eprintln!(
-            "help: the embedded catalog is in {}; deleting that directory starts again from empty tables",
-            warehouse.display()
-        );
-    }
-    code
+    finish(results, output)
 }
 
 fn progress_for(output: RunOutput) -> Box<dyn Progress> {
@@ -678,9 +670,13 @@ fn finish(
         Ok(results) => results,
         Err(e) => {
             match output {
-                RunOutput::Text => eprintln!("error: {e}"),
+                RunOutput::Text => data_error(&e),
                 RunOutput::Json => {
-                    let line = serde_json::json!({"event": "error", "message": e.to_string()});
+                    let line = serde_json::json!({
+                        "event": "error",
+                        "message": e.to_string(),
+                        "help": e.help(),
+                    });
                     let _ = writeln!(std::io::stdout().lock(), "{line}");
                 }
             }
@@ -933,9 +929,17 @@ fn job_seed(table: &str, plan: &Path) -> ExitCode {
     match outcome {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            data_error(&e);
             ExitCode::from(1)
         }
+    }
+}
+
+/// A data error on stderr, with its help when it has one.
+fn data_error(e: &DataError) {
+    eprintln!("error: {e}");
+    if let Some(help) = e.help() {
+        eprintln!("help: {help}");
     }
 }
 
@@ -944,7 +948,7 @@ fn job_verify(plan: &Path) -> ExitCode {
     let plan = match data_run::read_plan(plan) {
         Ok(plan) => plan,
         Err(e) => {
-            eprintln!("error: {e}");
+            data_error(&e);
             return ExitCode::from(1);
         }
     };

@@ -236,17 +236,33 @@ async fn request_token(request: &TokenRequest, catalog: &str) -> Result<Token> {
 /// every catalog's files under `warehouse/NAME/`.
 pub async fn open_local(warehouse: &Path, name: &str) -> Result<Session> {
     let failed = |e: std::io::Error| {
-        DataError::new(format!(
-            "cannot use {} as warehouse: {e}",
-            warehouse.display()
-        ))
+        DataError::from(e).context(format!("cannot use {} as warehouse", warehouse.display()))
     };
+    refuse_uri_characters(warehouse)?;
     std::fs::create_dir_all(warehouse).map_err(failed)?;
     let root = warehouse.canonicalize().map_err(failed)?;
+    refuse_uri_characters(&root)?;
     let files = root.join(name);
     std::fs::create_dir_all(&files).map_err(failed)?;
     let location = format!("file://{}", files.display());
     open_embedded(name, &root.join("catalog.db"), &location, None, &NoEnv).await
+}
+
+/// Table locations are URIs (`file:///…`), and readers differ on `#`, `?` and `%`
+/// in them: Python's `urlparse` (pyiceberg) cuts a `#` fragment and a `?` query,
+/// the SQLite URL of the catalog is parsed the same way, and whether `%` escapes
+/// are decoded depends on the reader. A warehouse path with one of them would make
+/// tables that some tools cannot open, so it is refused before anything is made.
+fn refuse_uri_characters(warehouse: &Path) -> Result<()> {
+    let text = warehouse.to_string_lossy();
+    match text.chars().find(|c| matches!(c, '#' | '?' | '%')) {
+        Some(c) => Err(DataError::new(format!(
+            "cannot use {} as warehouse: its path has `{c}`, which Iceberg locations (URIs) cannot hold in a way every reader understands",
+            warehouse.display()
+        ))
+        .with_help("choose a warehouse path without `#`, `?` and `%` (`--warehouse DIR`)")),
+        None => Ok(()),
+    }
 }
 
 struct NoEnv;

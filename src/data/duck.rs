@@ -11,7 +11,9 @@ use crate::model::Table;
 
 /// A fresh in-memory database.
 pub fn open() -> Result<Connection> {
-    Ok(Connection::open_in_memory_with_flags(closed()?)?)
+    Ok(Connection::open_in_memory_with_flags(closed(
+        Config::default(),
+    )?)?)
 }
 
 /// A fresh in-memory database for checks: what a query keeps beyond `memory`
@@ -20,16 +22,17 @@ pub fn open() -> Result<Connection> {
 /// container's cgroup limit (`memory.max`, duckdb/src/common/cgroups.cpp).
 pub fn open_for_checks(memory: Option<&str>) -> Result<Connection> {
     let spill = std::env::temp_dir().join(format!("floe-checks-{}", std::process::id()));
-    let mut config = closed()?.with("temp_directory", spill.to_string_lossy())?;
+    // Before external access is turned off, which forbids changing the directory.
+    let mut config = Config::default().with("temp_directory", spill.to_string_lossy())?;
     if let Some(memory) = memory {
         config = config.max_memory(memory)?;
     }
-    Ok(Connection::open_in_memory_with_flags(config)?)
+    Ok(Connection::open_in_memory_with_flags(closed(config)?)?)
 }
 
 /// No external access, no extension installed or loaded.
-fn closed() -> Result<Config> {
-    Ok(Config::default()
+fn closed(config: Config) -> Result<Config> {
+    Ok(config
         .enable_autoload_extension(false)?
         .with("autoinstall_known_extensions", "false")?
         .enable_external_access(false)?)

@@ -94,9 +94,12 @@ pub async fn ensure_table(catalog: &dyn Catalog, table: &Table) -> Result<Iceber
     let existing = catalog.load_table(&ident).await?;
     if let Some(why) = schema_difference(existing.metadata().current_schema(), &declared) {
         return Err(DataError::new(format!(
-            "table `{}` exists in the catalog with other columns ({why}); floe does not change existing tables: declare the columns it has, or drop it and run again",
+            "table `{}` exists in the catalog with other columns ({why}); floe does not change existing tables",
             dotted(table)
-        )));
+        ))
+        .with_help(
+            "declare the columns it has, or drop it and run again (a local warehouse starts from empty tables when its directory is deleted)",
+        ));
     }
     Ok(existing)
 }
