@@ -87,7 +87,8 @@ pub fn parse_date(text: &str) -> Result<i32, Misfit> {
         (Ok(y), Ok(m), Ok(d)) => (y, m, d),
         _ => return Err(bad()),
     };
-    if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+    // Four digits hold 0000 too; dates are the years 1 to 9999.
+    if y == 0 || !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
         return Err(bad());
     }
     i32::try_from(days_from_civil(y, m, d)).map_err(|_| bad())
@@ -188,6 +189,10 @@ mod tests {
         assert_eq!(parse_date("2024-02-29"), Ok(19_782));
         assert!(parse_date("2023-02-29").is_err());
         assert!(parse_date("2024-13-01").is_err());
+        assert!(parse_date("0000-01-01").is_err());
+        assert!(parse_date("10000-01-01").is_err());
+        assert_eq!(parse_date("9999-12-31"), Ok(2_932_896));
+        assert_eq!(parse_date("0001-01-01"), Ok(-719_162));
         assert_eq!(parse_timestamp("1970-01-01 00:00:01", false), Ok(1_000_000));
         assert_eq!(parse_timestamp("1970-01-01T00:00:00.5", false), Ok(500_000));
         assert_eq!(parse_timestamp("1970-01-01T01:00:00+01:00", true), Ok(0));

@@ -11,13 +11,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use iceberg::io::LocalFsStorageFactory;
 use iceberg::{Catalog, CatalogBuilder};
 use iceberg_catalog_rest::RestCatalogBuilder;
 use iceberg_catalog_sql::{SqlBindStyle, SqlCatalogBuilder};
 use iceberg_storage_opendal::OpenDalResolvingStorageFactory;
 use tokio::sync::Mutex;
 
+use super::synced::SyncedFsFactory;
 use super::{DataError, Env, Result, credential};
 use crate::model;
 
@@ -294,7 +294,7 @@ pub async fn open_embedded(
             s3_props(s3, env)?,
         ),
         None => (
-            builder.with_storage_factory(Arc::new(LocalFsStorageFactory)),
+            builder.with_storage_factory(Arc::new(SyncedFsFactory)),
             HashMap::new(),
         ),
     };

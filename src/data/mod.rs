@@ -24,6 +24,7 @@ pub mod schema;
 pub mod seed;
 pub mod sql;
 mod sweep;
+mod synced;
 pub mod verify;
 
 use std::fmt;
