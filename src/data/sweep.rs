@@ -144,16 +144,7 @@ fn names(path: &Path, id: &str) -> bool {
 /// The metadata files that no commit can make current: not newer than the current
 /// version, not older than the log, and neither current nor in the log.
 fn stale_metadata(table: &IcebergTable, files: &[PathBuf]) -> BTreeSet<PathBuf> {
-    let metadata = table.metadata();
-    let mut known: BTreeSet<PathBuf> = metadata
-        .metadata_log()
-        .iter()
-        .map(|m| local(&m.metadata_file))
-        .collect();
-    let Some(current) = table.metadata_location() else {
-        return BTreeSet::new();
-    };
-    known.insert(local(current));
+    let known = metadata_files(table);
     let versions: Vec<u64> = known.iter().filter_map(|p| version(p)).collect();
     let (Some(&oldest), Some(&newest)) = (versions.iter().min(), versions.iter().max()) else {
         return BTreeSet::new();
@@ -163,6 +154,14 @@ fn stale_metadata(table: &IcebergTable, files: &[PathBuf]) -> BTreeSet<PathBuf> 
         .filter(|p| !known.contains(*p))
         .filter(|p| version(p).is_some_and(|v| (oldest..=newest).contains(&v)))
         .cloned()
+        .collect()
+}
+
+/// The table's current metadata file and those of its log.
+fn metadata_files(table: &IcebergTable) -> BTreeSet<PathBuf> {
+    let log = table.metadata().metadata_log().iter();
+    log.map(|m| local(&m.metadata_file))
+        .chain(table.metadata_location().map(local))
         .collect()
 }
 
@@ -179,16 +178,8 @@ fn local(location: &str) -> PathBuf {
 /// Every file the table's metadata references: its metadata files, and every
 /// snapshot's manifest list, manifests and data files.
 async fn referenced(table: &IcebergTable) -> Result<BTreeSet<PathBuf>> {
-    let metadata = table.metadata();
-    let mut files: BTreeSet<PathBuf> = metadata
-        .metadata_log()
-        .iter()
-        .map(|m| local(&m.metadata_file))
-        .collect();
-    if let Some(current) = table.metadata_location() {
-        files.insert(local(current));
-    }
-    for snapshot in metadata.snapshots() {
+    let mut files = metadata_files(table);
+    for snapshot in table.metadata().snapshots() {
         files.insert(local(snapshot.manifest_list()));
         let list = table.manifest_list_reader(snapshot).load().await?;
         for manifest in list.entries() {

@@ -117,15 +117,43 @@ fn load(rt: &tokio::runtime::Runtime, plan: &DataPlan, warehouse: &Path) -> iceb
     .expect("the table exists")
 }
 
-fn seed_with(rt: &tokio::runtime::Runtime, catalog: &Meddling, plan: &DataPlan) -> Outcome {
-    let mut resolver = Resolver::new(plan);
-    rt.block_on(seed::seed_table(
-        catalog,
-        plan,
-        &plan.tables[0],
-        &mut resolver,
-    ))
-    .expect("the seed finishes")
+/// Seeds 10 rows of ours with `when`, while a foreign writer commits 3 rows
+/// between the count and the commit; then the table and who wrote its rows, as
+/// DuckDB's iceberg extension and pyiceberg read them.
+fn beside_a_foreign_append(when: &str) -> (Outcome, usize, Vec<PathBuf>, [usize; 2]) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let warehouse = dir.path().join("wh");
+    let ours = events(dir.path(), "ours", 10, when);
+    let theirs = events(dir.path(), "theirs", 3, "always");
+    let rt = runtime();
+    let real = rt
+        .block_on(local_sessions(&rt, &ours, &warehouse)["lake"].catalog())
+        .expect("catalog");
+    let meddling = Meddling::foreign(real, theirs);
+    let mut resolver = Resolver::new(&ours);
+    let outcome = rt
+        .block_on(seed::seed_table(
+            &meddling,
+            &ours,
+            &ours.tables[0],
+            &mut resolver,
+        ))
+        .expect("the seed finishes");
+    let table = load(&rt, &ours, &warehouse);
+    let rows = independent_rows(&warehouse, "lake", "log.events", &["source"]);
+    assert_eq!(rows["pyiceberg"], rows["duckdb"]);
+    let count = |who: &str| {
+        rows["duckdb"]
+            .iter()
+            .filter(|r| r[0].as_deref() == Some(who))
+            .count()
+    };
+    (
+        outcome,
+        table.metadata().snapshots().count(),
+        unreferenced(&rt, &table),
+        [count("ours"), count("theirs")],
+    )
 }
 
 /// Another writer appends after floe counted the table empty and before it
@@ -133,56 +161,22 @@ fn seed_with(rt: &tokio::runtime::Runtime, catalog: &Meddling, plan: &DataPlan) 
 /// floe counts again and keeps the table, and deletes the files it had written.
 #[test]
 fn a_foreign_append_before_the_commit_keeps_an_empty_seed_from_landing() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let warehouse = dir.path().join("wh");
-    let ours = events(dir.path(), "ours", 10, "empty");
-    let theirs = events(dir.path(), "theirs", 3, "always");
-    let rt = runtime();
-    let real = rt
-        .block_on(local_sessions(&rt, &ours, &warehouse)["lake"].catalog())
-        .expect("catalog");
-    let outcome = seed_with(&rt, &Meddling::foreign(real, theirs), &ours);
+    let (outcome, snapshots, left, rows) = beside_a_foreign_append("empty");
     assert_eq!(outcome, Outcome::Kept { rows: 3 });
-
-    let table = load(&rt, &ours, &warehouse);
-    assert_eq!(table.metadata().snapshots().count(), 1);
-    assert_eq!(unreferenced(&rt, &table), Vec::<PathBuf>::new());
-    let rows = independent_rows(&warehouse, "lake", "log.events", &["source"]);
-    assert_eq!(rows["pyiceberg"].len(), 3);
-    assert!(
-        rows["duckdb"]
-            .iter()
-            .all(|r| r[0].as_deref() == Some("theirs"))
-    );
+    assert_eq!(snapshots, 1);
+    assert_eq!(left, Vec::<PathBuf>::new());
+    assert_eq!(rows, [0, 3]);
 }
 
 /// With `when = always` the seed is added on top of the foreign rows: both land,
 /// once each.
 #[test]
 fn a_foreign_append_before_the_commit_does_not_stop_an_always_seed() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let warehouse = dir.path().join("wh");
-    let ours = events(dir.path(), "ours", 10, "always");
-    let theirs = events(dir.path(), "theirs", 3, "always");
-    let rt = runtime();
-    let real = rt
-        .block_on(local_sessions(&rt, &ours, &warehouse)["lake"].catalog())
-        .expect("catalog");
-    let outcome = seed_with(&rt, &Meddling::foreign(real, theirs), &ours);
+    let (outcome, snapshots, left, rows) = beside_a_foreign_append("always");
     assert_eq!(outcome, Outcome::Written { rows: 10, files: 1 });
-
-    let table = load(&rt, &ours, &warehouse);
-    assert_eq!(table.metadata().snapshots().count(), 2);
-    assert_eq!(unreferenced(&rt, &table), Vec::<PathBuf>::new());
-    let rows = independent_rows(&warehouse, "lake", "log.events", &["source"]);
-    let count = |who: &str| {
-        rows["duckdb"]
-            .iter()
-            .filter(|r| r[0].as_deref() == Some(who))
-            .count()
-    };
-    assert_eq!((count("ours"), count("theirs")), (10, 3));
-    assert_eq!(rows["pyiceberg"], rows["duckdb"]);
+    assert_eq!(snapshots, 2);
+    assert_eq!(left, Vec::<PathBuf>::new());
+    assert_eq!(rows, [10, 3]);
 }
 
 /// Four `floe run --local` at once on a fresh warehouse, with a seed of several
