@@ -209,6 +209,27 @@ fn local_run_seeds_then_checks_and_a_second_run_adds_nothing() {
     assert_eq!(again.0[5], "seeded orders Kept { rows: 5000 }");
 }
 
+/// Every table of the shop — rows in the source, a CSV file, generated rows that
+/// pick from both — reads the same in floe's checks, pyiceberg and DuckDB's iceberg
+/// extension, every column by name, row for row.
+#[test]
+fn the_shop_reads_the_same_in_floe_and_in_two_independent_readers() {
+    let plan = plan_of(Path::new(SHOP));
+    let dir = tempfile::tempdir().expect("temp dir");
+    run::run_local(&plan, dir.path(), &mut Events::default()).expect("the run finishes");
+    let rt = runtime();
+    let sessions = local_sessions(&rt, &plan, dir.path());
+    for table in &plan.tables {
+        let columns: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+        let ours = floe_rows(&rt, &plan, &sessions, &table.name, &columns);
+        let dotted = format!("{}.{}", table.namespace.join("."), table.table);
+        let seen = independent_rows(dir.path(), &table.catalog, &dotted, &columns);
+        assert!(!ours.is_empty(), "{}", table.name);
+        assert_eq!(seen["pyiceberg"], ours, "{} in pyiceberg", table.name);
+        assert_eq!(seen["duckdb"], ours, "{} in DuckDB", table.name);
+    }
+}
+
 #[test]
 fn generated_rows_are_the_same_in_every_warehouse() {
     let plan = plan_of(Path::new(SHOP));
