@@ -46,13 +46,15 @@ pub enum Commit {
 }
 
 /// Appends `files` to `base` in one snapshot with the write id `id`, only if the
-/// table is still at `base`'s current snapshot.
+/// table is still at `base`'s current snapshot; the same commit removes the table
+/// property `settles` (the write's announcement, see [`sweep`](super::sweep)).
 pub async fn append(
     catalog: &dyn Catalog,
     base: &IcebergTable,
     files: &[DataFile],
     id: Uuid,
     stack: &str,
+    settles: Option<&str>,
 ) -> Commit {
     let properties = HashMap::from([
         ("floe.stack".to_string(), stack.to_string()),
@@ -64,11 +66,23 @@ pub async fn append(
         .set_commit_uuid(id)
         .set_snapshot_properties(properties)
         .add_data_files(files.iter().cloned());
-    let pinned = Pinned { catalog, base };
-    let result = match action.apply(tx) {
-        Ok(tx) => tx.commit(&pinned).await,
+    let tx = match action.apply(tx) {
+        Ok(tx) => tx,
         Err(e) => return Commit::Failed(e.into()),
     };
+    let tx = match settles {
+        Some(key) => match tx
+            .update_table_properties()
+            .remove(key.to_string())
+            .apply(tx)
+        {
+            Ok(tx) => tx,
+            Err(e) => return Commit::Failed(e.into()),
+        },
+        None => tx,
+    };
+    let pinned = Pinned { catalog, base };
+    let result = tx.commit(&pinned).await;
     let error = match result {
         Ok(table) => return Commit::Done(table),
         Err(e) if e.kind() == ErrorKind::CatalogCommitConflicts => return Commit::Conflict,

@@ -129,6 +129,10 @@ pub async fn seed_table(
     };
     // Best effort: a failed sweep deletes nothing and leaves only invisible files.
     let _ = sweep::sweep(&iceberg_table, None).await;
+    let iceberg_table = match sweep::sweep_announced(catalog, iceberg_table.clone()).await {
+        Ok(swept) => swept,
+        Err(_) => iceberg_table,
+    };
     let id = uuid::Uuid::now_v7();
     let lock = sweep::lock(&iceberg_table, id)?;
     let outcome = add_rows(catalog, plan, table, iceberg_table, source, id).await;
@@ -151,11 +155,12 @@ async fn add_rows(
     id: uuid::Uuid,
 ) -> Result<Outcome> {
     let mut written: Option<Vec<DataFile>> = None;
+    let mut announced: Option<String> = None;
     for _ in 0..=CONFLICTS {
         let rows = row_count(&iceberg_table).await?;
         if table.when == SeedWhen::Empty && rows > 0 {
             if let Some(files) = &written {
-                sweep::discard(&iceberg_table, id, files).await;
+                give_up(catalog, &iceberg_table, id, files, announced.as_deref()).await;
             }
             return Ok(Outcome::Kept { rows });
         }
@@ -165,9 +170,15 @@ async fn add_rows(
         }
         let files = match written.take() {
             Some(files) => files,
-            None => write_files(&iceberg_table, source.clone(), id).await?,
+            None => {
+                let parts = source.len().div_ceil(FILE_ROWS);
+                (iceberg_table, announced) =
+                    sweep::announce(catalog, &iceberg_table, id, parts).await?;
+                write_files(&iceberg_table, source.clone(), id).await?
+            }
         };
-        match commit::append(catalog, &iceberg_table, &files, id, &plan.stack).await {
+        let settles = announced.as_deref();
+        match commit::append(catalog, &iceberg_table, &files, id, &plan.stack, settles).await {
             Commit::Done(committed) => {
                 let _ = sweep::sweep(&committed, Some(id)).await;
                 return Ok(Outcome::Written {
@@ -180,7 +191,7 @@ async fn add_rows(
                 iceberg_table = catalog.load_table(iceberg_table.identifier()).await?;
             }
             Commit::Failed(e) => {
-                sweep::discard(&iceberg_table, id, &files).await;
+                give_up(catalog, &iceberg_table, id, &files, settles).await;
                 return Err(e.context("committing the seed rows (nothing was added)"));
             }
             Commit::Unknown(e) => {
@@ -191,12 +202,24 @@ async fn add_rows(
         }
     }
     if let Some(files) = &written {
-        sweep::discard(&iceberg_table, id, files).await;
+        give_up(catalog, &iceberg_table, id, files, announced.as_deref()).await;
     }
     Err(DataError::new(format!(
         "other writers committed to the table {} times while floe was adding the seed rows (nothing was added): run again",
         CONFLICTS + 1
     )))
+}
+
+/// Deletes the files of a write that will not be committed, and its announcement.
+async fn give_up(
+    catalog: &dyn Catalog,
+    table: &IcebergTable,
+    id: uuid::Uuid,
+    files: &[DataFile],
+    announced: Option<&str>,
+) {
+    sweep::discard(table, id, files).await;
+    sweep::settle(catalog, table, announced).await;
 }
 
 /// The rows of the table's current snapshot: its summary's `total-records` when it

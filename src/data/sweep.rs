@@ -17,9 +17,16 @@
 //! compare-and-swap or is killed before it.
 //!
 //! Files are found by listing the table's directory, which a local warehouse
-//! (`floe run --local`) can do and iceberg's `FileIO` cannot; on object storage the
-//! files this process knows of are deleted (data files, the manifest), and a killed
-//! writer's files stay, invisible to readers, for the storage's own orphan cleanup.
+//! (`floe run --local`) can do. On object storage iceberg's `FileIO` can neither
+//! list nor lock, so a write announces itself in the table's properties instead
+//! (`floe.pending.ID` = "SECONDS PARTS", committed before the first data file) and
+//! the commit that adds its rows removes the announcement. An announcement older
+//! than [`DEAD_AFTER`] belongs to a writer that is gone — a seed Job is stopped by
+//! Kubernetes after 30 minutes (`activeDeadlineSeconds`) — and the next seed
+//! deletes the files its id names (data files `floe-ID-PART-NNNNN.parquet`, found by
+//! name, and the manifest) unless its snapshot landed, then drops the
+//! announcement. A manifest list of a killed commit (its name carries a random
+//! snapshot id) stays, a few kilobytes that no reader sees.
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -29,7 +36,13 @@ use iceberg::spec::DataFile;
 use iceberg::table::Table as IcebergTable;
 use uuid::Uuid;
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use iceberg::Catalog;
+use iceberg::transaction::{ApplyTransactionAction, Transaction};
+
 use super::Result;
+use super::commit::landed;
 
 /// The lock a seed holds on its write while it runs. [`WriteLock::release`] removes
 /// it once the seed has succeeded; a seed that failed or stopped (killed, or its
@@ -201,4 +214,114 @@ fn listing(dir: &Path) -> Vec<PathBuf> {
         out.extend(entries.flatten().map(|e| e.path()).filter(|p| p.is_file()));
     }
     out
+}
+
+/// The table properties that announce writes on object storage.
+const PENDING: &str = "floe.pending.";
+
+/// How old an announced write is when its writer is taken to be gone: four times
+/// the longest a seed Job may run.
+pub const DEAD_AFTER: u64 = 2 * 60 * 60;
+
+/// The property that announces write `id`.
+pub fn pending_key(id: Uuid) -> String {
+    format!("{PENDING}{id}")
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// On object storage, announces write `id` of `parts` parts in the table's
+/// properties before any of its files exists; the table as it is then, and the
+/// property to remove when the write is settled. Nothing in a local warehouse,
+/// where the write's lock does this.
+pub async fn announce(
+    catalog: &dyn Catalog,
+    table: &IcebergTable,
+    id: Uuid,
+    parts: u64,
+) -> Result<(IcebergTable, Option<String>)> {
+    if local_dir(table).is_some() {
+        return Ok((table.clone(), None));
+    }
+    let key = pending_key(id);
+    let tx = Transaction::new(table);
+    let tx = tx
+        .update_table_properties()
+        .set(key.clone(), format!("{} {parts}", now()))
+        .apply(tx)?;
+    let table = tx.commit(catalog).await.map_err(|e| {
+        super::DataError::from(e).context("announcing the write in the table's properties")
+    })?;
+    Ok((table, Some(key)))
+}
+
+/// Removes the announcement of a write that did not land (best effort: an
+/// announcement left behind is swept once it is old).
+pub async fn settle(catalog: &dyn Catalog, table: &IcebergTable, key: Option<&str>) {
+    let Some(key) = key else {
+        return;
+    };
+    let Ok(table) = catalog.load_table(table.identifier()).await else {
+        return;
+    };
+    let tx = Transaction::new(&table);
+    if let Ok(tx) = tx
+        .update_table_properties()
+        .remove(key.to_string())
+        .apply(tx)
+    {
+        let _ = tx.commit(catalog).await;
+    }
+}
+
+/// On object storage, deletes the files of announced writes that are older than
+/// [`DEAD_AFTER`] and did not land, and drops their announcements; the table as it
+/// is afterwards.
+pub async fn sweep_announced(catalog: &dyn Catalog, table: IcebergTable) -> Result<IcebergTable> {
+    let now = now();
+    let dead: Vec<(String, Uuid, u64)> = table
+        .metadata()
+        .properties()
+        .iter()
+        .filter_map(|(key, value)| {
+            let id = Uuid::parse_str(key.strip_prefix(PENDING)?).ok()?;
+            let (at, parts) = value.split_once(' ')?;
+            let (at, parts) = (at.parse::<u64>().ok()?, parts.parse::<u64>().ok()?);
+            (now.saturating_sub(at) > DEAD_AFTER).then(|| (key.clone(), id, parts))
+        })
+        .collect();
+    if dead.is_empty() {
+        return Ok(table);
+    }
+    let location = table
+        .metadata()
+        .location()
+        .trim_end_matches('/')
+        .to_string();
+    let io = table.file_io();
+    for (_, id, parts) in &dead {
+        if landed(&table, *id) {
+            continue;
+        }
+        for part in 0..*parts {
+            for n in 0.. {
+                let path = format!("{location}/data/floe-{id}-{part}-{n:05}.parquet");
+                if !io.exists(&path).await.unwrap_or(false) {
+                    break;
+                }
+                let _ = io.delete(&path).await;
+            }
+        }
+        let _ = io.delete(format!("{location}/metadata/{id}-m0.avro")).await;
+    }
+    let tx = Transaction::new(&table);
+    let mut removals = tx.update_table_properties();
+    for (key, _, _) in dead {
+        removals = removals.remove(key);
+    }
+    Ok(removals.apply(tx)?.commit(catalog).await?)
 }

@@ -141,3 +141,189 @@ fn tables_live_in_an_s3_bucket() {
     let error = missing.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(error.contains("FLOE_SECRET_LAKE_ROOT_USER"), "{error}");
 }
+
+/// The moto server with a bucket, the S3 settings that reach it, and their secret
+/// values.
+fn bucket(moto: &Moto, name: &str) -> (S3, HashMap<String, String>) {
+    let (status, _) = http(moto.port, "PUT", &format!("/{name}"));
+    assert_eq!(status, 200, "the bucket is created");
+    let secret = |key: &str| Credential::Secret {
+        secret: "lake-root".into(),
+        key: key.into(),
+    };
+    let s3 = S3 {
+        endpoint: Some(format!("http://127.0.0.1:{}", moto.port)),
+        region: "us-east-1".into(),
+        path_style: true,
+        access_key: Some(secret("user")),
+        secret_key: Some(secret("password")),
+    };
+    let env = ["user", "password"]
+        .map(|k| (Credential::env_var("lake-root", k), "testing".to_string()))
+        .into_iter()
+        .collect();
+    (s3, env)
+}
+
+/// The keys under `prefix` in the bucket that end with `suffix`.
+fn keys(moto: &Moto, bucket: &str, prefix: &str, suffix: &str) -> Vec<String> {
+    let (status, listing) = http(
+        moto.port,
+        "GET",
+        &format!("/{bucket}?list-type=2&prefix={prefix}"),
+    );
+    assert_eq!(status, 200);
+    listing
+        .split("<Key>")
+        .skip(1)
+        .filter_map(|k| k.split("</Key>").next())
+        .filter(|k| k.ends_with(suffix))
+        .map(str::to_string)
+        .collect()
+}
+
+/// On object storage a seed killed midway (its future dropped: no cleanup runs)
+/// leaves data files and its announcement in the table's properties. A seed soon
+/// after leaves them alone — their writer may still be running — and adds the rows
+/// once; once the announcement is older than any seed Job can run, the next seed
+/// deletes them, and the bucket holds exactly the files the table references.
+#[test]
+fn a_killed_seed_on_s3_is_swept_once_its_writer_must_be_gone() {
+    use floe::data::generate::Resolver;
+    use floe::data::seed;
+    use iceberg::transaction::{ApplyTransactionAction, Transaction};
+
+    let moto = start_moto();
+    let (s3, env) = bucket(&moto, "swept");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let main = super::stack_in(
+        dir.path(),
+        r#"
+stack log {}
+catalog lake { warehouse = "log" }
+table events {
+  catalog = lake
+  name = "log.events"
+  columns = { id = long required, kind = string }
+  seed = generate(2000000, { id = sequence(1), kind = pick(["a", "b", "c"]) })
+}
+"#,
+    );
+    let plan = plan_of(&main);
+    let table = plan.tables[0].clone();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let session = rt
+        .block_on(catalog::open_embedded(
+            "lake",
+            &dir.path().join("catalog.db"),
+            "s3://swept/warehouse",
+            Some(&s3),
+            &env,
+        ))
+        .expect("the catalog opens");
+    let catalog = rt.block_on(session.catalog()).expect("catalog");
+    let data = "warehouse/log/events/data/";
+    let seed_once = || {
+        rt.block_on(seed::seed_table(
+            catalog.as_ref(),
+            &plan,
+            &table,
+            &mut Resolver::new(&plan),
+        ))
+        .expect("the seed finishes")
+    };
+
+    // Killed after its first data file.
+    let killed = {
+        let (catalog, plan, table) = (catalog.clone(), plan.clone(), table.clone());
+        rt.spawn(async move {
+            let mut resolver = Resolver::new(&plan);
+            seed::seed_table(catalog.as_ref(), &plan, &table, &mut resolver).await
+        })
+    };
+    while keys(&moto, "swept", data, ".parquet").is_empty() {
+        assert!(
+            !killed.is_finished(),
+            "the seed ended before it could be killed"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    killed.abort();
+    let _ = rt.block_on(killed);
+    let ident = seed::ident(&table).expect("ident");
+    let loaded = rt.block_on(catalog.load_table(&ident)).expect("the table");
+    let pending: Vec<String> = loaded
+        .metadata()
+        .properties()
+        .keys()
+        .filter(|k| k.starts_with("floe.pending."))
+        .cloned()
+        .collect();
+    assert_eq!(pending.len(), 1, "the killed write is announced");
+    assert!(loaded.metadata().current_snapshot().is_none());
+    let left = keys(&moto, "swept", data, ".parquet");
+
+    // Soon after: the rows are added once, the other writer's files are kept.
+    assert_eq!(
+        seed_once(),
+        seed::Outcome::Written {
+            rows: 2_000_000,
+            files: 8
+        }
+    );
+    let now = keys(&moto, "swept", data, ".parquet");
+    assert!(
+        left.iter().all(|k| now.contains(k)),
+        "a live writer's files stay"
+    );
+    assert_eq!(now.len(), 8 + left.len());
+
+    // Three hours later (the announcement aged so), the next seed sweeps them.
+    let loaded = rt.block_on(catalog.load_table(&ident)).expect("the table");
+    let value = &loaded.metadata().properties()[&pending[0]];
+    let (at, parts) = value.split_once(' ').expect("SECONDS PARTS");
+    let aged = at.parse::<u64>().expect("seconds") - 3 * 60 * 60;
+    let tx = Transaction::new(&loaded);
+    let tx = tx
+        .update_table_properties()
+        .set(pending[0].clone(), format!("{aged} {parts}"))
+        .apply(tx)
+        .expect("the property");
+    rt.block_on(tx.commit(catalog.as_ref())).expect("aged");
+    assert_eq!(seed_once(), seed::Outcome::Kept { rows: 2_000_000 });
+    let swept = rt.block_on(catalog.load_table(&ident)).expect("the table");
+    assert!(
+        !swept
+            .metadata()
+            .properties()
+            .keys()
+            .any(|k| k.starts_with("floe.pending.")),
+        "no announcement is left"
+    );
+    let mut referenced: Vec<String> = rt.block_on(async {
+        let snapshot = swept.metadata().current_snapshot().expect("a snapshot");
+        let list = swept
+            .manifest_list_reader(snapshot)
+            .load()
+            .await
+            .expect("list");
+        let mut paths = Vec::new();
+        for manifest in list.entries() {
+            let manifest = manifest
+                .load_manifest(swept.file_io())
+                .await
+                .expect("manifest");
+            paths.extend(
+                manifest
+                    .entries()
+                    .iter()
+                    .map(|e| e.file_path().trim_start_matches("s3://swept/").to_string()),
+            );
+        }
+        paths
+    });
+    referenced.sort();
+    let mut on_s3 = keys(&moto, "swept", data, ".parquet");
+    on_s3.sort();
+    assert_eq!(on_s3, referenced);
+}
