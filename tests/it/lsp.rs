@@ -3,7 +3,8 @@
 //! insta snapshots, with the checkout's and the cache's paths replaced by `ROOT` and
 //! `CACHE` so that they do not depend on where the tests run.
 //!
-//! The Neovim test (at the end) runs the same server under Neovim's built-in client.
+//! The same server under Neovim's built-in client is in the system suite
+//! (`tests/system/editor.rs`).
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -679,49 +680,6 @@ fn bad_requests_get_answers_not_crashes() {
     client.diagnostics(&uri);
     insta::assert_snapshot!("bad_requests", client.normalize(&answers));
     client.shutdown();
-}
-
-/// Neovim (0.7 or newer, `apt-get install neovim`; `.ci/run` installs it) as the
-/// client: its built-in LSP client must receive the diagnostics of a file with
-/// errors, in the columns Neovim counts, and follow a definition into the standard
-/// library. Without Neovim the test fails: it never passes without running.
-#[test]
-fn neovim_receives_diagnostics_and_follows_definitions() {
-    let version = Command::new("nvim").arg("--version").output();
-    let Ok(version) = version.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()) else {
-        panic!("Neovim is not installed: `apt-get install neovim` (Debian), as .ci/run does");
-    };
-    assert!(
-        version.starts_with("NVIM v0."),
-        "unexpected `nvim --version`: {version}"
-    );
-    let work = tempfile::tempdir().unwrap_or_else(|e| panic!("temporary directory: {e}"));
-    let file = work.path().join("main.floe");
-    let fixture = support::root().join("tests/data/lsp/neovim");
-    std::fs::copy(fixture.join("main.floe"), &file).unwrap_or_else(|e| panic!("copy: {e}"));
-    let out = work.path().join("out.json");
-    let status = Command::new("nvim")
-        .args(["--headless", "-u", "NONE", "-i", "NONE", "-n", "-c"])
-        .arg(format!("luafile {}", fixture.join("client.lua").display()))
-        .env("FLOE", env!("CARGO_BIN_EXE_floe"))
-        .env("FLOE_FILE", &file)
-        .env("FLOE_OUT", &out)
-        .env("XDG_CACHE_HOME", work.path().join("cache"))
-        .env("XDG_STATE_HOME", work.path().join("state"))
-        .env("XDG_DATA_HOME", work.path().join("data"))
-        .env("XDG_CONFIG_HOME", work.path().join("config"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run nvim: {e}"));
-    assert!(status.success(), "nvim exited with {status}");
-    let text =
-        std::fs::read_to_string(&out).unwrap_or_else(|e| panic!("Neovim wrote no result: {e}"));
-    let result: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
-    insta::assert_snapshot!(
-        "neovim",
-        serde_json::to_string_pretty(&result).unwrap_or_default()
-    );
 }
 
 /// `--message-format json`, for editors and CI annotators without a language
