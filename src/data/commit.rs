@@ -34,8 +34,8 @@ pub const WRITE_ID: &str = "floe.write";
 
 /// How a commit ended.
 pub enum Commit {
-    /// The snapshot is the table's current one: the table as it is now.
-    Done(IcebergTable),
+    /// The snapshot is the table's current one.
+    Done,
     /// Another writer committed since the base snapshot; nothing was added.
     Conflict,
     /// The commit was refused or failed before it landed; nothing was added.
@@ -84,12 +84,12 @@ pub async fn append(
     let pinned = Pinned { catalog, base };
     let result = tx.commit(&pinned).await;
     let error = match result {
-        Ok(table) => return Commit::Done(table),
+        Ok(_) => return Commit::Done,
         Err(e) if e.kind() == ErrorKind::CatalogCommitConflicts => return Commit::Conflict,
         Err(e) => DataError::from(e),
     };
     match catalog.load_table(base.identifier()).await {
-        Ok(table) if landed(&table, id) => Commit::Done(table),
+        Ok(table) if landed(&table, id) => Commit::Done,
         Ok(_) => Commit::Failed(error),
         Err(_) => Commit::Unknown(error),
     }

@@ -135,7 +135,14 @@ pub async fn seed_table(
     };
     let id = uuid::Uuid::now_v7();
     let lock = sweep::lock(&iceberg_table, id)?;
+    let ident = iceberg_table.identifier().clone();
     let outcome = add_rows(catalog, plan, table, iceberg_table, source, id).await;
+    // Whatever the outcome, what this write left uncommitted goes, and so does what
+    // a commit that lost to this one or to another left (its metadata file is
+    // written before the catalog refuses it, so only a sweep after that sees it).
+    if let Ok(current) = catalog.load_table(&ident).await {
+        let _ = sweep::sweep(&current, Some(id)).await;
+    }
     // After a failure the lock file stays, unlocked: whatever the failure left,
     // the next seed of the table sweeps it.
     if let (Some(lock), Ok(_)) = (lock, &outcome) {
@@ -179,8 +186,7 @@ async fn add_rows(
         };
         let settles = announced.as_deref();
         match commit::append(catalog, &iceberg_table, &files, id, &plan.stack, settles).await {
-            Commit::Done(committed) => {
-                let _ = sweep::sweep(&committed, Some(id)).await;
+            Commit::Done => {
                 return Ok(Outcome::Written {
                     rows: source.len(),
                     files: files.len(),
