@@ -76,6 +76,11 @@ impl SeedSource {
         self.len() == 0
     }
 
+    /// The Arrow schema of the batches.
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
     /// Rows `start..start + len` as one batch, its columns in the table's order.
     pub fn batch(&self, start: u64, len: usize) -> Result<RecordBatch> {
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());

@@ -17,6 +17,7 @@ pub mod catalog;
 mod commit;
 mod duck;
 pub mod generate;
+mod parquet;
 pub mod report;
 pub mod run;
 mod scan;

@@ -24,7 +24,6 @@ use duckdb::vtab::{
     to_duckdb_logical_type_for_field,
 };
 use futures::StreamExt;
-use iceberg::arrow::schema_to_arrow_schema;
 use iceberg::table::Table as IcebergTable;
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
@@ -48,12 +47,11 @@ pub struct Source {
 impl Source {
     /// The table item's source; `loaded` is its catalog table, when it exists.
     pub fn new(item: &Table, loaded: Option<IcebergTable>) -> Result<Source> {
-        let schema = crate::data::schema::iceberg_schema(&item.columns)?;
-        let arrow = schema_to_arrow_schema(&schema)?;
-        let fields = arrow
+        let schema = super::schema::iceberg_schema(&item.columns)?;
+        let fields = super::schema::arrow_schema(&schema)?
             .fields()
             .iter()
-            .map(|f| with_uuid_extension(f.as_ref().clone()))
+            .map(|f| f.as_ref().clone())
             .collect();
         Ok(Source {
             table: loaded,
@@ -68,17 +66,6 @@ impl Source {
 pub struct Sources {
     pub by_item: Arc<HashMap<String, Arc<Source>>>,
     pub runtime: Handle,
-}
-
-/// Marks a 16-byte binary field as an Arrow UUID, which is how Iceberg's `uuid`
-/// arrives, so that DuckDB gives the column its UUID type.
-fn with_uuid_extension(field: Field) -> Field {
-    if field.data_type() != &DataType::FixedSizeBinary(16) {
-        return field;
-    }
-    let mut metadata = field.metadata().clone();
-    metadata.insert("ARROW:extension:name".into(), "arrow.uuid".into());
-    field.with_metadata(metadata)
 }
 
 /// The table function.

@@ -62,6 +62,31 @@ pub fn duckdb_type(ty: ColumnType) -> String {
     }
 }
 
+/// The Arrow schema of an Iceberg schema, with its field ids, and with Arrow's
+/// canonical `arrow.uuid` extension on `uuid` fields (16-byte binary in Arrow):
+/// Parquet files then have the `UUID` logical type, and DuckDB gives the column
+/// its UUID type.
+pub fn arrow_schema(schema: &Schema) -> Result<arrow_schema::Schema> {
+    let arrow = iceberg::arrow::schema_to_arrow_schema(schema)?;
+    let fields: Vec<arrow_schema::Field> = arrow
+        .fields()
+        .iter()
+        .map(|f| {
+            let field = f.as_ref().clone();
+            if field.data_type() != &arrow_schema::DataType::FixedSizeBinary(16) {
+                return field;
+            }
+            let mut metadata = field.metadata().clone();
+            metadata.insert("ARROW:extension:name".into(), "arrow.uuid".into());
+            field.with_metadata(metadata)
+        })
+        .collect();
+    Ok(arrow_schema::Schema::new_with_metadata(
+        fields,
+        arrow.metadata().clone(),
+    ))
+}
+
 /// `"name"` with inner quotes doubled.
 pub fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))

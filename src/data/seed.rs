@@ -11,16 +11,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use iceberg::arrow::schema_to_arrow_schema;
 use iceberg::spec::{DataContentType, DataFile, DataFileFormat, Schema};
 use iceberg::table::Table as IcebergTable;
-use iceberg::writer::base_writer::data_file_writer::DataFileWriterBuilder;
-use iceberg::writer::file_writer::ParquetWriterBuilder;
 use iceberg::writer::file_writer::location_generator::{
-    DefaultFileNameGenerator, DefaultLocationGenerator,
+    DefaultLocationGenerator, LocationGenerator,
 };
-use iceberg::writer::file_writer::rolling_writer::RollingFileWriterBuilder;
-use iceberg::writer::{IcebergWriter, IcebergWriterBuilder};
 use iceberg::{Catalog, NamespaceIdent, TableCreation, TableIdent};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -29,7 +24,7 @@ use tokio::task::JoinSet;
 use super::batch::SeedSource;
 use super::commit::{self, Commit};
 use super::generate::Resolver;
-use super::schema::iceberg_schema;
+use super::schema::{arrow_schema, iceberg_schema};
 use super::sweep;
 use super::{DataError, Result};
 use crate::model::{SeedWhen, Table};
@@ -121,9 +116,7 @@ pub async fn seed_table(
     resolver: &mut Resolver<'_>,
 ) -> Result<Outcome> {
     let iceberg_table = ensure_table(catalog, table).await?;
-    let schema = Arc::new(schema_to_arrow_schema(
-        iceberg_table.metadata().current_schema(),
-    )?);
+    let schema = Arc::new(arrow_schema(iceberg_table.metadata().current_schema())?);
     let Some(source) = SeedSource::new(table, schema, resolver)?.map(Arc::new) else {
         return Ok(Outcome::NoSeed);
     };
@@ -316,7 +309,7 @@ fn writer_properties() -> WriterProperties {
         .build()
 }
 
-/// Writes rows `start..start + len` as data files named with `prefix`.
+/// Writes rows `start..start + len` as the data file `PREFIX-00000.parquet`.
 async fn write_part(
     table: &IcebergTable,
     source: &SeedSource,
@@ -325,25 +318,23 @@ async fn write_part(
     len: u64,
 ) -> Result<Vec<DataFile>> {
     let metadata = table.metadata();
-    let location = DefaultLocationGenerator::new(metadata)?;
-    let names = DefaultFileNameGenerator::new(prefix, None, DataFileFormat::Parquet);
-    let parquet = ParquetWriterBuilder::new(writer_properties(), metadata.current_schema().clone());
-    let rolling = RollingFileWriterBuilder::new_with_default_file_size(
-        parquet,
-        table.file_io().clone(),
-        location,
-        names,
-    );
-    let mut writer = DataFileWriterBuilder::new(rolling).build(None).await?;
+    let name = format!("{prefix}-00000.{}", DataFileFormat::Parquet);
+    let path = DefaultLocationGenerator::new(metadata)?.generate_location(None, &name);
     let end = start + len;
-    let mut row = start;
-    while row < end {
+    let batches = (start..end).step_by(BATCH_ROWS as usize).map(|row| {
         let rows = BATCH_ROWS.min(end - row);
-        let batch = source.batch(row, rows as usize)?;
-        writer.write(batch).await?;
-        row += rows;
-    }
-    Ok(writer.close().await?)
+        source.batch(row, rows as usize)
+    });
+    let file = super::parquet::write(
+        table.file_io(),
+        path,
+        source.schema(),
+        metadata.current_schema(),
+        writer_properties(),
+        batches,
+    )
+    .await?;
+    Ok(vec![file])
 }
 
 /// How an existing table's columns differ from the declared ones, if they do.

@@ -423,6 +423,104 @@ check has_key {
     assert_eq!(seen["duckdb"], ours);
 }
 
+/// Data files carry what other engines need of them: `uuid` columns have Parquet's
+/// UUID logical type (the Iceberg spec's Parquet mapping), and each file's bounds
+/// are the true minimum and maximum of its columns, which readers prune files by.
+#[test]
+fn data_files_have_uuid_logical_types_and_true_bounds() {
+    use iceberg::spec::{Datum, PrimitiveType};
+    use parquet::basic::LogicalType;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let main = stack_in(
+        dir.path(),
+        r#"
+stack keys {}
+catalog lake { warehouse = "keys" }
+table keys {
+  catalog = lake
+  name = "k.keys"
+  columns = { id = long required, key = uuid, name = string, price = decimal(6, 2), day = date }
+  rows = [
+    { id = 7, key = "0190f1b6-2c8e-7d3a-9f00-5a1b2c3d4e5f", name = "b", price = "-3.50", day = "2024-03-01" },
+    { id = -2, key = "ffffffff-0000-0000-0000-000000000001", name = "a", price = "120.25" },
+    { id = 40, name = "c", day = "1999-12-31" },
+  ]
+}
+"#,
+    );
+    let plan = plan_of(&main);
+    let warehouse = dir.path().join("wh");
+    run::run_local(&plan, &warehouse, &mut Events::default()).expect("the run");
+    let files = parquet_files(&warehouse);
+    assert_eq!(files.len(), 1);
+    let reader = SerializedFileReader::new(std::fs::File::open(&files[0]).expect("the file"))
+        .expect("a Parquet file");
+    let schema = reader.metadata().file_metadata().schema_descr();
+    let key = (0..schema.num_columns())
+        .map(|i| schema.column(i))
+        .find(|c| c.name() == "key")
+        .expect("the key column");
+    assert_eq!(key.logical_type_ref(), Some(&LogicalType::Uuid));
+
+    let rt = runtime();
+    let table = only_table(&rt, &plan, &warehouse);
+    let entries = rt.block_on(async {
+        let snapshot = table.metadata().current_snapshot().expect("a snapshot");
+        let list = table.manifest_list_reader(snapshot).load().await?;
+        let manifest = list.entries()[0].load_manifest(table.file_io()).await?;
+        Ok::<_, iceberg::Error>(manifest.entries().to_vec())
+    });
+    let entries = entries.expect("the manifest");
+    let file = entries[0].data_file();
+    let schema = table.metadata().current_schema();
+    let id = |name: &str| schema.field_by_name(name).expect("a column").id;
+    let bounds = |name: &str| {
+        (
+            file.lower_bounds().get(&id(name)).cloned(),
+            file.upper_bounds().get(&id(name)).cloned(),
+        )
+    };
+    assert_eq!(bounds("id"), (Some(Datum::long(-2)), Some(Datum::long(40))));
+    assert_eq!(
+        bounds("name"),
+        (Some(Datum::string("a")), Some(Datum::string("c")))
+    );
+    let uuid = |text: &str| Datum::uuid(text.parse().expect("a uuid"));
+    assert_eq!(
+        bounds("key"),
+        (
+            Some(uuid("0190f1b6-2c8e-7d3a-9f00-5a1b2c3d4e5f")),
+            Some(uuid("ffffffff-0000-0000-0000-000000000001"))
+        )
+    );
+    let decimal = |unscaled: i128| {
+        Datum::try_from_bytes(
+            &unscaled.to_be_bytes(),
+            PrimitiveType::Decimal {
+                precision: 6,
+                scale: 2,
+            },
+        )
+        .expect("a decimal")
+    };
+    assert_eq!(bounds("price"), (Some(decimal(-350)), Some(decimal(12025))));
+    // 1999-12-31 and 2024-03-01 as days since 1970-01-01.
+    assert_eq!(
+        bounds("day"),
+        (Some(Datum::date(10_956)), Some(Datum::date(19_783)))
+    );
+    assert_eq!(file.record_count(), 3);
+    assert_eq!(file.null_value_counts().get(&id("key")), Some(&1));
+    assert_eq!(file.value_counts().get(&id("day")), Some(&3));
+
+    // Pruning by those bounds keeps the right rows in both independent readers.
+    let seen = independent_rows(&warehouse, "lake", "k.keys", &["id", "key"]);
+    assert_eq!(seen["pyiceberg"].len(), 3);
+    assert_eq!(seen["pyiceberg"], seen["duckdb"]);
+}
+
 /// A seed of no rows (`generate(0, …)`, an empty CSV) changes nothing: no empty
 /// snapshot is committed, on the first run or any later one.
 #[test]
