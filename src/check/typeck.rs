@@ -458,6 +458,9 @@ impl<'a> Checker<'a> {
                     None,
                 ));
             }
+            Value::Str(text) if unquoted_fits(text, ty) => {
+                self.push(messages::quoted_value(v.span, &ty.describe(), text));
+            }
             other => {
                 let found = self.describe_value(other);
                 let help = match ty {
@@ -487,6 +490,12 @@ impl<'a> Checker<'a> {
     fn quantity_error(&mut self, v: &V, dimension: Dimension, error: QuantityError) {
         match error {
             QuantityError::Type => {
+                if let Value::Str(text) = &v.value
+                    && unquoted_fits(text, &Ty::Quantity(dimension))
+                {
+                    self.push(messages::quoted_value(v.span, dimension.name(), text));
+                    return;
+                }
                 let found = match &v.value {
                     value @ Value::Quantity { .. } => {
                         format!("`{}`", super::eval::text_of(value).unwrap_or_default())
@@ -635,4 +644,30 @@ fn is_text(value: &Value) -> bool {
             | Value::Quantity { .. }
             | Value::Port { .. }
     )
+}
+
+/// Whether a string's text, written without its quotes, is a value of `ty`: `"3"`
+/// where an int belongs, `"500m"` for CPU, `"true"` for a bool.
+fn unquoted_fits(text: &str, ty: &Ty) -> bool {
+    match ty {
+        Ty::Int { min, max } => text
+            .parse::<i64>()
+            .is_ok_and(|n| (*min..=*max).contains(&n)),
+        Ty::Port => text.parse::<i64>().is_ok_and(|n| (1..=65535).contains(&n)),
+        Ty::Bool => matches!(text, "true" | "false"),
+        Ty::Quantity(d) | Ty::Resource(d) => {
+            let digits = text
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .unwrap_or(text.len());
+            let (number, unit) = text.split_at(digits);
+            let Some(number) = crate::syntax::parse_decimal_text(number) else {
+                return false;
+            };
+            if unit.is_empty() {
+                return *d == Dimension::Cpu && units::cpu_millis(number).is_ok();
+            }
+            units::to_base(number, unit, *d).is_some_and(|r| r.is_ok())
+        }
+        _ => false,
+    }
 }

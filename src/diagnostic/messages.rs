@@ -298,6 +298,17 @@ pub fn mismatched(span: Span, expected: &str, found: &str, help: Option<&str>) -
     }
 }
 
+/// A value written in quotes, as a string, where its type belongs: `"3"` for an int.
+pub fn quoted_value(span: Span, expected: &str, text: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::E0201,
+        format!("expected {expected}, found the string \"{text}\""),
+    )
+    .at(span, format!("expected {expected}, not a string"))
+    .with_help(format!("remove the quotes: `{text}`"))
+    .with_suggestion(span, text.to_string())
+}
+
 pub fn missing_unit(span: Span, dimension: Dimension) -> Diagnostic {
     let example = match dimension {
         Dimension::Bytes => "`512Mi`",
