@@ -238,6 +238,7 @@ impl<'a> Checker<'a> {
             name.span,
             &name.name,
             Some(&owner),
+            &names,
             suggestion,
         ));
         V::error(span)
@@ -768,6 +769,7 @@ impl<'a> Checker<'a> {
                     arg.value.span,
                     port,
                     Some(&service_name),
+                    &names,
                     suggestion,
                 ));
                 V::error(span)

@@ -139,16 +139,34 @@ pub fn unknown_field(span: Span, field: &str, owner: &str, suggestion: Option<&s
     with_suggestion(d, span, suggestion)
 }
 
+/// A port name that the service does not declare; the help names the ones it does.
 pub fn unknown_port(
     span: Span,
     port: &str,
     service: Option<&str>,
+    declared: &[&str],
     suggestion: Option<&str>,
 ) -> Diagnostic {
     let owner = service.map(|s| format!(" of {s}")).unwrap_or_default();
     let d = Diagnostic::new(Code::E0103, format!("unknown port `{port}`{owner}"))
         .at(span, "no port of this name");
-    with_suggestion(d, span, suggestion)
+    let listed = match declared {
+        [] => "it declares no ports (`ports = { NAME = NUMBER }`)".to_string(),
+        [one] => format!("its port is `{one}`"),
+        many => {
+            let names: Vec<String> = many.iter().map(|n| format!("`{n}`")).collect();
+            format!("its ports are {}", names.join(", "))
+        }
+    };
+    match suggestion {
+        Some(s) if declared.len() > 1 => d
+            .with_help(format!("did you mean `{s}`? ({listed})"))
+            .with_suggestion(span, s),
+        Some(s) => d
+            .with_help(format!("did you mean `{s}`?"))
+            .with_suggestion(span, s),
+        None => d.with_help(listed),
+    }
 }
 
 pub fn foreign_probe_port(span: Span, port: &str, owner: &str) -> Diagnostic {
