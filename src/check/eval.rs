@@ -162,6 +162,12 @@ impl<'a> Checker<'a> {
             None if VARIANT_WORDS.contains(&name) => V::new(Value::Word(name.to_string()), span),
             None if name.is_empty() => V::error(span),
             None => {
+                if let Some(comp) = self.lookup_component(ctx.scope, name) {
+                    let instances = self.instances_of(comp);
+                    let instances: Vec<&str> = instances.iter().map(String::as_str).collect();
+                    self.push(messages::component_as_value(span, name, &instances));
+                    return V::error(span);
+                }
                 let mut names = self.names_in_scope(ctx.scope);
                 names.extend(VARIANT_WORDS.iter().map(|w| w.to_string()));
                 let suggestion =
@@ -422,7 +428,14 @@ impl<'a> Checker<'a> {
             return V::error(span);
         };
         if let Some(v) = self.field(inst, &param.name.name) {
-            return v;
+            // An instance of another component than the parameter's is reported at
+            // the argument (typeck); inside the component it is an error value, so
+            // that its members are not reported again, wrongly, in the component.
+            return if self.wrong_instance(inst, &param.ty, &v) {
+                V::error(span)
+            } else {
+                v
+            };
         }
         match (&param.default, self.inst(inst).and_then(|i| i.inner)) {
             (Some(default), Some(inner)) => self
@@ -440,6 +453,24 @@ impl<'a> Checker<'a> {
             // A missing required argument is reported at the instance.
             _ => V::error(span),
         }
+    }
+
+    /// Whether `value` is an instance of another component than the one the
+    /// parameter type `ty` of instance `inst`'s component names.
+    fn wrong_instance(&self, inst: InstId, ty: &ast::TypeExpr, value: &V) -> bool {
+        let (ast::TypeExprKind::Named(name), Value::Item(given)) = (&ty.kind, &value.value) else {
+            return false;
+        };
+        let Some(scope) = self
+            .inst(inst)
+            .and_then(|i| i.component)
+            .and_then(|c| self.component(c))
+            .map(|c| c.scope)
+        else {
+            return false;
+        };
+        self.lookup_component(scope, &name.name)
+            .is_some_and(|wanted| self.inst(*given).and_then(|i| i.component) != Some(wanted))
     }
 
     pub(super) fn let_value(&mut self, id: LetId, span: Span) -> V {

@@ -289,6 +289,15 @@ impl<'a> Checker<'a> {
         self.references.push((at, definition));
     }
 
+    /// The paths of the instances of a component, in source order.
+    fn instances_of(&self, comp: CompId) -> Vec<String> {
+        self.insts
+            .iter()
+            .filter(|i| i.component == Some(comp))
+            .map(|i| i.path.clone())
+            .collect()
+    }
+
     fn lookup_component(&self, scope: ScopeId, name: &str) -> Option<CompId> {
         let mut current = Some(scope);
         while let Some(id) = current {

@@ -165,7 +165,11 @@ impl<'a> Checker<'a> {
                     continue;
                 }
             };
-            self.check_declared(&value, &param.ty, comp_scope);
+            let declared = Declared {
+                name: &param.name.name,
+                span: param.span,
+            };
+            self.check_declared(&value, &param.ty, comp_scope, Some(&declared));
         }
     }
 
@@ -178,12 +182,18 @@ impl<'a> Checker<'a> {
 
     /// Checks a value against a declared type (a parameter's or a `let`'s), whose
     /// names are resolved in `scope`.
-    fn check_declared(&mut self, value: &V, ty: &ast::TypeExpr, scope: ScopeId) {
+    fn check_declared(
+        &mut self,
+        value: &V,
+        ty: &ast::TypeExpr,
+        scope: ScopeId,
+        param: Option<&Declared<'_>>,
+    ) {
         match &ty.kind {
             ast::TypeExprKind::List(inner) => match &value.value {
                 Value::List(items) => {
                     for item in items.clone() {
-                        self.check_declared(&item, inner, scope);
+                        self.check_declared(&item, inner, scope, param);
                     }
                 }
                 Value::Error => {}
@@ -194,11 +204,17 @@ impl<'a> Checker<'a> {
                     None,
                 )),
             },
-            ast::TypeExprKind::Named(name) => self.check_named_type(value, name, scope),
+            ast::TypeExprKind::Named(name) => self.check_named_type(value, name, scope, param),
         }
     }
 
-    fn check_named_type(&mut self, value: &V, name: &ast::Ident, scope: ScopeId) {
+    fn check_named_type(
+        &mut self,
+        value: &V,
+        name: &ast::Ident,
+        scope: ScopeId,
+        param: Option<&Declared<'_>>,
+    ) {
         let ty = match name.name.as_str() {
             "string" => Ty::String,
             "int" => Ty::Int {
@@ -217,7 +233,7 @@ impl<'a> Checker<'a> {
             "hook" => Ty::Ref(&[Kind::Hook]),
             other => match self.lookup_component(scope, other) {
                 Some(comp) => {
-                    self.check_component_ref(value, comp, other);
+                    self.check_component_ref(value, comp, other, param);
                     return;
                 }
                 None => {
@@ -234,26 +250,31 @@ impl<'a> Checker<'a> {
         self.check_value(value, &ty, None);
     }
 
-    fn check_component_ref(&mut self, value: &V, comp: super::CompId, name: &str) {
-        match &value.value {
-            Value::Item(id) if self.inst(*id).and_then(|i| i.component) == Some(comp) => {}
-            Value::Error => {}
-            Value::Item(id) => {
-                let found = self.describe_item(*id);
-                self.push(messages::mismatched(
-                    value.span,
-                    &format!("an instance of `{name}`"),
-                    &found,
-                    None,
-                ));
-            }
-            other => self.push(messages::mismatched(
-                value.span,
-                &format!("an instance of `{name}`"),
-                other.type_name(),
-                None,
-            )),
+    fn check_component_ref(
+        &mut self,
+        value: &V,
+        comp: super::CompId,
+        name: &str,
+        param: Option<&Declared<'_>>,
+    ) {
+        let found = match &value.value {
+            Value::Item(id) if self.inst(*id).and_then(|i| i.component) == Some(comp) => return,
+            Value::Error => return,
+            Value::Item(id) => self.describe_item(*id),
+            other => other.type_name().to_string(),
+        };
+        let expected = match param {
+            Some(p) => format!("an instance of `{name}` for `{}`", p.name),
+            None => format!("an instance of `{name}`"),
+        };
+        let mut d = messages::mismatched(value.span, &expected, &found, None);
+        if let Some(p) = param {
+            d = d.with_label(
+                p.span,
+                format!("`{}` takes an instance of `{name}`", p.name),
+            );
         }
+        self.push(d);
     }
 
     pub(super) fn check_let(&mut self, id: LetId) {
@@ -262,7 +283,7 @@ impl<'a> Checker<'a> {
         };
         let value = self.let_value(id, def.name.span);
         if let Some(ty) = &def.ty {
-            self.check_declared(&value, ty, scope);
+            self.check_declared(&value, ty, scope, None);
         }
     }
 
@@ -670,4 +691,10 @@ fn unquoted_fits(text: &str, ty: &Ty) -> bool {
         }
         _ => false,
     }
+}
+
+/// The component parameter a value is given for.
+struct Declared<'n> {
+    name: &'n str,
+    span: Span,
 }

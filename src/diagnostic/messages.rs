@@ -128,6 +128,27 @@ pub fn unknown_name(span: Span, name: &str, suggestion: Option<&str>) -> Diagnos
     with_suggestion(d, span, suggestion)
 }
 
+/// A component's name where a value belongs: an instance of it was likely meant.
+pub fn component_as_value(span: Span, component: &str, instances: &[&str]) -> Diagnostic {
+    let d = Diagnostic::new(
+        Code::E0101,
+        format!("`{component}` is a component, not a value"),
+    )
+    .at(span, "a component");
+    match instances {
+        [] => d.with_help(format!(
+            "make an instance first (`{component} NAME {{ ... }}`) and use its name"
+        )),
+        [one] => d
+            .with_help(format!("did you mean its instance `{one}`?"))
+            .with_suggestion(span, *one),
+        many => {
+            let names: Vec<String> = many.iter().map(|n| format!("`{n}`")).collect();
+            d.with_help(format!("use one of its instances: {}", names.join(", ")))
+        }
+    }
+}
+
 pub fn unknown_type(span: Span, name: &str, suggestion: Option<&str>) -> Diagnostic {
     let d = Diagnostic::new(Code::E0101, format!("unknown type `{name}`")).at(span, "not a type");
     with_suggestion(d, span, suggestion)
