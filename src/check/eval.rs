@@ -159,6 +159,7 @@ impl<'a> Checker<'a> {
             Some(Binding::Item(id)) => V::new(Value::Item(id), span),
             Some(Binding::Let(id)) => self.let_value(id, span),
             Some(Binding::Param(inst, index)) => self.param_value(inst, index, span),
+            Some(Binding::Unresolved) => V::error(span),
             None if VARIANT_WORDS.contains(&name) => V::new(Value::Word(name.to_string()), span),
             None if name.is_empty() => V::error(span),
             None => {

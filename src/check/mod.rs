@@ -61,6 +61,9 @@ pub enum Binding {
     Let(LetId),
     /// A parameter of the component instance, by its index in the component.
     Param(InstId, usize),
+    /// An item of a kind that an import which failed may have declared: its
+    /// uses are not reported again (the failed import is).
+    Unresolved,
 }
 
 #[derive(Debug)]

@@ -103,6 +103,7 @@ impl<'a> Checker<'a> {
             match found.map(|(binding, _)| binding) {
                 Some(Binding::Item(id)) => id,
                 Some(Binding::Let(id)) if field.subpath.is_empty() => return Some(Target::Let(id)),
+                Some(Binding::Unresolved) => return None,
                 Some(Binding::Let(_)) => {
                     self.push(messages::invalid_override(
                         field.path_span(),

@@ -5,7 +5,7 @@ use rustc_hash::FxHashMap as HashMap;
 use super::schema::Kind;
 use super::value::InstId;
 use super::{Binding, Checker, CompId, Component, Inst, LetDef, LetId, Scope, ScopeId};
-use crate::diagnostic::{did_you_mean, messages};
+use crate::diagnostic::{Code, did_you_mean, messages};
 use crate::program::{ModuleId, Origin};
 use crate::source::Span;
 use crate::syntax::ast;
@@ -271,6 +271,14 @@ impl<'a> Checker<'a> {
             }
             return Some((Kind::Instance, Some(comp)));
         }
+        let builtin = did_you_mean(word, Kind::BUILTIN.iter().map(|k| k.keyword()));
+        if builtin.is_none() && self.import_failed_in(block.kind.span.file) {
+            // The component may be one the failed import declares: that import's
+            // error is the one to fix, and the item's uses stay quiet. A misspelt
+            // built-in kind (`servce`) is still reported.
+            self.bind(scope, &block.name, Binding::Unresolved);
+            return None;
+        }
         let mut candidates: Vec<String> = Kind::BUILTIN
             .iter()
             .map(|k| k.keyword().to_string())
@@ -284,6 +292,17 @@ impl<'a> Checker<'a> {
             suggestion.as_deref(),
         ));
         None
+    }
+
+    /// Whether an import of `file` failed (it is missing, escapes the project, is in
+    /// a cycle or too deep a chain).
+    fn import_failed_in(&self, file: crate::source::FileId) -> bool {
+        self.program.diagnostics.iter().any(|d| {
+            matches!(
+                d.code,
+                Code::E0107 | Code::E0108 | Code::E0109 | Code::E0115 | Code::E0116
+            ) && d.span.is_some_and(|s| s.file == file)
+        })
     }
 
     /// The source path and Kubernetes name of an item: `main` takes its instance's
