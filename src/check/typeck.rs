@@ -404,7 +404,9 @@ impl<'a> Checker<'a> {
                     .find(|p| matches!(p, SecretPart::Secret { .. }))
                 {
                     let name = self.secret_name(*item, key);
-                    self.push(messages::secret_interpolated(*span, &name, v.span));
+                    let several_lines = self.program.sources.slice(v.span).contains('\n');
+                    let string = several_lines.then_some(v.span);
+                    self.push(messages::secret_interpolated(*span, &name, string));
                 }
             }
             Value::Generate { .. } | Value::EnvVar(_) => {

@@ -415,13 +415,19 @@ pub fn unset_used(span: Span, param: &str) -> Diagnostic {
     ))
 }
 
-pub fn secret_interpolated(span: Span, secret: &str, string: Span) -> Diagnostic {
-    Diagnostic::new(Code::E0203, format!("secret `{secret}` is interpolated into a string"))
-        .at(span, "a secret value inside a string")
-        .with_label(string, "this string would hold the secret in plain text")
+/// A secret interpolated into a plain string. The primary label is under the
+/// interpolation; the string gets a label of its own only when it spans several
+/// lines (on one line, the two labels would overlap and hide where the secret is).
+pub fn secret_interpolated(span: Span, secret: &str, string: Option<Span>) -> Diagnostic {
+    let d = Diagnostic::new(Code::E0203, format!("secret `{secret}` is interpolated into a string"))
+        .at(span, "a secret value, inside a string that would hold it in plain text")
         .with_help(format!(
             "pass `{secret}` whole (an env var becomes a `secretKeyRef`), or build the string in a `secret` item"
-        ))
+        ));
+    match string {
+        Some(string) => d.with_label(string, "this string would hold the secret in plain text"),
+        None => d,
+    }
 }
 
 pub fn secret_in_plain_position(span: Span, secret: &str, declared: Option<Span>) -> Diagnostic {
