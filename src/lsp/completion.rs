@@ -31,7 +31,12 @@ pub fn completion(view: &View, position: Position) -> Vec<CompletionItem> {
     match &context.slot {
         Slot::TopLevel => scope.top_level(),
         Slot::Key => scope.keys(&context.frames),
-        Slot::Value => scope.values(),
+        Slot::Value => match context.frames.last() {
+            Some(Frame::List { key: Some(key) }) if key == "needs" || key == "after" => {
+                scope.dependencies()
+            }
+            _ => scope.values(),
+        },
         Slot::Member(chain) => scope.members(chain),
         Slot::UrlArg(chain) => scope
             .resolve(chain)
@@ -273,6 +278,39 @@ impl<'a> Scope<'a> {
         );
         for word in ["true", "false"] {
             out.push(item(word, CompletionItemKind::KEYWORD, "bool", None));
+        }
+        out
+    }
+
+    /// What `needs = [` and `after = [` can name: the module's services, hooks and
+    /// component instances, never the item being written.
+    fn dependencies(&self) -> Vec<CompletionItem> {
+        let own = self.item.map(|b| b.name.name.as_str());
+        let mut out: Vec<CompletionItem> = Vec::new();
+        let top = self
+            .module
+            .ast
+            .items
+            .iter()
+            .filter_map(|entry| match entry {
+                Item::Block(b) if self.component.is_none() => Some(b),
+                _ => None,
+            });
+        let inner = self.component.into_iter().flat_map(query::inner_blocks);
+        for b in top.chain(inner) {
+            let kind = b.kind.name.as_str();
+            let workload = match Kind::from_keyword(kind) {
+                Some(k) => matches!(k, Kind::Service | Kind::Hook),
+                None => true,
+            };
+            if workload && Some(b.name.name.as_str()) != own {
+                out.push(item(
+                    &b.name.name,
+                    CompletionItemKind::REFERENCE,
+                    kind,
+                    None,
+                ));
+            }
         }
         out
     }

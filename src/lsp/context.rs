@@ -18,7 +18,10 @@ pub enum Frame {
     Record {
         key: Option<String>,
     },
-    List,
+    /// `[ ... ]`, with the field it is the value of (`needs = [`).
+    List {
+        key: Option<String>,
+    },
     /// `callee(...)`, with the callee's dotted name (`db.url`).
     Call {
         callee: Vec<String>,
@@ -241,7 +244,16 @@ impl Scanner<'_> {
             }
             '.' => self.level().entry.push(Tok::Dot),
             '{' => self.open_brace(),
-            '[' => self.open(Frame::List),
+            '[' => {
+                let level = self.level();
+                let key = match level.entry.as_slice() {
+                    [Tok::Name(key), ..] if level.has_entries() && level.in_value => {
+                        Some(key.clone())
+                    }
+                    _ => None,
+                };
+                self.open(Frame::List { key });
+            }
             '(' => {
                 let callee = dotted_tail(&self.level().entry);
                 let frame = if callee.is_empty() {
@@ -439,7 +451,14 @@ mod tests {
 
     #[test]
     fn values_members_and_ports() {
-        assert_eq!(at("service api {\n  needs = [d|").slot, Slot::Value);
+        let needs = at("service api {\n  needs = [d|");
+        assert_eq!(needs.slot, Slot::Value);
+        assert_eq!(
+            needs.frames.last(),
+            Some(&Frame::List {
+                key: Some("needs".into())
+            })
+        );
         assert_eq!(
             at("service api {\n  env = { A = db.ports.|").slot,
             Slot::Member(vec!["db".into(), "ports".into()])
