@@ -12,7 +12,7 @@ use crate::syntax::ast::{self, Expr, ExprKind, StrPart};
 
 /// Words that name variants (`storage = ephemeral`, `on = [install]`); a bare name not
 /// bound in scope is taken for one of these before it is called unknown.
-const VARIANT_WORDS: &[&str] = &[
+pub const VARIANT_WORDS: &[&str] = &[
     "ephemeral",
     "persistent",
     "install",
@@ -41,8 +41,9 @@ pub(super) struct Ctx {
     pub this: Option<InstId>,
 }
 
-/// The built-in functions.
-const FUNCTIONS: &[&str] = &[
+/// The built-in functions (the editor's docs of each are in `lsp/builtins.rs`, tied
+/// to this list by a test).
+pub const FUNCTIONS: &[&str] = &[
     "tcp",
     "http",
     "exec",

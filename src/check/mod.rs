@@ -22,6 +22,7 @@ mod build;
 mod cells;
 pub mod data;
 mod eval;
+pub use eval::{FUNCTIONS, VARIANT_WORDS};
 mod graph;
 mod names;
 mod profile;

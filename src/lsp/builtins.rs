@@ -58,6 +58,36 @@ pub const FUNCTIONS: &[Builtin] = &[
         "ephemeral",
         "Storage on an `emptyDir`, lost when the pod goes.",
     ),
+    builtin(
+        "csv",
+        "csv(\"path\")",
+        "A table's seed from a CSV file beside the stack: its header names columns (any \
+         order, a subset of the declared ones); an empty field is null.",
+    ),
+    builtin(
+        "sequence",
+        "sequence(start = s, step = k)",
+        "A generator: `s + i × k` in row `i` — ints, longs, dates (`k` days), timestamps \
+         (`k` seconds); `sequence()` counts from 1.",
+    ),
+    builtin(
+        "pick",
+        "pick([a, b, c])",
+        "A generator: one of the values, chosen pseudo-randomly (and deterministically) per \
+         row.",
+    ),
+    builtin(
+        "between",
+        "between(lo, hi)",
+        "A generator: a value from `lo` to `hi` inclusive — numbers, decimals, dates, \
+         timestamps.",
+    ),
+    builtin(
+        "decimal",
+        "decimal(p, s)",
+        "A column type: an exact number of `p` digits (at most 38), `s` of them after the \
+         point.",
+    ),
 ];
 
 /// What every service offers as a member.
@@ -81,4 +111,25 @@ pub fn function(name: &str) -> Option<&'static Builtin> {
 
 pub fn service_member(name: &str) -> Option<&'static Builtin> {
     SERVICE_MEMBERS.iter().find(|b| b.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::check::{FUNCTIONS, VARIANT_WORDS};
+
+    /// The editor knows every function the checker evaluates, and documents nothing
+    /// the checker does not know (a function or a word such as `ephemeral`).
+    #[test]
+    fn every_function_of_the_checker_has_its_docs() {
+        let documented: Vec<&str> = super::FUNCTIONS.iter().map(|b| b.name).collect();
+        for f in FUNCTIONS {
+            assert!(documented.contains(f), "`{f}` has no docs for the editor");
+        }
+        for d in &documented {
+            assert!(
+                FUNCTIONS.contains(d) || VARIANT_WORDS.contains(d),
+                "`{d}` is documented but the checker does not know it"
+            );
+        }
+    }
 }
