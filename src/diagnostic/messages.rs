@@ -52,6 +52,16 @@ pub fn syntax_error(span: Span, expected: &[String], found: &str) -> Diagnostic 
         .at(span, format!("expected {expected} here"))
 }
 
+/// `key: value` where `key = value` belongs.
+pub fn colon_for_equals(colon: Span) -> Diagnostic {
+    Diagnostic::new(Code::E0001, "expected `=`, found `:`")
+        .at(colon, "use `=` here")
+        .with_help(
+            "a field is written `name = value` (`name: type` declares a component parameter)",
+        )
+        .with_suggestion(colon, " =")
+}
+
 pub fn unterminated_string(span: Span) -> Diagnostic {
     Diagnostic::new(Code::E0001, "unterminated string")
         .at(span, "this string is never closed")

@@ -36,9 +36,31 @@ pub(super) fn syntax_error(
         push_unique(&mut expected, token);
     }
     let expected = simplify(expected);
+    if let Some(colon) = colon_for_equals(full, base + position, &expected) {
+        return messages::colon_for_equals(Span::new(file, colon, colon + 1));
+    }
     let (found, len) = found_at(full, base + position);
     let span = Span::new(file, base + position, base + position + len);
     messages::syntax_error(span, &expected, &found)
+}
+
+/// `image: "nginx"`, the YAML habit: a `:` after a key where a type was expected
+/// (`name: type` declares a component parameter), followed by what can only be a
+/// value. The offset of the `:`.
+fn colon_for_equals(full: &str, position: usize, expected: &[String]) -> Option<usize> {
+    if !expected.iter().any(|e| e == "a type") {
+        return None;
+    }
+    let value_start = full.get(position..)?.chars().next()?;
+    if !(value_start == '"'
+        || value_start == '{'
+        || value_start == '-'
+        || value_start.is_ascii_digit())
+    {
+        return None;
+    }
+    let before = full.get(..position)?.trim_end_matches([' ', '\t']);
+    before.ends_with(':').then(|| before.len() - 1)
 }
 
 /// Keeps the expected tokens a person needs: what closes or continues the structure
