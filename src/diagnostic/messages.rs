@@ -62,8 +62,10 @@ pub fn colon_for_equals(colon: Span) -> Diagnostic {
         .with_suggestion(colon, " =")
 }
 
+/// A `"` string that is never closed: it ends at its line, like one that goes on past
+/// its line (E0004), and is reported at its opening quote.
 pub fn unterminated_string(span: Span) -> Diagnostic {
-    Diagnostic::new(Code::E0001, "unterminated string")
+    Diagnostic::new(Code::E0004, "unterminated string")
         .at(span, "this string is never closed")
         .with_help("close it with `\"` (or `\"\"\"` for a multi-line string)")
 }
