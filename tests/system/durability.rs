@@ -47,30 +47,53 @@ fn every_file_a_seed_writes_is_synced_with_its_directory() {
         .expect("strace runs (the tests need it: apt-get install strace)");
     assert!(status.success());
 
-    // `PID openat(AT_FDCWD, "PATH", FLAGS…) = FD` and `PID fsync(FD) = 0`.
+    // `TID openat(AT_FDCWD, "PATH", FLAGS…) = FD` and `TID fsync(FD) = 0`, in the
+    // order they happened. A call another thread interrupts is printed in two lines,
+    // `… <unfinished ...>` and `TID <... openat resumed>…) = FD`. Threads share the
+    // process's descriptors, so an FD stands for the file it was last opened on.
     let text = std::fs::read_to_string(&trace).expect("the trace");
-    let mut open: BTreeMap<(String, String), String> = BTreeMap::new();
+    let mut open: BTreeMap<String, String> = BTreeMap::new();
+    let mut pending: BTreeMap<String, (String, bool)> = BTreeMap::new();
     let mut written: BTreeSet<String> = BTreeSet::new();
     let mut synced: BTreeSet<String> = BTreeSet::new();
+    let ours = warehouse.to_string_lossy().into_owned();
+    let mut opened =
+        |open: &mut BTreeMap<String, String>, path: String, writes: bool, result: &str| {
+            let fd = result.trim();
+            if fd.starts_with('-') {
+                return;
+            }
+            if writes && path.starts_with(&ours) {
+                written.insert(path.clone());
+            }
+            open.insert(fd.to_string(), path);
+        };
     for line in text.lines() {
-        let Some((pid, call)) = line.split_once(' ') else {
+        let Some((tid, call)) = line.split_once(' ') else {
             continue;
         };
         let call = call.trim();
         if let Some(rest) = call.strip_prefix("openat(AT_FDCWD, \"") {
             let (path, rest) = rest.split_once('"').expect("a quoted path");
-            if let Some((flags, fd)) = rest.rsplit_once(" = ") {
-                open.insert((pid.to_string(), fd.trim().to_string()), path.to_string());
-                if flags.contains("O_WRONLY") && path.starts_with(&*warehouse.to_string_lossy()) {
-                    written.insert(path.to_string());
+            let writes = rest.contains("O_WRONLY");
+            match rest.rsplit_once(" = ") {
+                Some((_, fd)) => opened(&mut open, path.to_string(), writes, fd),
+                None => {
+                    pending.insert(tid.to_string(), (path.to_string(), writes));
                 }
+            }
+        } else if let Some(rest) = call.strip_prefix("<... openat resumed>") {
+            if let (Some((path, writes)), Some((_, fd))) =
+                (pending.remove(tid), rest.rsplit_once(" = "))
+            {
+                opened(&mut open, path, writes, fd);
             }
         } else if let Some(rest) = call
             .strip_prefix("fsync(")
             .or_else(|| call.strip_prefix("fdatasync("))
         {
-            let fd = rest.split(')').next().unwrap_or_default();
-            if let Some(path) = open.get(&(pid.to_string(), fd.to_string())) {
+            let fd: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            if let Some(path) = open.get(&fd) {
                 synced.insert(path.clone());
             }
         }
