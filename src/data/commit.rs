@@ -30,7 +30,7 @@ use uuid::Uuid;
 use super::DataError;
 
 /// The snapshot-summary property that holds a commit's write id.
-pub const WRITE_ID: &str = "floe.write";
+const WRITE_ID: &str = "floe.write";
 
 /// How a commit ended.
 pub enum Commit {

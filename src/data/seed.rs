@@ -121,7 +121,7 @@ pub async fn seed_table(
         return Ok(Outcome::NoSeed);
     };
     // Best effort: a failed sweep deletes nothing and leaves only invisible files.
-    let _ = sweep::sweep(&iceberg_table, None).await;
+    // (A local warehouse is swept once, when the seed ends.)
     let iceberg_table = match sweep::sweep_announced(catalog, iceberg_table.clone()).await {
         Ok(swept) => swept,
         Err(_) => iceberg_table,
@@ -134,7 +134,7 @@ pub async fn seed_table(
     // a commit that lost to this one or to another left (its metadata file is
     // written before the catalog refuses it, so only a sweep after that sees it).
     if let Ok(current) = catalog.load_table(&ident).await {
-        let _ = sweep::sweep(&current, Some(id)).await;
+        let _ = sweep::sweep(&current, id).await;
     }
     // After a failure the lock file stays, unlocked: whatever the failure left,
     // the next seed of the table sweeps it.

@@ -86,35 +86,30 @@ pub fn lock(table: &IcebergTable, id: Uuid) -> Result<Option<WriteLock>> {
     Ok(Some(WriteLock { path, _file: file }))
 }
 
-/// Deletes what write `id` made for a commit that did not land: its data files,
-/// its manifest and, in a local warehouse, every other file named by its id.
+/// Deletes what write `id` made for a commit that did not land and that its name
+/// gives away: its data files and its manifest. (In a local warehouse the sweep at
+/// the end of every seed also finds the rest by listing: a half-written file, the
+/// manifest lists of attempts that conflicted.)
 pub async fn discard(table: &IcebergTable, id: Uuid, files: &[DataFile]) {
     for file in files {
         let _ = table.file_io().delete(file.file_path()).await;
     }
     let manifest = format!("{}/metadata/{id}-m0.avro", table.metadata().location());
     let _ = table.file_io().delete(manifest).await;
-    if let Some(dir) = local_dir(table) {
-        let id = id.to_string();
-        for path in listing(&dir) {
-            if names(&path, &id) {
-                let _ = std::fs::remove_file(path);
-            }
-        }
-    }
 }
 
 /// In a local warehouse, deletes the files of writers that died (their lock can be
-/// taken), those of this process's write `done` that its commit left out (the
-/// manifest lists of attempts that conflicted), and the metadata files no commit
+/// taken), those of this process's write `done` that the table does not reference
+/// (a half-written file, the manifest lists of attempts that conflicted, all of it
+/// when the write did not land), and the metadata files no commit
 /// can use; it leaves everything the table references and every file of a live
 /// writer.
-pub async fn sweep(table: &IcebergTable, done: Option<Uuid>) -> Result<()> {
+pub async fn sweep(table: &IcebergTable, done: Uuid) -> Result<()> {
     let Some(dir) = local_dir(table) else {
         return Ok(());
     };
     let files = listing(&dir);
-    let own = done.map(|id| (id.to_string(), lock_path(&dir, id)));
+    let own = (done.to_string(), lock_path(&dir, done));
     let dead: Vec<(String, PathBuf)> = files
         .iter()
         .filter_map(|path| {
@@ -124,7 +119,7 @@ pub async fn sweep(table: &IcebergTable, done: Option<Uuid>) -> Result<()> {
             file.try_lock().ok()?;
             Some((id.to_string(), path.clone()))
         })
-        .chain(own)
+        .chain(std::iter::once(own.clone()))
         .collect();
     let stale = stale_metadata(table, &files);
     if dead.is_empty() && stale.is_empty() {
@@ -140,7 +135,7 @@ pub async fn sweep(table: &IcebergTable, done: Option<Uuid>) -> Result<()> {
         }
     }
     for (id, lock) in dead {
-        if done.is_none_or(|own| own.to_string() != id) {
+        if id != own.0 {
             let _ = std::fs::remove_file(lock);
         }
     }
@@ -221,10 +216,10 @@ const PENDING: &str = "floe.pending.";
 
 /// How old an announced write is when its writer is taken to be gone: four times
 /// the longest a seed Job may run.
-pub const DEAD_AFTER: u64 = 2 * 60 * 60;
+const DEAD_AFTER: u64 = 2 * 60 * 60;
 
 /// The property that announces write `id`.
-pub fn pending_key(id: Uuid) -> String {
+fn pending_key(id: Uuid) -> String {
     format!("{PENDING}{id}")
 }
 

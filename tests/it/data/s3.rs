@@ -75,47 +75,31 @@ fn http(port: u16, method: &str, path: &str) -> (u16, String) {
     (status, body)
 }
 
+/// The embedded catalog `lake` in `dir`, its table files in `bucket` on moto.
+fn open_on(
+    rt: &tokio::runtime::Runtime,
+    dir: &Path,
+    bucket: &str,
+    s3: &S3,
+    env: &HashMap<String, String>,
+) -> Result<catalog::Session, floe::data::DataError> {
+    rt.block_on(catalog::open_embedded(
+        "lake",
+        &dir.join("catalog.db"),
+        &format!("s3://{bucket}/warehouse"),
+        Some(s3),
+        env,
+    ))
+}
+
 #[test]
 fn tables_live_in_an_s3_bucket() {
     let moto = start_moto();
-    let (status, _) = http(moto.port, "PUT", "/floe-test");
-    assert_eq!(status, 200, "the bucket is created");
-
+    let (s3, env) = bucket(&moto, "floe-test");
     let plan = plan_of(Path::new(SHOP));
-    let s3 = S3 {
-        endpoint: Some(format!("http://127.0.0.1:{}", moto.port)),
-        region: "us-east-1".into(),
-        path_style: true,
-        access_key: Some(Credential::Secret {
-            secret: "lake-root".into(),
-            key: "user".into(),
-        }),
-        secret_key: Some(Credential::Secret {
-            secret: "lake-root".into(),
-            key: "password".into(),
-        }),
-    };
-    let env = HashMap::from([
-        (
-            Credential::env_var("lake-root", "user"),
-            "testing".to_string(),
-        ),
-        (
-            Credential::env_var("lake-root", "password"),
-            "testing".to_string(),
-        ),
-    ]);
     let dir = tempfile::tempdir().expect("temp dir");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let session = rt
-        .block_on(catalog::open_embedded(
-            "lake",
-            &dir.path().join("catalog.db"),
-            "s3://floe-test/warehouse",
-            Some(&s3),
-            &env,
-        ))
-        .expect("the catalog opens");
+    let session = open_on(&rt, dir.path(), "floe-test", &s3, &env).expect("the catalog opens");
     let sessions = BTreeMap::from([("lake".to_string(), session)]);
     let results = rt
         .block_on(run::run_all(&plan, &sessions, &mut Events::default()))
@@ -131,13 +115,8 @@ fn tables_live_in_an_s3_bucket() {
     assert_eq!(listing.matches(".parquet</Key>").count(), 1, "{listing}");
 
     // Without the secret in the environment, nothing is reached.
-    let missing = rt.block_on(catalog::open_embedded(
-        "lake",
-        &dir.path().join("other.db"),
-        "s3://floe-test/warehouse",
-        Some(&s3),
-        &HashMap::<String, String>::new(),
-    ));
+    let other = dir.path().join("other");
+    let missing = open_on(&rt, &other, "floe-test", &s3, &HashMap::new());
     let error = missing.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(error.contains("FLOE_SECRET_LAKE_ROOT_USER"), "{error}");
 }
@@ -212,15 +191,7 @@ table events {
     let plan = plan_of(&main);
     let table = plan.tables[0].clone();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let session = rt
-        .block_on(catalog::open_embedded(
-            "lake",
-            &dir.path().join("catalog.db"),
-            "s3://swept/warehouse",
-            Some(&s3),
-            &env,
-        ))
-        .expect("the catalog opens");
+    let session = open_on(&rt, dir.path(), "swept", &s3, &env).expect("the catalog opens");
     let catalog = rt.block_on(session.catalog()).expect("catalog");
     let data = "warehouse/log/events/data/";
     let seed_once = || {
