@@ -259,8 +259,6 @@ pub async fn write_files(
     source: Arc<SeedSource>,
     id: uuid::Uuid,
 ) -> Result<Vec<DataFile>> {
-    // A prefix unique to the write: file numbers restart at 0 with every writer.
-    let prefix = format!("floe-{id}");
     let at_once = std::thread::available_parallelism().map_or(1, usize::from);
     let mut parts = (0..source.len().div_ceil(FILE_ROWS)).map(|part| {
         let start = part * FILE_ROWS;
@@ -268,7 +266,7 @@ pub async fn write_files(
         (part, start, len)
     });
     let mut tasks = JoinSet::new();
-    let mut written: Vec<(u64, Vec<DataFile>)> = Vec::new();
+    let mut written: Vec<(u64, DataFile)> = Vec::new();
     let mut failures: Vec<(u64, DataError)> = Vec::new();
     loop {
         while failures.is_empty() && tasks.len() < at_once {
@@ -276,28 +274,33 @@ pub async fn write_files(
                 break;
             };
             let (table, source) = (table.clone(), source.clone());
-            let prefix = format!("{prefix}-{part}");
             tasks.spawn(async move {
-                let files = write_part(&table, &source, prefix, start, len).await;
-                (part, files)
+                let file = write_part(&table, &source, file_name(id, part), start, len).await;
+                (part, file)
             });
         }
         let Some(done) = tasks.join_next().await else {
             break;
         };
         match done {
-            Ok((part, Ok(files))) => written.push((part, files)),
+            Ok((part, Ok(file))) => written.push((part, file)),
             Ok((part, Err(e))) => failures.push((part, e)),
             Err(e) => failures.push((u64::MAX, DataError::new(format!("a writer stopped: {e}")))),
         }
     }
     if let Some((_, error)) = failures.into_iter().min_by_key(|(part, _)| *part) {
-        let files: Vec<DataFile> = written.into_iter().flat_map(|(_, files)| files).collect();
+        let files: Vec<DataFile> = written.into_iter().map(|(_, file)| file).collect();
         sweep::discard(table, id, &files).await;
         return Err(error);
     }
     written.sort_by_key(|(part, _)| *part);
-    Ok(written.into_iter().flat_map(|(_, files)| files).collect())
+    Ok(written.into_iter().map(|(_, file)| file).collect())
+}
+
+/// The name of part `part`'s data file of write `id`: unique to the write, so that
+/// the write's files can be found by name (see [`sweep`](super::sweep)).
+pub(super) fn file_name(id: uuid::Uuid, part: u64) -> String {
+    format!("floe-{id}-{part}-00000.{}", DataFileFormat::Parquet)
 }
 
 /// How data files are written: zstd at its default level, the codec Iceberg
@@ -309,23 +312,22 @@ fn writer_properties() -> WriterProperties {
         .build()
 }
 
-/// Writes rows `start..start + len` as the data file `PREFIX-00000.parquet`.
+/// Writes rows `start..start + len` as the data file `name`.
 async fn write_part(
     table: &IcebergTable,
     source: &SeedSource,
-    prefix: String,
+    name: String,
     start: u64,
     len: u64,
-) -> Result<Vec<DataFile>> {
+) -> Result<DataFile> {
     let metadata = table.metadata();
-    let name = format!("{prefix}-00000.{}", DataFileFormat::Parquet);
     let path = DefaultLocationGenerator::new(metadata)?.generate_location(None, &name);
     let end = start + len;
     let batches = (start..end).step_by(BATCH_ROWS as usize).map(|row| {
         let rows = BATCH_ROWS.min(end - row);
         source.batch(row, rows as usize)
     });
-    let file = super::parquet::write(
+    super::parquet::write(
         table.file_io(),
         path,
         source.schema(),
@@ -333,8 +335,7 @@ async fn write_part(
         writer_properties(),
         batches,
     )
-    .await?;
-    Ok(vec![file])
+    .await
 }
 
 /// How an existing table's columns differ from the declared ones, if they do.

@@ -23,7 +23,7 @@
 //! the commit that adds its rows removes the announcement. An announcement older
 //! than [`DEAD_AFTER`] belongs to a writer that is gone — a seed Job is stopped by
 //! Kubernetes after 30 minutes (`activeDeadlineSeconds`) — and the next seed
-//! deletes the files its id names (data files `floe-ID-PART-NNNNN.parquet`, found by
+//! deletes the files its id names (data files `floe-ID-PART-00000.parquet`, found by
 //! name, and the manifest) unless its snapshot landed, then drops the
 //! announcement. A manifest list of a killed commit (its name carries a random
 //! snapshot id) stays, a few kilobytes that no reader sees.
@@ -40,6 +40,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use iceberg::Catalog;
 use iceberg::transaction::{ApplyTransactionAction, Transaction};
+use iceberg::writer::file_writer::location_generator::{
+    DefaultLocationGenerator, LocationGenerator,
+};
 
 use super::Result;
 use super::commit::landed;
@@ -297,19 +300,15 @@ pub async fn sweep_announced(catalog: &dyn Catalog, table: IcebergTable) -> Resu
         .location()
         .trim_end_matches('/')
         .to_string();
+    let data = DefaultLocationGenerator::new(table.metadata())?;
     let io = table.file_io();
     for (_, id, parts) in &dead {
         if landed(&table, *id) {
             continue;
         }
         for part in 0..*parts {
-            for n in 0.. {
-                let path = format!("{location}/data/floe-{id}-{part}-{n:05}.parquet");
-                if !io.exists(&path).await.unwrap_or(false) {
-                    break;
-                }
-                let _ = io.delete(&path).await;
-            }
+            let path = data.generate_location(None, &super::seed::file_name(*id, part));
+            let _ = io.delete(&path).await;
         }
         let _ = io.delete(format!("{location}/metadata/{id}-m0.avro")).await;
     }
