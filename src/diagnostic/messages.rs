@@ -62,6 +62,64 @@ pub fn colon_for_equals(colon: Span) -> Diagnostic {
         .with_suggestion(colon, " =")
 }
 
+/// `name value`: a field whose `=` is missing, with the fix.
+pub fn missing_equals(found: Span, after_key: Span, found_text: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0001, format!("expected `=`, found {found_text}"))
+        .at(found, "expected `=` before this value")
+        .with_help("a field is written `name = value`")
+        .with_suggestion(after_key, " =")
+}
+
+/// An opening bracket whose closer never comes before the next item or the end.
+pub fn unclosed(open: Span, opener: &str, expected_at: Span) -> Diagnostic {
+    let closer = match opener {
+        "[" => "]",
+        "(" => ")",
+        _ => "}",
+    };
+    Diagnostic::new(Code::E0001, format!("unclosed `{opener}`"))
+        .at(open, format!("this `{opener}` is never closed"))
+        .with_label(expected_at, format!("expected `{closer}` here"))
+        .with_help(format!(
+            "close it with `{closer}` before the next entry or item starts"
+        ))
+        .with_suggestion(expected_at, closer.to_string())
+}
+
+/// A closing bracket that ends its opener too early: the lines after it go on at
+/// the indentation of the line it is on.
+pub fn stray_closer(span: Span, closer: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0001, format!("unexpected `{closer}`"))
+        .at(span, "this closes its opener too early")
+        .with_help("the lines after it go on at the same indentation; remove it")
+        .with_suggestion(span, "")
+}
+
+/// `+` or `..` at the end of a line, before the next entry: the value is missing.
+pub fn dangling_operator(op: Span, text: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0001, format!("expected a value after `{text}`"))
+        .at(op, format!("this `{text}` has no value after it"))
+        .with_help(format!(
+            "the next line is the next entry; remove the `{text}` or write its value after it"
+        ))
+}
+
+/// `name =` at the end of a line, with the next entry on the next line.
+pub fn missing_value(op: Span, text: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0001, format!("expected a value after `{text}`"))
+        .at(op, "this field has no value")
+        .with_help(format!(
+            "write its value after the `{text}`: the next line is the next entry"
+        ))
+}
+
+/// `/*` with no `*/`.
+pub fn unterminated_comment(open: Span) -> Diagnostic {
+    Diagnostic::new(Code::E0001, "unterminated block comment")
+        .at(open, "this comment is never closed")
+        .with_help("close it with `*/`")
+}
+
 /// A `"` string that is never closed: it ends at its line, like one that goes on past
 /// its line (E0004), and is reported at its opening quote.
 pub fn unterminated_string(span: Span) -> Diagnostic {
@@ -104,13 +162,6 @@ pub fn invalid_escape(span: Span, escape: &str) -> Diagnostic {
     Diagnostic::new(Code::E0003, format!("unknown escape sequence `{escape}`"))
         .at(span, "not a valid escape")
         .with_help("the escapes are `\\n`, `\\t`, `\\r`, `\\\\`, `\\\"`, `\\$` and `\\0`; write `$${` for a literal `${`")
-}
-
-pub fn newline_in_string(at: Span, string: Span) -> Diagnostic {
-    Diagnostic::new(Code::E0004, "line break in a string")
-        .at(at, "the string continues on the next line")
-        .with_label(string, "in this string")
-        .with_help("close the string with `\"`, or use a `\"\"\"` multi-line string")
 }
 
 pub fn number_out_of_range(span: Span) -> Diagnostic {

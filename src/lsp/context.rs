@@ -4,7 +4,7 @@
 //! its first line to the cursor, keeping the nesting — items, records, lists, calls,
 //! strings and their interpolations — and says what the cursor is about to write.
 
-use super::parse_cache::starts_item;
+use crate::syntax::starts_item;
 
 /// What encloses the cursor, outermost first.
 #[derive(Clone, Debug, PartialEq)]

@@ -49,7 +49,7 @@ impl ParseCache {
     fn parse_pieces(&self, file: FileId, text: &str) -> Option<Parsed> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let generation = inner.generation;
-        let ranges = pieces(text);
+        let ranges = syntax::item_chunks(text);
         let mut missing: Vec<&str> = Vec::new();
         for &(start, end) in &ranges {
             let piece = text.get(start..end)?;
@@ -136,44 +136,6 @@ fn stands_alone(piece: &str, parsed: &Parsed) -> bool {
     let opens = piece.matches(['{', '[', '(']).count();
     let closes = piece.matches(['}', ']', ')']).count();
     !at_end && opens == closes && !piece.contains("\"\"\"") && !piece.contains("/*")
-}
-
-/// Byte ranges of a text, cut before each line that starts a top-level item.
-pub fn pieces(text: &str) -> Vec<(usize, usize)> {
-    let mut cuts = vec![0];
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if offset > 0 && starts_item(line) {
-            cuts.push(offset);
-        }
-        offset += line.len();
-    }
-    cuts.push(text.len());
-    cuts.windows(2)
-        .filter_map(|w| match w {
-            [a, b] => Some((*a, *b)),
-            _ => None,
-        })
-        .collect()
-}
-
-/// Whether a line starts a top-level item at its first column: `import "`, `let x`
-/// or `kind name {`.
-pub fn starts_item(line: &str) -> bool {
-    fn word(s: &str) -> Option<(&str, &str)> {
-        let end = s
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(s.len());
-        let (w, rest) = s.split_at(end);
-        w.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-            .then_some((w, rest.trim_start_matches([' ', '\t'])))
-    }
-    match word(line) {
-        Some(("import", rest)) => rest.starts_with('"'),
-        Some(("let", rest)) => word(rest).is_some(),
-        Some((_, rest)) => word(rest).is_some_and(|(_, after)| after.starts_with('{')),
-        None => false,
-    }
 }
 
 /// Moves spans into place: into file `file`, `by` bytes later.
@@ -376,15 +338,5 @@ mod tests {
         let cached = cache.parse(FileId(0), &broken);
         assert_eq!(cached.file, whole.file);
         assert_eq!(cached.diagnostics, whole.diagnostics);
-    }
-
-    #[test]
-    fn item_starts() {
-        assert!(starts_item("service api {\n"));
-        assert!(starts_item("import \"std/postgres\"\n"));
-        assert!(starts_item("let x = 1\n"));
-        assert!(!starts_item("  image = \"x\"\n"));
-        assert!(!starts_item("}\n"));
-        assert!(!starts_item("service api\n"));
     }
 }

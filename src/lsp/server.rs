@@ -24,10 +24,11 @@ use serde::de::DeserializeOwned;
 
 use super::analysis::{Analysis, View};
 use super::documents::{Documents, Overlay};
-use super::parse_cache::{ParseCache, starts_item};
+use super::parse_cache::ParseCache;
 use super::std_files::StdFiles;
 use super::{actions, completion, diagnostics, hover, navigate, symbols};
 use crate::SqlValidator;
+use crate::syntax::starts_item;
 use lsp_types::Url;
 
 pub struct Server {

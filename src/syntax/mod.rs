@@ -1,26 +1,24 @@
 //! Parsing: source text to [`ast::File`], plus diagnostics.
 //!
-//! pest does the parsing (`grammar/floe.pest`); its types never leave this module. When
-//! the file does not parse, the parser recovers item by item: the text is cut where a
-//! line starts a new top-level item, every piece is parsed on its own, and the items
-//! that parse are kept. So one run reports a syntax error in each broken item, and the
-//! rest of the file is still checked.
+//! The parser is hand-written (`lexer.rs`, `parser.rs`) and reads the language of
+//! `grammar/floe.pest`, the normative grammar, which the tests hold it to. A file is
+//! parsed exactly first; when it has a syntax error it is parsed again, recovering:
+//! the text is cut where a line starts a new top-level item, and each piece is
+//! parsed on its own, skipping a broken entry to the next one. So one run reports
+//! each syntax error once, the broken item keeps its kind, its name and its other
+//! entries, and the rest of the file is still checked.
 
 pub mod ast;
-mod build;
-mod errors;
-mod scan;
-mod strings;
+mod lexer;
+mod parser;
+pub mod strings;
 pub mod walk;
-
-use pest::Parser;
 
 use crate::diagnostic::Diagnostic;
 use crate::source::{FileId, Span};
 
-#[derive(pest_derive::Parser)]
-#[grammar = "../grammar/floe.pest"]
-struct FloeParser;
+pub use lexer::{item_chunks, starts_item};
+pub use parser::MAX_NESTING;
 
 /// The result of parsing one file.
 #[derive(Debug)]
@@ -41,30 +39,9 @@ const PARALLEL_BYTES: usize = 256 * 1024;
 /// limits do not depend on the file's size.
 const THREAD_STACK: usize = 8 * 1024 * 1024;
 
-/// Parses a whole file. Never fails: syntax errors become diagnostics and the items
-/// that could be parsed are returned.
+/// Parses a whole file. Never fails: syntax errors become diagnostics and what
+/// could be read is returned.
 pub fn parse(file: FileId, text: &str) -> Parsed {
-    let scanned = scan::scan(file, text);
-    if let Some(at) = scanned.too_deep {
-        return Parsed {
-            file: ast::File {
-                items: Vec::new(),
-                comments: scanned.comments,
-                span: Span::new(file, 0, text.len()),
-            },
-            diagnostics: vec![crate::diagnostic::messages::too_deep(
-                Span::new(file, at, at + 1),
-                scan::MAX_NESTING,
-            )],
-        };
-    }
-    let mut parsed = parse_items(file, text, scanned.unclosed_string);
-    parsed.file.comments = scanned.comments;
-    parsed
-}
-
-/// Parses the items of a file whose nesting is within limits.
-fn parse_items(file: FileId, text: &str, unclosed_string: Option<usize>) -> Parsed {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     if text.len() >= PARALLEL_BYTES
         && threads > 1
@@ -74,43 +51,55 @@ fn parse_items(file: FileId, text: &str, unclosed_string: Option<usize>) -> Pars
     }
     match parse_piece(file, text, 0, text.len()) {
         Ok(parsed) => parsed,
-        Err(error) => {
-            let mut parsed = recover(file, text);
-            if !parsed.diagnostics.iter().any(Diagnostic::is_error) {
-                let d = match unclosed_string {
-                    Some(at) => crate::diagnostic::messages::unterminated_string(Span::new(
-                        file,
-                        at,
-                        at + 1,
-                    )),
-                    None => errors::syntax_error(file, text, text, 0, &error),
-                };
-                parsed.diagnostics.push(d);
-            }
-            parsed
-        }
+        Err(Stop::TooDeep(d)) => too_deep(file, text, *d),
+        Err(Stop::Syntax) => recover(file, text),
     }
 }
 
-/// Parses `text[start..end]`, a sequence of whole items.
-fn parse_piece(
-    file: FileId,
-    text: &str,
-    start: usize,
-    end: usize,
-) -> Result<Parsed, Box<pest::error::Error<Rule>>> {
+/// Parses a text exactly as the grammar reads it: `None` when it is not in the
+/// language (or nests deeper than [`MAX_NESTING`]). The diagnostics are those of a
+/// text that parses: unknown units and escapes, numbers too large, entries on one
+/// line without a `,`.
+pub fn parse_exact(file: FileId, text: &str) -> Option<Parsed> {
+    parse_piece(file, text, 0, text.len()).ok()
+}
+
+/// Why an exact parse stopped.
+enum Stop {
+    Syntax,
+    TooDeep(Box<Diagnostic>),
+}
+
+/// Parses `text[start..end]`, a sequence of whole items, exactly.
+fn parse_piece(file: FileId, text: &str, start: usize, end: usize) -> Result<Parsed, Stop> {
     let piece = text.get(start..end).unwrap_or("");
-    let pairs = FloeParser::parse(Rule::file, piece).map_err(Box::new)?;
-    let mut builder = build::Builder::new(file, piece, start);
-    let items = builder.items(pairs);
-    Ok(Parsed {
+    let mut parser = parser::Parser::new(file, piece, start, false);
+    match parser.items() {
+        Ok(items) => Ok(Parsed {
+            file: ast::File {
+                items,
+                comments: parser.comments,
+                span: Span::new(file, 0, text.len()),
+            },
+            diagnostics: parser.diagnostics,
+        }),
+        Err(_) => Err(parser
+            .too_deep
+            .map_or(Stop::Syntax, |d| Stop::TooDeep(Box::new(d)))),
+    }
+}
+
+/// A file that nests too deep is not read further: every stage after the parser
+/// is recursive.
+fn too_deep(file: FileId, text: &str, d: Diagnostic) -> Parsed {
+    Parsed {
         file: ast::File {
-            items,
+            items: Vec::new(),
             comments: Vec::new(),
             span: Span::new(file, 0, text.len()),
         },
-        diagnostics: builder.diagnostics,
-    })
+        diagnostics: vec![d],
+    }
 }
 
 /// Cuts the file between items into one piece per thread and parses the pieces at
@@ -143,6 +132,7 @@ fn parse_in_parallel(file: FileId, text: &str, threads: usize) -> Option<Parsed>
     for result in results {
         let part = result?;
         whole.file.items.extend(part.file.items);
+        whole.file.comments.extend(part.file.comments);
         whole.diagnostics.extend(part.diagnostics);
     }
     Some(whole)
@@ -165,72 +155,36 @@ fn balanced_pieces(chunks: &[(usize, usize)], total: usize, count: usize) -> Vec
     pieces
 }
 
-/// Parses each top-level item on its own, keeping those that parse.
+/// Parses each top-level piece on its own, recovering from each syntax error.
 fn recover(file: FileId, text: &str) -> Parsed {
     let mut items = Vec::new();
+    let mut comments = Vec::new();
     let mut diagnostics = Vec::new();
     for (start, end) in item_chunks(text) {
-        let chunk = text.get(start..end).unwrap_or("");
-        if chunk.trim().is_empty() {
-            continue;
+        let mut piece = text.get(start..end).unwrap_or("").to_string();
+        // A closing bracket too many is reported and read as blank space, so that
+        // the entries after it stay where they are written.
+        for at in lexer::stray_closers(piece.as_bytes()) {
+            let closer = piece.get(at..at + 1).unwrap_or("}").to_string();
+            let span = Span::new(file, start + at, start + at + 1);
+            diagnostics.push(crate::diagnostic::messages::stray_closer(span, &closer));
+            piece.replace_range(at..at + 1, " ");
         }
-        match FloeParser::parse(Rule::file, chunk) {
-            Ok(pairs) => {
-                let mut builder = build::Builder::new(file, chunk, start);
-                items.extend(builder.items(pairs));
-                diagnostics.extend(builder.diagnostics);
-            }
-            Err(error) => diagnostics.push(errors::syntax_error(file, text, chunk, start, &error)),
+        let mut parser = parser::Parser::new(file, &piece, start, true);
+        let parsed = parser.items();
+        if let Some(d) = parser.too_deep {
+            return too_deep(file, text, d);
         }
+        items.extend(parsed.unwrap_or_default());
+        comments.extend(parser.comments);
+        diagnostics.extend(parser.diagnostics);
     }
     Parsed {
         file: ast::File {
             items,
-            comments: Vec::new(),
+            comments,
             span: Span::new(file, 0, text.len()),
         },
         diagnostics,
-    }
-}
-
-/// Byte ranges of the text, cut before each line that starts a top-level item.
-fn item_chunks(text: &str) -> Vec<(usize, usize)> {
-    let mut cuts = vec![0];
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if offset > 0 && starts_item(line) {
-            cuts.push(offset);
-        }
-        offset += line.len();
-    }
-    cuts.push(text.len());
-    cuts.windows(2)
-        .filter_map(|w| match w {
-            [a, b] => Some((*a, *b)),
-            _ => None,
-        })
-        .collect()
-}
-
-/// Whether a line looks like the start of a top-level item, at the first column:
-/// `import "..."`, `let name`, or `kind name {`.
-fn starts_item(line: &str) -> bool {
-    fn name(s: &str) -> Option<(&str, &str)> {
-        let end = s
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(s.len());
-        let (word, rest) = s.split_at(end);
-        let starts_right = word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
-        starts_right.then_some((word, rest))
-    }
-    let Some((first, rest)) = name(line) else {
-        return false;
-    };
-    let rest = rest.trim_start_matches([' ', '\t']);
-    match first {
-        "import" => rest.starts_with('"'),
-        "let" => name(rest).is_some(),
-        _ => name(rest)
-            .is_some_and(|(_, after)| after.trim_start_matches([' ', '\t']).starts_with('{')),
     }
 }

@@ -3,7 +3,7 @@
 use super::ast::{Decimal, Expr, StrPart};
 
 /// A piece of a string literal as the grammar delivers it.
-pub(super) enum RawPart {
+pub enum RawPart {
     /// Source text, subject to indentation stripping in multi-line strings.
     Source(String),
     /// Text produced by an escape sequence; never stripped.
@@ -12,7 +12,7 @@ pub(super) enum RawPart {
 }
 
 /// The character an escape sequence (`\n`, `\"`, ...) stands for.
-pub(super) fn unescape(escape: &str) -> Option<char> {
+pub fn unescape(escape: &str) -> Option<char> {
     match escape.strip_prefix('\\')? {
         "n" => Some('\n'),
         "t" => Some('\t'),
@@ -26,7 +26,7 @@ pub(super) fn unescape(escape: &str) -> Option<char> {
 }
 
 /// Joins the parts of a one-line string.
-pub(super) fn join(raw: Vec<RawPart>) -> Vec<StrPart> {
+pub fn join(raw: Vec<RawPart>) -> Vec<StrPart> {
     let mut parts = Vec::new();
     for part in raw {
         match part {
@@ -57,7 +57,7 @@ enum Piece {
 /// Joins the parts of a `"""` string, removing the line break after the opening
 /// quotes, the blank space before the closing quotes and the indentation common to
 /// all lines that are not blank.
-pub(super) fn dedent(raw: Vec<RawPart>) -> Vec<StrPart> {
+pub fn dedent(raw: Vec<RawPart>) -> Vec<StrPart> {
     let mut pieces = Vec::new();
     for part in raw {
         match part {
@@ -136,7 +136,7 @@ fn leading_blanks(line: &[Piece]) -> usize {
 }
 
 /// Parses `123`, `-4` or `0.25` exactly. `None` when the number does not fit.
-pub(crate) fn parse_decimal(text: &str) -> Option<Decimal> {
+pub fn parse_decimal(text: &str) -> Option<Decimal> {
     let (negative, digits) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text),
