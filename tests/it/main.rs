@@ -10,5 +10,6 @@ mod limits;
 mod lsp;
 mod props;
 mod support;
+mod syntax;
 mod tidy;
 mod ui;
