@@ -832,3 +832,54 @@ fn every_position_gets_an_answer() {
     }
     client.shutdown();
 }
+
+/// One typo in the demo, of each kind the parser recovers from, marks exactly one
+/// place in the editor: the typo's line, and nothing else in the file.
+#[test]
+fn one_syntax_error_is_one_mark_in_the_editor() {
+    let path = support::root().join("examples/demo.floe");
+    let text = std::fs::read_to_string(&path).expect("the demo is readable");
+    let uri = uri(&path);
+    let typos = [
+        (
+            "uri = catalog.url(api) + \"/api/catalog\"",
+            "uri = catalog.url(api) +",
+            "E0001",
+        ),
+        ("region = \"us-east-1\"", "region: \"us-east-1\"", "E0001"),
+        (
+            "region = \"us-east-1\"",
+            "region = \"us-east-1\" }",
+            "E0001",
+        ),
+        ("region = \"us-east-1\"", "region = \"us-east-1", "E0004"),
+        ("region = \"us-east-1\"", "region =", "E0001"),
+        ("path_style = true", "path_style true", "E0001"),
+        (
+            "warehouse = catalog.catalog",
+            "warehouse = catalog.catalog,,",
+            "E0001",
+        ),
+    ];
+    let mut client = Client::start();
+    client.open(&uri, &text);
+    assert_eq!(client.diagnostics(&uri), json!([]));
+    for (version, (from, to, code)) in (2..).zip(typos) {
+        let at = text
+            .find(from)
+            .expect("the demo holds the text the typo changes");
+        let line = text[..at].matches('\n').count();
+        let broken = text.replacen(from, to, 1);
+        client.replace(&uri, version, &broken);
+        let marks = client.diagnostics(&uri);
+        let lines: Vec<&Value> = marks
+            .as_array()
+            .expect("diagnostics are a list")
+            .iter()
+            .map(|d| &d["range"]["start"]["line"])
+            .collect();
+        assert_eq!(lines, [&json!(line)], "`{to}`: {marks}");
+        assert_eq!(marks[0]["code"], code, "`{to}`: {marks}");
+    }
+    client.shutdown();
+}
