@@ -52,12 +52,34 @@ pub fn render_masked(
         .with_width(options.width)
         .with_links(false)
         .with_urls(false);
-    let report = Report::new(diagnostic, sources, mask);
-    let mut out = String::new();
-    if handler.render_report(&mut out, &report).is_err() {
-        out = format!("{}: {}\n", diagnostic.code, diagnostic.message);
+    let mut report = Report::new(diagnostic, sources, mask);
+    let mut out = heading(&report, options.color);
+    // miette writes the message under a `×` mark, after the code on a line of its
+    // own; the heading above is written as rustc writes it instead. Drawn with no
+    // code and an empty message, miette's report starts with the message's line,
+    // which is left out.
+    report.code.clear();
+    report.message.clear();
+    let mut drawn = String::new();
+    if handler.render_report(&mut drawn, &report).is_ok() {
+        out.push_str(drawn.split_once('\n').map_or("", |(_, rest)| rest));
     }
     out
+}
+
+/// `error[E0101]: message`, on a line of its own (more lines when the message has
+/// them), so that a diagnostic can be found by its code.
+fn heading(report: &Report, color: bool) -> String {
+    let (word, style) = match report.severity {
+        Severity::Error => ("error", "\x1b[1;31m"),
+        Severity::Warning => ("warning", "\x1b[1;33m"),
+    };
+    let (bold, reset) = if color { (style, "\x1b[0m") } else { ("", "") };
+    let message_style = if color { "\x1b[1m" } else { "" };
+    format!(
+        "{bold}{word}[{}]{reset}{message_style}: {}{reset}\n",
+        report.code, report.message
+    )
 }
 
 /// Renders a list of diagnostics followed by a one-line summary.

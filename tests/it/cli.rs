@@ -309,7 +309,7 @@ fn run_on_a_cluster_checks_the_environment_first() {
     assert_eq!(first.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains("R0001")
-            && stderr.contains("× environment variables not set: `FLOE_TEST_OTHER`")
+            && stderr.contains("error[R0001]: environment variables not set: `FLOE_TEST_OTHER`")
             && stderr.contains("main.floe:4:11]")
             && stderr.contains("╰── `creds.other` reads `FLOE_TEST_OTHER`")
             && stderr.contains("nothing was applied"),

@@ -344,7 +344,10 @@ async fn each_failure_kind_fails_fast_with_evidence_against_the_item() {
         );
         assert_eq!(error.code(), Code::R0201);
         let report = rendered(&error, &compiled.sources);
-        assert!(report.contains("× service `api` failed: "), "{report}");
+        assert!(
+            report.contains("error[R0201]: service `api` failed: "),
+            "{report}"
+        );
         assert!(report.contains(reason), "{report}");
         assert!(
             report.contains(&format!("[main.floe:{api_line}:9]"))
@@ -386,7 +389,8 @@ async fn a_failed_job_is_reported_kept_and_run_again_next_time() {
     let report = rendered(&error, &compiled.sources);
     let line = line_of(SHOP, "hook migrate");
     assert!(
-        report.contains("× hook `migrate` failed: the Job failed: BackoffLimitExceeded"),
+        report
+            .contains("error[R0201]: hook `migrate` failed: the Job failed: BackoffLimitExceeded"),
         "{report}"
     );
     assert!(
@@ -479,7 +483,7 @@ async fn api_errors_are_retried_when_transient_and_reported_otherwise() {
     let report = rendered(&error, &compiled.sources);
     assert!(
         report.contains(
-            "× cannot read deployment/api: etcdserver: request timed out (500 InternalError)"
+            "error[R0101]: cannot read deployment/api: etcdserver: request timed out (500 InternalError)"
         ),
         "{report}"
     );
@@ -539,8 +543,9 @@ async fn timeouts_name_what_was_awaited() {
     assert_eq!(error.code(), Code::R0202);
     let report = rendered(&error, &compiled.sources);
     assert!(
-        report
-            .contains("× service `api` was not ready after 30s: 0 of 1 updated replicas available"),
+        report.contains(
+            "error[R0202]: service `api` was not ready after 30s: 0 of 1 updated replicas available"
+        ),
         "{report}"
     );
 
@@ -554,7 +559,7 @@ async fn timeouts_name_what_was_awaited() {
     assert_eq!(error.code(), Code::R0203);
     let report = rendered(&error, &compiled.sources);
     assert!(
-        report.contains("× the run did not finish within 12s"),
+        report.contains("error[R0203]: the run did not finish within 12s"),
         "{report}"
     );
     assert!(
@@ -668,7 +673,7 @@ async fn a_missing_env_variable_stops_the_run_before_any_change() {
     let report = rendered(&error, &compiled.sources);
     let line = line_of(SHOP, "FLOE_TEST_TOKEN");
     assert!(
-        report.contains("× environment variables not set: `FLOE_TEST_TOKEN`"),
+        report.contains("error[R0001]: environment variables not set: `FLOE_TEST_TOKEN`"),
         "{report}"
     );
     assert!(

@@ -506,7 +506,7 @@ async fn checks_without_results_say_what_the_runner_said() {
     assert_eq!(error.code(), Code::R0204);
     let report = super::rendered(&error, &compiled.sources);
     assert!(
-        report.contains("× the checks did not report results (shop-verify-"),
+        report.contains("error[R0204]: the checks did not report results (shop-verify-"),
         "{report}"
     );
     assert!(
@@ -535,7 +535,7 @@ async fn a_namespace_that_stays_terminating_is_reported() {
     assert!(started.elapsed() < Duration::from_secs(3600));
     let report = super::rendered(&error, &SourceMap::new());
     assert!(
-        report.contains("× namespace/shop was still being deleted after 300s"),
+        report.contains("error[R0206]: namespace/shop was still being deleted after 300s"),
         "{report}"
     );
     assert!(
@@ -552,7 +552,9 @@ fn a_failed_random_source_is_reported_as_the_machines_fault() {
     assert_eq!(error.code(), Code::R0002);
     let report = super::rendered(&error, &SourceMap::new());
     assert!(
-        report.contains("× cannot generate secret values: getrandom: Operation not permitted"),
+        report.contains(
+            "error[R0002]: cannot generate secret values: getrandom: Operation not permitted"
+        ),
         "{report}"
     );
     assert!(report.contains("nothing was applied"), "{report}");
@@ -580,7 +582,7 @@ async fn a_missing_runner_image_says_how_to_get_it_there() {
     let image = "ghcr.io/floe-dev/floe:0.1.0";
     assert!(
         report.contains(&format!(
-            "× seed `products` cannot start: the cluster cannot get the runner image `{image}`"
+            "error[R0207]: seed `products` cannot start: the cluster cannot get the runner image `{image}`"
         )),
         "{report}"
     );
