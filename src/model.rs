@@ -390,22 +390,76 @@ pub enum ColumnType {
     Binary,
 }
 
+/// A column type named by one word (all but `decimal(p, s)`): the word, and what its
+/// values are and how a row or a CSV field writes them, as hover shows it.
+pub struct ColumnTypeWord {
+    pub ty: ColumnType,
+    pub word: &'static str,
+    pub doc: &'static str,
+}
+
+const fn word(ty: ColumnType, word: &'static str, doc: &'static str) -> ColumnTypeWord {
+    ColumnTypeWord { ty, word, doc }
+}
+
+/// The one list of the column types' words, read by the checker, the model and the
+/// language server.
+pub const COLUMN_TYPE_WORDS: &[ColumnTypeWord] = &[
+    word(ColumnType::Boolean, "boolean", "`true` or `false`."),
+    word(ColumnType::Int, "int", "A 32-bit signed integer: `42`."),
+    word(ColumnType::Long, "long", "A 64-bit signed integer: `42`."),
+    word(
+        ColumnType::Float,
+        "float",
+        "A 32-bit floating-point number: `2.5`.",
+    ),
+    word(
+        ColumnType::Double,
+        "double",
+        "A 64-bit floating-point number: `2.5`.",
+    ),
+    word(ColumnType::String, "string", "UTF-8 text: `\"Ada\"`."),
+    word(
+        ColumnType::Date,
+        "date",
+        "A calendar day: `\"2024-02-29\"`.",
+    ),
+    word(
+        ColumnType::Timestamp,
+        "timestamp",
+        "A date and time of day with no time zone, to the microsecond: \
+         `\"2024-02-29 13:45:00\"`.",
+    ),
+    word(
+        ColumnType::Timestamptz,
+        "timestamptz",
+        "An instant, stored in UTC: `\"2024-02-29 13:45:00+01:00\"`.",
+    ),
+    word(
+        ColumnType::Uuid,
+        "uuid",
+        "A UUID: `\"0190f1b6-2c8e-7d3a-9f00-5a1b2c3d4e5f\"`.",
+    ),
+    word(ColumnType::Binary, "binary", "Bytes, written as text."),
+];
+
 impl ColumnType {
+    /// The column type a word names (`long`); `None` for any other word.
+    pub fn from_word(word: &str) -> Option<ColumnType> {
+        COLUMN_TYPE_WORDS
+            .iter()
+            .find(|w| w.word == word)
+            .map(|w| w.ty)
+    }
+
     /// The type as written in floe (`decimal(10, 2)`).
     pub fn name(self) -> String {
         match self {
-            ColumnType::Boolean => "boolean".into(),
-            ColumnType::Int => "int".into(),
-            ColumnType::Long => "long".into(),
-            ColumnType::Float => "float".into(),
-            ColumnType::Double => "double".into(),
             ColumnType::Decimal { precision, scale } => format!("decimal({precision}, {scale})"),
-            ColumnType::String => "string".into(),
-            ColumnType::Date => "date".into(),
-            ColumnType::Timestamp => "timestamp".into(),
-            ColumnType::Timestamptz => "timestamptz".into(),
-            ColumnType::Uuid => "uuid".into(),
-            ColumnType::Binary => "binary".into(),
+            ty => COLUMN_TYPE_WORDS
+                .iter()
+                .find(|w| w.ty == ty)
+                .map_or_else(String::new, |w| w.word.to_string()),
         }
     }
 }

@@ -8,7 +8,7 @@
 
 use super::Checker;
 use super::cells::{self, Misfit};
-use super::eval::{column_type, text_of};
+use super::eval::text_of;
 use super::schema::{self, Kind};
 use super::value::{Entry, Gen, GenPart, InstId, V, Value};
 use crate::diagnostic::{did_you_mean, messages};
@@ -107,7 +107,7 @@ impl<'a> Checker<'a> {
             }
             let column = match &entry.value.value {
                 Value::Column { ty, required } => Some((*ty, *required)),
-                Value::Word(w) => column_type(w).map(|ty| (ty, false)),
+                Value::Word(w) => ColumnType::from_word(w).map(|ty| (ty, false)),
                 Value::Error => continue,
                 _ => None,
             };
@@ -117,10 +117,19 @@ impl<'a> Checker<'a> {
                     ty,
                     required,
                 }),
+                None if let Value::Str(quoted) = &entry.value.value
+                    && ColumnType::from_word(quoted).is_some() =>
+                {
+                    self.push(messages::quoted_value(
+                        entry.value.span,
+                        "a column type",
+                        quoted,
+                    ));
+                }
                 None => {
-                    let types: Vec<String> = schema::COLUMN_TYPES
+                    let types: Vec<String> = model::COLUMN_TYPE_WORDS
                         .iter()
-                        .map(|t| format!("`{t}`"))
+                        .map(|t| format!("`{}`", t.word))
                         .collect();
                     let found = match &entry.value.value {
                         Value::Word(w) => format!("`{w}`"),
@@ -130,10 +139,12 @@ impl<'a> Checker<'a> {
                         Value::Word(w) => Some(w.as_str()),
                         _ => None,
                     };
-                    let suggestion =
-                        word.and_then(|w| did_you_mean(w, schema::COLUMN_TYPES.iter().copied()));
+                    let suggestion = word.and_then(|w| did_you_mean(w, column_type_words()));
                     let d = messages::mismatched(entry.value.span, "a column type", &found, None)
-                        .with_help(format!("the column types are {}", types.join(", ")));
+                        .with_help(format!(
+                            "the column types are {} and `decimal(p, s)`",
+                            types.join(", ")
+                        ));
                     self.push(match suggestion {
                         Some(s) => d.with_help(format!("did you mean `{s}`?")),
                         None => d,
@@ -753,7 +764,7 @@ impl<'a> Checker<'a> {
             .filter_map(|e| {
                 let (ty, required) = match e.value.value {
                     Value::Column { ty, required } => (ty, required),
-                    Value::Word(w) => (column_type(&w)?, false),
+                    Value::Word(w) => (ColumnType::from_word(&w)?, false),
                     _ => return None,
                 };
                 Some(Column {
@@ -973,4 +984,12 @@ fn csv_error(e: &csv::Error) -> String {
         }
         _ => e.to_string(),
     }
+}
+
+/// Every word that starts a column type, for "did you mean".
+fn column_type_words() -> impl Iterator<Item = &'static str> {
+    model::COLUMN_TYPE_WORDS
+        .iter()
+        .map(|t| t.word)
+        .chain(["decimal"])
 }

@@ -6,6 +6,7 @@ use super::schema::Kind;
 use super::value::{Entry, GenPart, InstId, Probe, ProbeKind, SecretPart, Storage, V, Value};
 use super::{Binding, Checker, EvalKey, LetId, ScopeId};
 use crate::diagnostic::{did_you_mean, messages};
+use crate::model::ColumnType;
 use crate::program::{Escape, resolve_inside};
 use crate::source::Span;
 use crate::syntax::ast::{self, Expr, ExprKind, StrPart};
@@ -93,7 +94,7 @@ impl<'a> Checker<'a> {
             ExprKind::Required(inner) => {
                 let inner = self.eval(inner, ctx);
                 match inner.value {
-                    Value::Word(w) => match column_type(&w) {
+                    Value::Word(w) => match ColumnType::from_word(&w) {
                         Some(ty) => Value::Column { ty, required: true },
                         None => {
                             self.push(messages::required_outside_columns(span));
@@ -1082,25 +1083,6 @@ pub(super) fn text_of(value: &Value) -> Option<String> {
             format!("{}{unit}", super::value::format_decimal(*number))
         }
         Value::Port { number, .. } => number.to_string(),
-        _ => return None,
-    })
-}
-
-/// The column type a word names.
-pub(super) fn column_type(word: &str) -> Option<crate::model::ColumnType> {
-    use crate::model::ColumnType as T;
-    Some(match word {
-        "boolean" => T::Boolean,
-        "int" => T::Int,
-        "long" => T::Long,
-        "float" => T::Float,
-        "double" => T::Double,
-        "string" => T::String,
-        "date" => T::Date,
-        "timestamp" => T::Timestamp,
-        "timestamptz" => T::Timestamptz,
-        "uuid" => T::Uuid,
-        "binary" => T::Binary,
         _ => return None,
     })
 }

@@ -605,21 +605,5 @@ pub const CHECK: &[FieldSpec] = &[
     ),
 ];
 
-/// The types of table columns.
-pub const COLUMN_TYPES: &[&str] = &[
-    "boolean",
-    "int",
-    "long",
-    "float",
-    "double",
-    "decimal",
-    "string",
-    "date",
-    "timestamp",
-    "timestamptz",
-    "uuid",
-    "binary",
-];
-
 /// The variants of enum-like words, for "did you mean".
 pub const STORAGE_WORDS: &[&str] = &["ephemeral", "persistent"];

@@ -3,7 +3,8 @@
 //! A reference shows what it refers to (`service db`, `port pg = 5432`, `secret key
 //! auth.password`, `parameter database: string`) with the `///` doc of the
 //! definition; a field key shows its type and doc from the schema; an item kind, a
-//! member such as `host`, a built-in function and an import show their docs.
+//! member such as `host`, a built-in function, a column type and an import show
+//! their docs.
 
 use lsp_types::{Hover, HoverContents, MarkupContent, MarkupKind, Position};
 
@@ -12,6 +13,7 @@ use super::builtins;
 use super::navigate;
 use super::query::{self, Def, FieldAt};
 use crate::check::schema::{self, FieldSpec, Kind, Ty};
+use crate::model::COLUMN_TYPE_WORDS;
 use crate::program::{FileSystem, Module, Origin};
 use crate::source::Span;
 use crate::syntax::ast::{self, ExprKind};
@@ -61,8 +63,12 @@ fn describe_at(view: &View, fs: &dyn FileSystem, offset: usize) -> Option<(Strin
         return Some((code_and_doc(member.signature, member.doc), name.span));
     }
     let (name, span) = query::name_expr_at(ast, offset)?;
-    let function = builtins::function(name)?;
-    Some((code_and_doc(function.signature, function.doc), span))
+    if let Some(function) = builtins::function(name) {
+        return Some((code_and_doc(function.signature, function.doc), span));
+    }
+    let column = COLUMN_TYPE_WORDS.iter().find(|w| w.word == name)?;
+    let header = format!("column type {}", column.word);
+    Some((code_and_doc(&header, column.doc), span))
 }
 
 /// What the definition at `span` (a name's span, in any file of the program) is.

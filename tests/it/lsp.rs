@@ -883,3 +883,39 @@ fn one_syntax_error_is_one_mark_in_the_editor() {
     }
     client.shutdown();
 }
+
+/// Hover on the words of data and the stdlib: a column type, `csv()`, and the kind
+/// of a stdlib component's instance, which lists its parameters.
+#[test]
+fn hover_explains_column_types_csv_and_stdlib_parameters() {
+    let path = support::root().join("examples/demo.floe");
+    let text = std::fs::read_to_string(&path).expect("the demo is readable");
+    let uri = uri(&path);
+    let mut client = Client::start();
+    client.open(&uri, &text);
+    client.diagnostics(&uri);
+    let mut shown = |needle: &str, shift: usize| {
+        let hover = client.at(
+            "textDocument/hover",
+            &uri,
+            position(&text, needle, 0, shift),
+        );
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let long = shown("id = long required", 6);
+    assert!(long.contains("column type long"), "{long}");
+    assert!(long.contains("64-bit signed integer"), "{long}");
+    let email = shown("email = string", 9);
+    assert!(email.contains("column type string"), "{email}");
+    let csv = shown("csv(\"data/products.csv\")", 1);
+    assert!(csv.contains("csv(\"path\")"), "{csv}");
+    assert!(csv.contains("header names columns"), "{csv}");
+    let postgres = shown("postgres metastore", 2);
+    assert!(postgres.contains("component postgres"), "{postgres}");
+    assert!(postgres.contains("Parameters:"), "{postgres}");
+    assert!(postgres.contains("`database: string"), "{postgres}");
+    client.shutdown();
+}
