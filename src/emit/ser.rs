@@ -7,7 +7,7 @@
 //! indentation (`- `), a mapping item's first key on the dash's line; empty
 //! collections as `{}` and `[]`. Strings are written by [`super::yaml`]'s rules.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use serde::ser::{self, Serialize};
 
@@ -68,6 +68,16 @@ impl Writer<'_> {
         self.out.push('\n');
     }
 
+    /// An integer, written straight into the output.
+    fn integer(&mut self, v: impl fmt::Display) {
+        if self.pos != Pos::Top {
+            self.out.push(' ');
+        }
+        // Writing to a String cannot fail.
+        let _ = write!(self.out, "{v}");
+        self.out.push('\n');
+    }
+
     fn string(&mut self, s: &str) {
         if self.pos != Pos::Top {
             self.out.push(' ');
@@ -108,8 +118,15 @@ struct Collection<'a> {
     started: bool,
 }
 
-fn spaces(out: &mut String, n: usize) {
-    out.extend(std::iter::repeat_n(' ', n));
+/// `n` spaces of indentation, copied from a run of them (indentation this deep is
+/// rare, and then written in pieces).
+pub(super) fn spaces(out: &mut String, mut n: usize) {
+    const RUN: &str = "                                                                ";
+    while n > 0 {
+        let piece = n.min(RUN.len());
+        out.push_str(&RUN[..piece]);
+        n -= piece;
+    }
 }
 
 impl Collection<'_> {
@@ -199,7 +216,7 @@ impl<'a, 'b> ser::Serializer for &'b mut Writer<'a> {
     }
 
     fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        self.scalar(&v.to_string());
+        self.integer(v);
         Ok(())
     }
 
@@ -216,7 +233,7 @@ impl<'a, 'b> ser::Serializer for &'b mut Writer<'a> {
     }
 
     fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        self.scalar(&v.to_string());
+        self.integer(v);
         Ok(())
     }
 

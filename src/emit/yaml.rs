@@ -4,6 +4,8 @@
 //! layout of documents is [`super::ser`]'s. Written by hand because the output must
 //! be byte-stable and fast; round trips are tested against a YAML parser.
 
+use std::fmt::Write as _;
+
 pub(super) fn write_string(out: &mut String, s: &str, level: usize, is_key: bool) {
     if is_plain_safe(s) {
         out.push_str(s);
@@ -15,38 +17,43 @@ pub(super) fn write_string(out: &mut String, s: &str, level: usize, is_key: bool
 }
 
 /// Whether a string can be written without quotes and read back as the same string
-/// by YAML 1.1 and 1.2 parsers.
+/// by YAML 1.1 and 1.2 parsers: it starts with a letter, `/` or `_` (so it is no
+/// number, no `.inf` and no indicator), holds only letters, digits and
+/// `-_./ :()+=,` (so no `#` comment), has no `: ` (a mapping) and no blank or `:`
+/// at its end, and is no word that reads as a boolean or null. One pass over the
+/// bytes: this runs for every string of every object.
 fn is_plain_safe(s: &str) -> bool {
-    let Some(first) = s.chars().next() else {
+    let bytes = s.as_bytes();
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
         return false;
     };
-    if !(first.is_ascii_alphabetic() || first == '/' || first == '_') {
+    if !(first.is_ascii_alphabetic() || first == b'/' || first == b'_')
+        || matches!(last, b' ' | b':')
+    {
         return false;
     }
-    if s.ends_with([' ', ':']) {
-        return false;
-    }
-    let chars_ok = s.chars().all(|c| {
-        c.is_ascii_alphanumeric()
+    let mut after_colon = false;
+    for &b in bytes {
+        let allowed = b.is_ascii_alphanumeric()
             || matches!(
-                c,
-                '-' | '_' | '.' | '/' | ' ' | ':' | '(' | ')' | '+' | '=' | ','
+                b,
+                b'-' | b'_' | b'.' | b'/' | b':' | b'(' | b')' | b'+' | b'=' | b','
             )
-    });
-    chars_ok && !s.contains(": ") && !s.contains(" #") && !is_reserved_word(s) && !looks_numeric(s)
+            || (b == b' ' && !after_colon);
+        if !allowed {
+            return false;
+        }
+        after_colon = b == b':';
+    }
+    !is_reserved_word(s)
 }
 
+/// The words YAML 1.1 reads as booleans or null, in any case.
 fn is_reserved_word(s: &str) -> bool {
-    matches!(
-        s.to_ascii_lowercase().as_str(),
-        "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | "null" | "nan" | "inf"
-    )
-}
-
-/// Sexagesimal and exponent forms that YAML 1.1 reads as numbers (`1e3` never starts
-/// with a letter here, but `e`-forms after a letter cannot be numbers either).
-fn looks_numeric(s: &str) -> bool {
-    s.starts_with('.') && s.chars().nth(1).is_some_and(|c| c.is_ascii_alphabetic())
+    const WORDS: [&str; 11] = [
+        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "nan", "inf",
+    ];
+    s.len() <= 5 && WORDS.iter().any(|w| w.eq_ignore_ascii_case(s))
 }
 
 /// Whether a string reads back exactly from a literal block (`|`): several lines,
@@ -81,7 +88,7 @@ fn write_literal_block(out: &mut String, s: &str, level: usize) {
     for line in body.split('\n') {
         out.push('\n');
         if !line.is_empty() {
-            out.extend(std::iter::repeat_n(' ', level));
+            super::ser::spaces(out, level);
             out.push_str(line);
         }
     }
@@ -90,26 +97,34 @@ fn write_literal_block(out: &mut String, s: &str, level: usize) {
     }
 }
 
+/// A double-quoted string: the runs of characters that need no escape are copied
+/// whole.
 fn write_quoted(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
+    let mut plain = 0;
+    for (at, c) in s.char_indices() {
+        let escape = match c {
+            '"' => Some("\\\""),
+            '\\' => Some("\\\\"),
+            '\n' => Some("\\n"),
+            '\t' => Some("\\t"),
+            '\r' => Some("\\r"),
             c if c.is_control() || matches!(c, '\u{feff}' | '\u{85}' | '\u{2028}' | '\u{2029}') => {
-                let code = u32::from(c);
-                if code <= 0xff {
-                    out.push_str(&format!("\\x{code:02x}"));
-                } else {
-                    out.push_str(&format!("\\u{code:04x}"));
-                }
+                None
             }
-            c => out.push(c),
-        }
+            _ => continue,
+        };
+        out.push_str(&s[plain..at]);
+        plain = at + c.len_utf8();
+        let code = u32::from(c);
+        // Writing to a String cannot fail.
+        let _ = match escape {
+            Some(escape) => out.write_str(escape),
+            None if code <= 0xff => write!(out, "\\x{code:02x}"),
+            None => write!(out, "\\u{code:04x}"),
+        };
     }
+    out.push_str(&s[plain..]);
     out.push('"');
 }
 
