@@ -44,6 +44,18 @@ impl<'a> Checker<'a> {
     pub(super) fn check_inst(&mut self, id: InstId) {
         let Some(inst) = self.inst(id) else { return };
         let (kind, block) = (inst.kind, inst.block);
+        // Only a check's `expect` compares; every other field of an item sets (a
+        // profile's fields are checked where the profile is applied).
+        let sets = !matches!(kind, Kind::Profile | Kind::Component);
+        for field in block.fields().filter(|_| sets) {
+            let compares = kind == Kind::Check && field.key.name == "expect";
+            if field.op != ast::FieldOp::Assign && !compares {
+                self.push(messages::comparison_not_allowed(
+                    field.op_span,
+                    field.op.as_str(),
+                ));
+            }
+        }
         match kind {
             Kind::Stack | Kind::Service | Kind::Hook => {
                 let fields = kind.fields().unwrap_or(&[]);
@@ -74,13 +86,6 @@ impl<'a> Checker<'a> {
                     &field.key.name,
                     &what,
                     suggestion,
-                ));
-            }
-            let compares = block.kind.name == "check" && field.key.name == "expect";
-            if field.op != ast::FieldOp::Assign && !compares {
-                self.push(messages::comparison_not_allowed(
-                    field.op_span,
-                    field.op.as_str(),
                 ));
             }
         }
