@@ -70,6 +70,18 @@ pub fn missing_equals(found: Span, after_key: Span, found_text: &str) -> Diagnos
         .with_suggestion(after_key, " =")
 }
 
+/// `kind name` with no `{` after it: the item's body has no opener.
+pub fn missing_open_brace(name: Span, kind: &str, name_text: &str) -> Diagnostic {
+    let at = Span::new(name.file, name.end as usize, name.end as usize);
+    Diagnostic::new(
+        Code::E0001,
+        format!("expected `{{` after `{kind} {name_text}`"),
+    )
+    .at(name, format!("the body of `{name_text}` starts with `{{`"))
+    .with_help("an item is written `kind name { ... }`, as in `service api { ... }`")
+    .with_suggestion(at, " {")
+}
+
 /// An opening bracket whose closer never comes before the next item or the end.
 pub fn unclosed(open: Span, opener: &str, expected_at: Span) -> Diagnostic {
     let closer = match opener {
@@ -102,6 +114,29 @@ pub fn dangling_operator(op: Span, text: &str) -> Diagnostic {
         .with_help(format!(
             "the next line is the next entry; remove the `{text}` or write its value after it"
         ))
+}
+
+/// `import std/postgres`: an import's path without its quotes.
+pub fn unquoted_import(path: Span, text: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0001, "expected a string after `import`")
+        .at(path, "the path of an import is a string")
+        .with_help(format!("write it in quotes: `import \"{text}\"`"))
+        .with_suggestion(path, format!("\"{text}\""))
+}
+
+/// `item.` at the end of a line, with the next entry on the next line.
+pub fn dangling_dot(dot: Span) -> Diagnostic {
+    Diagnostic::new(Code::E0001, "expected a member's name after `.`")
+        .at(dot, "this `.` has no name after it")
+        .with_help("the next line is the next entry; write a member after the `.`, as in `db.host`, or remove it")
+}
+
+/// A word after a value that is a misspelt `required`.
+pub fn misspelt_required(word: Span, text: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0001, format!("unknown word `{text}` after a value"))
+        .at(word, "did you mean `required`?")
+        .with_help("a required column is written `name = type required`")
+        .with_suggestion(word, "required")
 }
 
 /// `name =` at the end of a line, with the next entry on the next line.

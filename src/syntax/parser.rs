@@ -19,7 +19,7 @@
 use super::ast::*;
 use super::lexer::{self, Token};
 use super::strings::{self, RawPart};
-use crate::diagnostic::{Diagnostic, messages};
+use crate::diagnostic::{Diagnostic, did_you_mean, messages};
 use crate::source::{FileId, Span};
 
 /// How many operands one expression may join with `+`: a longer chain nests too
@@ -333,11 +333,19 @@ impl<'t> Parser<'t> {
                 self.bump(len);
                 return;
             }
-            if new_line
-                && matches!(token, Token::EntryStart | Token::CloseBrace)
-                && (depth == 0 || lexer::column(self.b, self.pos) <= indent)
-            {
-                return;
+            // On a new line, what starts an entry at the broken entry's indentation or
+            // left of it is the next entry, and a `}` left of it closes the body; a
+            // `}` at its indentation closes something the entry opened (`})`).
+            if new_line {
+                let column = lexer::column(self.b, self.pos);
+                let next = match token {
+                    Token::EntryStart => depth == 0 || column <= indent,
+                    Token::CloseBrace => depth == 0 || column < indent,
+                    _ => false,
+                };
+                if next {
+                    return;
+                }
             }
             match token {
                 Token::Open => depth += 1,
@@ -411,6 +419,11 @@ impl<'t> Parser<'t> {
         let start = self.pos;
         self.bump("import".len());
         if self.peek() != Some(b'"') {
+            if self.recovering
+                && let Some(import) = self.unquoted_import(start)
+            {
+                return Ok(import);
+            }
             return self.fail(&["a string"], HELP_IMPORT);
         }
         let path_start = self.pos;
@@ -418,6 +431,32 @@ impl<'t> Parser<'t> {
         Ok(Import {
             path: path.as_plain().unwrap_or_default(),
             path_span: self.span(path_start, self.last_end),
+            span: self.span(start, self.last_end),
+        })
+    }
+
+    /// Recovering, `import std/postgres`: the rest of the line, one word with no
+    /// quotes, read as the path, with the quotes it lacks as the fix.
+    fn unquoted_import(&mut self, start: usize) -> Option<Import> {
+        let rest = self.text.get(self.pos..)?;
+        let line = rest.split(['\n', '\r']).next()?;
+        let line = line.split("//").next()?.trim_end();
+        let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-');
+        if line.is_empty()
+            || line.len() > 200
+            || !line.chars().all(plain)
+            || self.line_break_before(self.pos)
+        {
+            return None;
+        }
+        let path_span = self.span(self.pos, self.pos + line.len());
+        self.diagnostics
+            .push(messages::unquoted_import(path_span, line));
+        let path = line.to_string();
+        self.bump(line.len());
+        Some(Import {
+            path,
+            path_span,
             span: self.span(start, self.last_end),
         })
     }
@@ -472,11 +511,22 @@ impl<'t> Parser<'t> {
     /// A block after its kind: its name and body.
     fn block_rest(&mut self, start: usize, kind: Ident) -> PResult<Block> {
         let name = self.ident("a name", HELP_BLOCK)?;
-        if self.peek() != Some(b'{') {
+        let braced = self.peek() == Some(b'{');
+        let open = if braced { self.pos } else { self.last_end };
+        let entries = if braced {
+            self.body()?
+        } else if self.recovering && self.error.is_none() {
+            // The item is kept, and what follows up to its `}` read as its body.
+            self.diagnostics.push(messages::missing_open_brace(
+                name.span, &kind.name, &name.name,
+            ));
+            self.enter()?;
+            let entries = self.entries(None)?;
+            self.leave();
+            entries
+        } else {
             return self.fail(&["`{`"], HELP_BLOCK);
-        }
-        let open = self.pos;
-        let entries = self.body()?;
+        };
         Ok(Block {
             kind,
             name,
@@ -491,6 +541,14 @@ impl<'t> Parser<'t> {
         let open = self.pos;
         self.enter()?;
         self.bump(1);
+        let entries = self.entries(Some(open))?;
+        self.leave();
+        Ok(entries)
+    }
+
+    /// The entries of a body up to its `}`, which is read too; `open` is where its
+    /// `{` is (`None` when it is missing, recovering).
+    fn entries(&mut self, open: Option<usize>) -> PResult<Vec<Entry>> {
         let mut entries: Vec<Entry> = Vec::new();
         loop {
             if self.peek() == Some(b'}') {
@@ -498,11 +556,12 @@ impl<'t> Parser<'t> {
                 break;
             }
             if self.at_end() {
-                if self.recovering {
-                    self.take_unclosed(open);
-                    break;
+                match open {
+                    Some(open) if self.recovering => self.take_unclosed(open),
+                    Some(open) => return self.fail_unclosed(open, &["`}`"], HELP_BODY),
+                    None => {}
                 }
-                return self.fail_unclosed(open, &["`}`"], HELP_BODY);
+                break;
             }
             let start = self.mark();
             self.partial = None;
@@ -524,7 +583,6 @@ impl<'t> Parser<'t> {
                 self.bump(1);
             }
         }
-        self.leave();
         Ok(entries)
     }
 
@@ -853,7 +911,11 @@ impl<'t> Parser<'t> {
         loop {
             match self.peek() {
                 Some(b'.') if self.peek_at(1) != Some(b'.') => {
+                    let dot = self.pos;
                     self.bump(1);
+                    if self.entry_on_next_line() {
+                        return self.fail_at(messages::dangling_dot(self.span(dot, dot + 1)));
+                    }
                     let name = self.member_name()?;
                     e = Expr {
                         span: self.span(start, self.last_end),
@@ -882,7 +944,35 @@ impl<'t> Parser<'t> {
                 kind: ExprKind::Required(Box::new(e)),
             };
         }
+        if self.recovering && self.misspelt_required() {
+            let len = self.name_len();
+            let word = self.span(self.pos, self.pos + len);
+            let text = self.text.get(self.pos..self.pos + len).unwrap_or_default();
+            self.diagnostics
+                .push(messages::misspelt_required(word, text));
+            self.bump(len);
+            e = Expr {
+                span: self.span(start, self.last_end),
+                kind: ExprKind::Required(Box::new(e)),
+            };
+        }
         Ok(e)
+    }
+
+    /// Recovering, whether a word on the value's line, not followed by what makes it
+    /// the next entry, is a misspelt `required`.
+    fn misspelt_required(&self) -> bool {
+        let len = self.name_len();
+        if len == 0 || self.line_break_before(self.pos) {
+            return false;
+        }
+        let after = self.next_token_after(self.pos + len);
+        let next_entry = matches!(
+            self.b.get(after),
+            Some(b'=' | b'<' | b'>' | b'!' | b'.' | b':' | b'{')
+        );
+        let word = self.text.get(self.pos..self.pos + len).unwrap_or_default();
+        !next_entry && did_you_mean(word, ["required"]).is_some()
     }
 
     fn member_name(&mut self) -> PResult<Ident> {

@@ -860,6 +860,24 @@ fn one_syntax_error_is_one_mark_in_the_editor() {
             "warehouse = catalog.catalog,,",
             "E0001",
         ),
+        ("jaeger tracing {}", "jaeger tracing", "E0001"),
+        ("import \"std/postgres\"", "import std/postgres", "E0001"),
+        ("    id = long required", "    id = long requird", "E0001"),
+        (
+            "warehouse = catalog.catalog",
+            "warehouse = catalog.",
+            "E0001",
+        ),
+        (
+            "status = pick([\"placed\",",
+            "status = pick([\"placed\" ,,",
+            "E0001",
+        ),
+        (
+            "product_id = long required",
+            "product_id = lng required",
+            "E0101",
+        ),
     ];
     let mut client = Client::start();
     client.open(&uri, &text);
