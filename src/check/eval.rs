@@ -173,6 +173,15 @@ impl<'a> Checker<'a> {
                 }
                 let mut names = self.names_in_scope(ctx.scope);
                 names.extend(VARIANT_WORDS.iter().map(|w| w.to_string()));
+                // The names an item's own fields see: a service's `ports`, a secret's
+                // or a config's keys.
+                if let Some(this) = ctx.this {
+                    match self.kind_of(this) {
+                        Some(Kind::Service) => names.push("ports".to_string()),
+                        Some(Kind::Secret | Kind::Config) => names.extend(self.keys_of(this)),
+                        _ => {}
+                    }
+                }
                 let suggestion =
                     did_you_mean(name, names.iter().map(String::as_str)).map(str::to_string);
                 self.push(messages::unknown_name(span, name, suggestion.as_deref()));
