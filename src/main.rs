@@ -446,14 +446,14 @@ fn compile(
     }
     match &target.output {
         None => {
-            let text = match format {
-                Format::Yaml => emit::to_yaml(&compilation.objects),
-                Format::Json => emit::to_json(&compilation.objects),
+            let mut stdout = std::io::stdout().lock();
+            let _ = match format {
+                Format::Yaml => emit::write_yaml_stream(&compilation.objects, &mut stdout),
+                Format::Json => stdout.write_all(emit::to_json(&compilation.objects).as_bytes()),
             };
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
             // The process ends here: freeing a large stack's trees and objects one by
             // one would only delay the exit.
-            std::mem::forget((program, compilation, text));
+            std::mem::forget((program, compilation));
             ExitCode::SUCCESS
         }
         Some(dir) => {

@@ -29,12 +29,32 @@ impl Format {
 
 /// All objects as one YAML stream, documents separated by `---`.
 pub fn to_yaml(objects: &[Object]) -> String {
-    let documents = crate::par::map(objects, 2048, |object| {
-        let mut out = String::from("---\n");
-        write_yaml(&mut out, object);
+    yaml_pieces(objects).concat()
+}
+
+/// [`to_yaml`], written to `out` piece by piece: the stream is never held twice.
+pub fn write_yaml_stream(objects: &[Object], out: &mut impl std::io::Write) -> std::io::Result<()> {
+    for piece in yaml_pieces(objects) {
+        out.write_all(piece.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// How many objects one piece of a YAML stream holds.
+const PIECE: usize = 256;
+
+/// The YAML stream in pieces of [`PIECE`] objects, in order, written on several
+/// threads when there are many.
+fn yaml_pieces(objects: &[Object]) -> Vec<String> {
+    let pieces: Vec<&[Object]> = objects.chunks(PIECE).collect();
+    crate::par::map(&pieces, 8, |piece| {
+        let mut out = String::new();
+        for object in *piece {
+            out.push_str("---\n");
+            write_yaml(&mut out, object);
+        }
         out
-    });
-    documents.concat()
+    })
 }
 
 /// One value (an object as the API serves it) as a YAML document.

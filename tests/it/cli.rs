@@ -334,3 +334,33 @@ fn run_on_a_cluster_checks_the_environment_first() {
         assert!(help.contains(words), "{words} is not in:\n{help}");
     }
 }
+
+/// A stack large enough that its YAML is written on several threads, in pieces:
+/// the command's stream holds every object once, in order, each as it is alone.
+#[test]
+fn a_large_stack_is_written_whole_and_in_order() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut source = String::from("stack big { namespace = \"big\" }\n");
+    for i in 0..1_500 {
+        source.push_str(&format!(
+            "service s{i} {{\n  image = \"example/app:1.{i}\"\n  ports = {{ http = 8080 }}\n}}\n"
+        ));
+    }
+    let path = dir.path().join("big.floe");
+    std::fs::write(&path, &source).expect("write the stack");
+    let out = floe(&["compile", path.to_str().expect("a UTF-8 path")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let fs = floe::program::RealFs;
+    let program = floe::program::load(&fs, &path).expect("the stack loads");
+    let compilation = floe::compile(&program, &fs, None);
+    assert!(compilation.objects.len() > 4_000);
+    let one_by_one: String = compilation
+        .objects
+        .iter()
+        .map(|object| {
+            let value = serde_json::to_value(object).expect("an object as JSON");
+            format!("---\n{}", floe::emit::to_yaml_value(&value))
+        })
+        .collect();
+    assert!(text(&out.stdout) == one_by_one, "the stream differs");
+}
