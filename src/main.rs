@@ -21,6 +21,9 @@ use floe::emit::{self, Format};
 use floe::program::{self, Program, RealFs};
 use floe::source::{SourceMap, Span};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "floe",

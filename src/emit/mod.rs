@@ -48,7 +48,8 @@ const PIECE: usize = 256;
 fn yaml_pieces(objects: &[Object]) -> Vec<String> {
     let pieces: Vec<&[Object]> = objects.chunks(PIECE).collect();
     crate::par::map(&pieces, 8, |piece| {
-        let mut out = String::new();
+        // An object is about a kilobyte of YAML: the piece grows rarely, if at all.
+        let mut out = String::with_capacity(piece.len() * 1024);
         for object in *piece {
             out.push_str("---\n");
             write_yaml(&mut out, object);
