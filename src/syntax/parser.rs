@@ -989,28 +989,40 @@ impl<'t> Parser<'t> {
 
     /// `( args )`, at its `(`.
     fn call(&mut self) -> PResult<Vec<Arg>> {
+        self.delimited(b')', &["`,`", "`)`"], HELP_CALL, Self::arg)
+    }
+
+    /// What `item` reads, separated by `,` (a trailing one allowed) up to `close`,
+    /// at the opener.
+    fn delimited<T>(
+        &mut self,
+        close: u8,
+        expected: &[&str],
+        help: &str,
+        mut item: impl FnMut(&mut Self) -> PResult<T>,
+    ) -> PResult<Vec<T>> {
         let open = self.pos;
         self.enter()?;
         self.bump(1);
-        let mut args = Vec::new();
-        if self.peek() != Some(b')') {
+        let mut items = Vec::new();
+        if self.peek() != Some(close) {
             loop {
-                args.push(self.arg()?);
+                items.push(item(self)?);
                 if self.peek() != Some(b',') {
                     break;
                 }
                 self.bump(1);
-                if self.peek() == Some(b')') {
+                if self.peek() == Some(close) {
                     break;
                 }
             }
         }
-        if self.peek() != Some(b')') {
-            return self.fail_unclosed(open, &["`,`", "`)`"], HELP_CALL);
+        if self.peek() != Some(close) {
+            return self.fail_unclosed(open, expected, help);
         }
         self.bump(1);
         self.leave();
-        Ok(args)
+        Ok(items)
     }
 
     /// `name = value` or `value`.
@@ -1140,28 +1152,7 @@ impl<'t> Parser<'t> {
 
     /// `[ values ]`, at its `[`.
     fn list(&mut self) -> PResult<Vec<Expr>> {
-        let open = self.pos;
-        self.enter()?;
-        self.bump(1);
-        let mut items = Vec::new();
-        if self.peek() != Some(b']') {
-            loop {
-                items.push(self.expr()?);
-                if self.peek() != Some(b',') {
-                    break;
-                }
-                self.bump(1);
-                if self.peek() == Some(b']') {
-                    break;
-                }
-            }
-        }
-        if self.peek() != Some(b']') {
-            return self.fail_unclosed(open, &["`,`", "`]`"], HELP_LIST);
-        }
-        self.bump(1);
-        self.leave();
-        Ok(items)
+        self.delimited(b']', &["`,`", "`]`"], HELP_LIST, Self::expr)
     }
 
     /// `{ fields }`, at its `{`.
