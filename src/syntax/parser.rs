@@ -683,12 +683,15 @@ impl<'t> Parser<'t> {
         };
         self.bump(len);
         let op_span = self.span(op_start, op_start + len);
-        self.partial = Some(PartialField {
-            key: key.clone(),
-            subpath: subpath.clone(),
-            op,
-            op_span,
-        });
+        // What a broken value leaves of the field; only recovery reads it.
+        if self.recovering {
+            self.partial = Some(PartialField {
+                key: key.clone(),
+                subpath: subpath.clone(),
+                op,
+                op_span,
+            });
+        }
         if self.entry_on_next_line() {
             let op_text = self.text.get(op_start..op_start + len).unwrap_or("=");
             return self.fail_at(messages::missing_value(op_span, op_text));
