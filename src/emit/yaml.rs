@@ -34,19 +34,48 @@ fn is_plain_safe(s: &str) -> bool {
     }
     let mut after_colon = false;
     for &b in bytes {
-        let allowed = b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'-' | b'_' | b'.' | b'/' | b':' | b'(' | b')' | b'+' | b'=' | b','
-            )
-            || (b == b' ' && !after_colon);
-        if !allowed {
-            return false;
+        match PLAIN[usize::from(b)] {
+            Plain::No => return false,
+            Plain::Space if after_colon => return false,
+            class => after_colon = class == Plain::Colon,
         }
-        after_colon = b == b':';
     }
     !is_reserved_word(s)
 }
+
+/// How a byte may appear in a plain string.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Plain {
+    No,
+    Yes,
+    /// `:`, which a space may not follow.
+    Colon,
+    Space,
+}
+
+/// [`Plain`] for every byte, looked up once per byte of every string.
+static PLAIN: [Plain; 256] = {
+    let mut table = [Plain::No; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'_' | b'.' | b'/' | b'(' | b')' | b'+' | b'=' | b','
+            ) {
+            Plain::Yes
+        } else if c == b':' {
+            Plain::Colon
+        } else if c == b' ' {
+            Plain::Space
+        } else {
+            Plain::No
+        };
+        b += 1;
+    }
+    table
+};
 
 /// The words YAML 1.1 reads as booleans or null, in any case.
 fn is_reserved_word(s: &str) -> bool {
