@@ -157,14 +157,21 @@ const PARALLEL_ITEMS: usize = 512;
 /// Lowers a stack to its objects, in output order.
 pub fn lower(stack: &model::Stack) -> Vec<Object> {
     let labels = Labels { stack };
-    let mut objects = vec![Object::Namespace(Namespace {
+    // Objects are large: the list is made as long as it will be at once, not grown.
+    let mut objects = Vec::with_capacity(
+        1 + stack.configs.len()
+            + stack.secrets.len()
+            + 3 * stack.services.len()
+            + 2 * stack.hooks.len(),
+    );
+    objects.push(Object::Namespace(Namespace {
         metadata: ObjectMeta {
             name: Some(stack.namespace.clone()),
             labels: Some(labels.common()),
             ..ObjectMeta::default()
         },
         ..Namespace::default()
-    })];
+    }));
     for config in &stack.configs {
         objects.push(Object::ConfigMap(lower_config(config, &labels)));
     }
