@@ -1255,21 +1255,7 @@ impl<'t> Parser<'t> {
                     }
                     i += 1 + escaped;
                 }
-                Some(b'$') if self.b.get(i + 1) == Some(&b'{') => {
-                    raw.push(RawPart::Interp(self.interpolation(i)?));
-                    i = self.pos + 1;
-                }
-                Some(b'$') if self.b.get(i + 1..i + 3) == Some(b"${") => {
-                    raw.push(RawPart::Text("${".to_string()));
-                    i += 3;
-                }
-                Some(_) => {
-                    let end = self.text_end(i, false);
-                    raw.push(RawPart::Source(
-                        self.text.get(i..end).unwrap_or("").to_string(),
-                    ));
-                    i = end;
-                }
+                Some(_) => i = self.string_piece(i, false, &mut raw)?,
             }
         }
         self.pos = i;
@@ -1278,6 +1264,30 @@ impl<'t> Parser<'t> {
             parts: strings::join(raw),
             multiline: false,
         })
+    }
+
+    /// The piece of a string's body at `i` that both kinds of string read alike: an
+    /// interpolation `${...}`, a `$${` (a literal `${`) or a run of text. Returns
+    /// where the next piece starts.
+    fn string_piece(
+        &mut self,
+        i: usize,
+        multiline: bool,
+        raw: &mut Vec<RawPart>,
+    ) -> PResult<usize> {
+        if self.b.get(i..i + 2) == Some(b"${") {
+            raw.push(RawPart::Interp(self.interpolation(i)?));
+            return Ok(self.pos + 1);
+        }
+        if self.b.get(i..i + 3) == Some(b"$${") {
+            raw.push(RawPart::Text("${".to_string()));
+            return Ok(i + 3);
+        }
+        let end = self.text_end(i, multiline);
+        raw.push(RawPart::Source(
+            self.text.get(i..end).unwrap_or("").to_string(),
+        ));
+        Ok(end)
     }
 
     /// A `"""` string, at its quotes.
@@ -1294,21 +1304,7 @@ impl<'t> Parser<'t> {
                     i += 3;
                     break;
                 }
-                Some(b'$') if self.b.get(i + 1) == Some(&b'{') => {
-                    raw.push(RawPart::Interp(self.interpolation(i)?));
-                    i = self.pos + 1;
-                }
-                Some(b'$') if self.b.get(i + 1..i + 3) == Some(b"${") => {
-                    raw.push(RawPart::Text("${".to_string()));
-                    i += 3;
-                }
-                Some(_) => {
-                    let end = self.text_end(i, true);
-                    raw.push(RawPart::Source(
-                        self.text.get(i..end).unwrap_or("").to_string(),
-                    ));
-                    i = end;
-                }
+                Some(_) => i = self.string_piece(i, true, &mut raw)?,
             }
         }
         self.pos = i;
