@@ -46,14 +46,15 @@ impl<'a> Checker<'a> {
         let (kind, block) = (inst.kind, inst.block);
         // Only a check's `expect` compares; every other field of an item sets (a
         // profile's fields are checked where the profile is applied).
-        let sets = !matches!(kind, Kind::Profile | Kind::Component);
-        for field in block.fields().filter(|_| sets) {
-            let compares = kind == Kind::Check && field.key.name == "expect";
-            if field.op != ast::FieldOp::Assign && !compares {
-                self.push(messages::comparison_not_allowed(
-                    field.op_span,
-                    field.op.as_str(),
-                ));
+        if !matches!(kind, Kind::Profile | Kind::Component) {
+            for field in block.fields() {
+                let compares = kind == Kind::Check && field.key.name == "expect";
+                if field.op != ast::FieldOp::Assign && !compares {
+                    self.push(messages::comparison_not_allowed(
+                        field.op_span,
+                        field.op.as_str(),
+                    ));
+                }
             }
         }
         match kind {

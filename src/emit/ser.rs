@@ -60,21 +60,13 @@ struct Writer<'a> {
 
 impl Writer<'_> {
     /// A scalar: on the line of its key or dash.
-    fn scalar(&mut self, text: &str) {
+    fn scalar(&mut self, text: impl fmt::Display) {
         if self.pos != Pos::Top {
             self.out.push(' ');
         }
-        self.out.push_str(text);
-        self.out.push('\n');
-    }
-
-    /// An integer, written straight into the output.
-    fn integer(&mut self, v: impl fmt::Display) {
-        if self.pos != Pos::Top {
-            self.out.push(' ');
-        }
-        // Writing to a String cannot fail.
-        let _ = write!(self.out, "{v}");
+        // Writing to a String cannot fail; an integer is written without a String of
+        // its own.
+        let _ = write!(self.out, "{text}");
         self.out.push('\n');
     }
 
@@ -216,7 +208,7 @@ impl<'a, 'b> ser::Serializer for &'b mut Writer<'a> {
     }
 
     fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        self.integer(v);
+        self.scalar(v);
         Ok(())
     }
 
@@ -233,7 +225,7 @@ impl<'a, 'b> ser::Serializer for &'b mut Writer<'a> {
     }
 
     fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        self.integer(v);
+        self.scalar(v);
         Ok(())
     }
 
