@@ -82,19 +82,26 @@ pub fn missing_open_brace(name: Span, kind: &str, name_text: &str) -> Diagnostic
     .with_suggestion(at, " {")
 }
 
-/// An opening bracket whose closer never comes before the next item or the end.
-pub fn unclosed(open: Span, opener: &str, expected_at: Span) -> Diagnostic {
+/// An opening bracket whose closer never comes before the next item, the end or the
+/// closer of what is around it.
+///
+/// `outer` is the closer of what is around it that came first, if one did.
+pub fn unclosed(open: Span, opener: &str, expected_at: Span, outer: Option<&str>) -> Diagnostic {
     let closer = match opener {
         "[" => "]",
         "(" => ")",
         _ => "}",
     };
+    let help = match outer {
+        Some(outer) => {
+            format!("close it with `{closer}` before the `{outer}` that closes what is around it")
+        }
+        None => format!("close it with `{closer}` before the next entry or item starts"),
+    };
     Diagnostic::new(Code::E0001, format!("unclosed `{opener}`"))
         .at(open, format!("this `{opener}` is never closed"))
         .with_label(expected_at, format!("expected `{closer}` here"))
-        .with_help(format!(
-            "close it with `{closer}` before the next entry or item starts"
-        ))
+        .with_help(help)
         .with_suggestion(expected_at, closer.to_string())
 }
 

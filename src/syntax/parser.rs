@@ -82,7 +82,8 @@ pub(super) struct Parser<'t> {
     base: usize,
     pos: usize,
     last_end: usize,
-    depth: usize,
+    /// The closers of what is open (`}`, `]`, `)`), innermost last.
+    open: Vec<u8>,
     recovering: bool,
     partial: Option<PartialField>,
     pub comments: Vec<Comment>,
@@ -103,7 +104,7 @@ impl<'t> Parser<'t> {
             base,
             pos: 0,
             last_end: 0,
-            depth: 0,
+            open: Vec::new(),
             recovering,
             partial: None,
             comments: Vec::new(),
@@ -120,11 +121,11 @@ impl<'t> Parser<'t> {
     pub fn items(&mut self) -> PResult<Vec<Item>> {
         let mut items = Vec::new();
         while !self.at_end() {
-            let depth = self.depth;
+            let depth = self.open.len();
             match self.item() {
                 Ok(item) => items.push(item),
                 Err(Fail) if self.recovering && self.too_deep.is_none() => {
-                    self.depth = depth;
+                    self.open.truncate(depth);
                     self.take_error();
                     self.skip_to_end();
                 }
@@ -193,7 +194,7 @@ impl<'t> Parser<'t> {
     fn mark(&self) -> Mark {
         Mark {
             pos: self.pos,
-            depth: self.depth,
+            depth: self.open.len(),
             last_end: self.last_end,
             comments: self.comments.len(),
             diagnostics: self.diagnostics.len(),
@@ -202,16 +203,17 @@ impl<'t> Parser<'t> {
 
     fn reset(&mut self, m: Mark) {
         self.pos = m.pos;
-        self.depth = m.depth;
+        self.open.truncate(m.depth);
         self.last_end = m.last_end;
         self.comments.truncate(m.comments);
         self.diagnostics.truncate(m.diagnostics);
         self.error = None;
     }
 
-    fn enter(&mut self) -> PResult<()> {
-        self.depth += 1;
-        if self.depth > MAX_NESTING {
+    /// Opens something that `closer` closes.
+    fn enter(&mut self, closer: u8) -> PResult<()> {
+        self.open.push(closer);
+        if self.open.len() > MAX_NESTING {
             let at = self.span(self.pos, self.pos + 1);
             self.too_deep = Some(messages::too_deep(at, MAX_NESTING));
             return Err(Fail);
@@ -220,75 +222,83 @@ impl<'t> Parser<'t> {
     }
 
     fn leave(&mut self) {
-        self.depth -= 1;
+        self.open.pop();
+    }
+
+    /// Recovering, whether the closer at `pos` is not the innermost opener's but
+    /// closes something around it (`f(a = 1 }`): what is open inside it is left
+    /// unclosed.
+    fn closes_enclosing(&self) -> bool {
+        let Some(closer @ (b'}' | b')' | b']')) = self.peek() else {
+            return false;
+        };
+        self.open
+            .split_last()
+            .is_some_and(|(&inner, outer)| inner != closer && outer.contains(&closer))
     }
 
     // Errors.
 
     /// Fails with "expected …, found …" at the next token.
     fn fail<T>(&mut self, expected: &[&str], help: &str) -> PResult<T> {
-        self.fail_with(|d| d.with_help(help), expected)
+        if self.error.is_none() {
+            self.error = Some(self.syntax_error(expected, help, None));
+        }
+        Err(Fail)
     }
 
     /// Fails at a missing closing delimiter, with a label on its opener.
     fn fail_unclosed<T>(&mut self, open: usize, expected: &[&str], help: &str) -> PResult<T> {
+        let d = self.unclosed_error(open, expected, help);
+        self.fail_at(d)
+    }
+
+    /// The error of a missing closing delimiter at `pos`, with a label on its opener.
+    fn unclosed_error(&self, open: usize, expected: &[&str], help: &str) -> Diagnostic {
         if self.at_end() && self.b.get(open) != Some(&b'$') {
-            let opener = self.text.get(open..open + 1).unwrap_or("{");
-            let d = messages::unclosed(
-                self.span(open, open + 1),
-                opener,
-                self.span(self.last_end, self.last_end),
-            );
-            return self.fail_at(d);
+            return self.never_closed(open);
         }
-        let open_len = if self.b.get(open) == Some(&b'$') {
+        self.syntax_error(expected, help, Some(open))
+    }
+
+    /// The opener at `open` is never closed: the text ended, or what is around it did.
+    fn never_closed(&self, open: usize) -> Diagnostic {
+        let opener = self.text.get(open..open + 1).unwrap_or("{");
+        let outer = self
+            .closes_enclosing()
+            .then(|| self.text.get(self.pos..self.pos + 1))
+            .flatten();
+        messages::unclosed(
+            self.span(open, open + 1),
+            opener,
+            self.span(self.last_end, self.last_end),
+            outer,
+        )
+    }
+
+    /// "expected …, found …" at the next token, with a label on the opener at `open`
+    /// when it is what is missing a closer (or an unclosed comment there).
+    fn syntax_error(&self, expected: &[&str], help: &str, open: Option<usize>) -> Diagnostic {
+        if lexer::at_open_comment(self.b, self.pos) {
+            return messages::unterminated_comment(self.span(self.pos, self.pos + 2));
+        }
+        let (found, len) = lexer::describe(self.text, self.pos);
+        let expected: Vec<String> = expected.iter().map(|e| e.to_string()).collect();
+        let span = self.span(self.pos, self.pos + len);
+        let d = messages::syntax_error(span, &expected, &found).with_help(help);
+        let Some(open) = open else {
+            return d;
+        };
+        let len = if self.b.get(open) == Some(&b'$') {
             2
         } else {
             1
         };
-        let opener = self.span(open, open + open_len);
-        let open_char = self
-            .text
-            .get(open..open + open_len)
-            .unwrap_or("(")
-            .to_string();
-        self.fail_with(
-            |d| {
-                d.with_label(opener, format!("`{open_char}` opened here"))
-                    .with_help(help)
-            },
-            expected,
+        let opener = self.text.get(open..open + len).unwrap_or("(");
+        d.with_label(
+            self.span(open, open + len),
+            format!("`{opener}` opened here"),
         )
-    }
-
-    /// Recovering: reports the opener at `open` as never closed.
-    fn take_unclosed(&mut self, open: usize) {
-        let opener = self.text.get(open..open + 1).unwrap_or("{");
-        let d = messages::unclosed(
-            self.span(open, open + 1),
-            opener,
-            self.span(self.last_end, self.last_end),
-        );
-        self.diagnostics.push(d);
-    }
-
-    fn fail_with<T>(
-        &mut self,
-        finish: impl FnOnce(Diagnostic) -> Diagnostic,
-        expected: &[&str],
-    ) -> PResult<T> {
-        if self.error.is_none() {
-            let d = if lexer::at_open_comment(self.b, self.pos) {
-                messages::unterminated_comment(self.span(self.pos, self.pos + 2))
-            } else {
-                let (found, len) = lexer::describe(self.text, self.pos);
-                let expected: Vec<String> = expected.iter().map(|e| e.to_string()).collect();
-                let span = self.span(self.pos, self.pos + len);
-                finish(messages::syntax_error(span, &expected, &found))
-            };
-            self.error = Some(d);
-        }
-        Err(Fail)
     }
 
     fn fail_at<T>(&mut self, d: Diagnostic) -> PResult<T> {
@@ -317,7 +327,12 @@ impl<'t> Parser<'t> {
     /// the end of the enclosing body (`}`, not consumed) or a `,`. Brackets are
     /// skipped whole, unless a line at the entry's indentation or less starts
     /// something an entry can start with: that one is left open.
+    ///
+    /// It never stops before where the failed entry was read to: what the entry read
+    /// (and reported) in a record it left open is not read again, so that every part
+    /// of the text is read once, however deep such records nest.
     fn skip_entry(&mut self, start: Mark) {
+        let read_to = self.pos;
         self.reset_keeping_diagnostics(start);
         let indent = lexer::column(self.b, self.pos);
         let mut depth = 0usize;
@@ -326,25 +341,27 @@ impl<'t> Parser<'t> {
             let (token, len) = lexer::token(self.b, self.pos);
             let new_line = !first && self.line_break_before(self.pos);
             first = false;
-            if depth == 0 && token == Token::CloseBrace {
-                return;
-            }
-            if depth == 0 && token == Token::Comma {
-                self.bump(len);
-                return;
-            }
-            // On a new line, what starts an entry at the broken entry's indentation or
-            // left of it is the next entry, and a `}` left of it closes the body; a
-            // `}` at its indentation closes something the entry opened (`})`).
-            if new_line {
-                let column = lexer::column(self.b, self.pos);
-                let next = match token {
-                    Token::EntryStart => depth == 0 || column <= indent,
-                    Token::CloseBrace => depth == 0 || column < indent,
-                    _ => false,
-                };
-                if next {
+            if self.pos >= read_to {
+                if depth == 0 && token == Token::CloseBrace {
                     return;
+                }
+                if depth == 0 && token == Token::Comma {
+                    self.bump(len);
+                    return;
+                }
+                // On a new line, what starts an entry at the broken entry's indentation
+                // or left of it is the next entry, and a `}` left of it closes the body;
+                // a `}` at its indentation closes something the entry opened (`})`).
+                if new_line {
+                    let column = lexer::column(self.b, self.pos);
+                    let next = match token {
+                        Token::EntryStart => depth == 0 || column <= indent,
+                        Token::CloseBrace => depth == 0 || column < indent,
+                        _ => false,
+                    };
+                    if next {
+                        return;
+                    }
                 }
             }
             match token {
@@ -363,6 +380,15 @@ impl<'t> Parser<'t> {
         self.peek() == Some(b'}')
             && self.line_break_before(self.pos)
             && lexer::column(self.b, self.pos) < lexer::indentation(self.b, open)
+    }
+
+    /// Recovering, whether an entry starts a line at `pos`, at the indentation of the
+    /// line the record opened at `open` is on or left of it: in a record with an
+    /// error, the entry is one of something around the record, which was left open.
+    fn entry_left_of(&self, open: usize) -> bool {
+        self.line_break_before(self.pos)
+            && lexer::column(self.b, self.pos) <= lexer::indentation(self.b, open)
+            && (self.name_len() > 0 || self.peek() == Some(b'"'))
     }
 
     /// Recovering from an entry that failed at `start`: reports its error and skips
@@ -388,7 +414,7 @@ impl<'t> Parser<'t> {
 
     fn reset_keeping_diagnostics(&mut self, m: Mark) {
         self.pos = m.pos;
-        self.depth = m.depth;
+        self.open.truncate(m.depth);
         self.last_end = m.last_end;
         self.comments.truncate(m.comments);
     }
@@ -520,7 +546,7 @@ impl<'t> Parser<'t> {
             self.diagnostics.push(messages::missing_open_brace(
                 name.span, &kind.name, &name.name,
             ));
-            self.enter()?;
+            self.enter(b'}')?;
             let entries = self.entries(None)?;
             self.leave();
             entries
@@ -539,7 +565,7 @@ impl<'t> Parser<'t> {
     /// `{ entries }`, at its `{`.
     fn body(&mut self) -> PResult<Vec<Entry>> {
         let open = self.pos;
-        self.enter()?;
+        self.enter(b'}')?;
         self.bump(1);
         let entries = self.entries(Some(open))?;
         self.leave();
@@ -557,7 +583,7 @@ impl<'t> Parser<'t> {
             }
             if self.at_end() {
                 match open {
-                    Some(open) if self.recovering => self.take_unclosed(open),
+                    Some(open) if self.recovering => self.diagnostics.push(self.never_closed(open)),
                     Some(open) => return self.fail_unclosed(open, &["`}`"], HELP_BODY),
                     None => {}
                 }
@@ -789,7 +815,7 @@ impl<'t> Parser<'t> {
     fn type_expr(&mut self) -> PResult<TypeExpr> {
         let start = self.pos;
         let kind = if self.peek() == Some(b'[') {
-            self.enter()?;
+            self.enter(b']')?;
             self.bump(1);
             let inner = self.type_expr()?;
             if self.peek() != Some(b']') {
@@ -1005,7 +1031,7 @@ impl<'t> Parser<'t> {
         mut item: impl FnMut(&mut Self) -> PResult<T>,
     ) -> PResult<Vec<T>> {
         let open = self.pos;
-        self.enter()?;
+        self.enter(close)?;
         self.bump(1);
         let mut items = Vec::new();
         if self.peek() != Some(close) {
@@ -1021,6 +1047,12 @@ impl<'t> Parser<'t> {
             }
         }
         if self.peek() != Some(close) {
+            if self.recovering && (self.at_end() || self.closes_enclosing()) {
+                let d = self.unclosed_error(open, expected, help);
+                self.diagnostics.push(d);
+                self.leave();
+                return Ok(items);
+            }
             return self.fail_unclosed(open, expected, help);
         }
         self.bump(1);
@@ -1066,7 +1098,7 @@ impl<'t> Parser<'t> {
             Some(b'[') => ExprKind::List(self.list()?),
             Some(b'{') => ExprKind::Record(self.record()?),
             Some(b'(') => {
-                self.enter()?;
+                self.enter(b')')?;
                 self.bump(1);
                 let inner = self.expr()?;
                 if self.peek() != Some(b')') {
@@ -1161,17 +1193,23 @@ impl<'t> Parser<'t> {
     /// `{ fields }`, at its `{`.
     fn record(&mut self) -> PResult<Vec<Field>> {
         let open = self.pos;
-        self.enter()?;
+        self.enter(b'}')?;
         self.bump(1);
         let outer = self.partial.take();
+        let reported = self.diagnostics.len();
         let mut fields: Vec<Field> = Vec::new();
         loop {
             if self.peek() == Some(b'}') && !(self.recovering && self.closes_outer(open)) {
                 self.bump(1);
                 break;
             }
-            if self.recovering && (self.at_end() || self.closes_outer(open)) {
-                self.take_unclosed(open);
+            if self.recovering
+                && (self.at_end()
+                    || self.closes_outer(open)
+                    || self.closes_enclosing()
+                    || (self.diagnostics.len() > reported && self.entry_left_of(open)))
+            {
+                self.diagnostics.push(self.never_closed(open));
                 break;
             }
             let start = self.mark();
@@ -1343,7 +1381,7 @@ impl<'t> Parser<'t> {
     /// `${ value }` at byte `at` of a string. Leaves `pos` at the closing `}`.
     fn interpolation(&mut self, at: usize) -> PResult<Expr> {
         self.pos = at + 2;
-        self.enter()?;
+        self.enter(b'}')?;
         self.skip();
         let value = self.expr()?;
         if self.peek() != Some(b'}') {

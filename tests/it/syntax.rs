@@ -122,6 +122,45 @@ fn the_corners_of_the_grammar_parse_as_it_reads_them() {
     }
 }
 
+/// The diagnostics of recovery that are reported more than once: each mistake is
+/// reported once, however the text around it nests.
+fn repeated_diagnostics(text: &str) -> Vec<String> {
+    let parsed = floe::syntax::parse(floe::source::FileId(0), text);
+    let mut seen = std::collections::HashSet::new();
+    parsed
+        .diagnostics
+        .iter()
+        .map(|d| format!("{:?} {:?} {}", d.code, d.span, d.message))
+        .filter(|d| !seen.insert(d.clone()))
+        .collect()
+}
+
+/// Records left open inside a call, a line after line: each one is read once. Read
+/// again after each failed entry, the text after them was read twice per level and
+/// its errors reported as often (2^n).
+#[test]
+fn recovery_reads_each_part_of_the_text_once() {
+    let head = "stack demo {\n  volumes = { data = { mount = \"/data\", storage = \
+                persistent(class = \"s\", resources = { cpu = 100m..cache = { m*/t = V k a {\n";
+    let line = "  namespace = // n = \"x\"\n  volumes = { data = { storage = p(r = { c = 1..d = { m*/t = V k a {\n";
+    let count = |n: usize| {
+        let text = format!("{head}{}", line.repeat(n));
+        let repeated = repeated_diagnostics(&text);
+        assert!(
+            repeated.is_empty(),
+            "n = {n}: reported again: {repeated:#?}"
+        );
+        floe::syntax::parse(floe::source::FileId(0), &text)
+            .diagnostics
+            .len()
+    };
+    let (four, sixteen) = (count(4), count(16));
+    assert!(
+        sixteen <= 5 * four,
+        "{four} errors at 4 lines, {sixteen} at 16"
+    );
+}
+
 // Generated programs: tokens of every kind in the shapes of the grammar, joined
 // by blank space and comments, then damaged.
 
@@ -321,5 +360,15 @@ proptest! {
     ) {
         let text = apply(&program, &damage);
         prop_assert!(oracle::agree(&text).is_ok(), "{}", oracle::agree(&text).unwrap_err());
+    }
+
+    #[test]
+    fn recovery_reports_each_mistake_once(
+        program in program(),
+        damage in prop::collection::vec(damage(), 1..4),
+    ) {
+        let text = apply(&program, &damage);
+        let repeated = repeated_diagnostics(&text);
+        prop_assert!(repeated.is_empty(), "{text}\nreported again: {repeated:#?}");
     }
 }
