@@ -437,30 +437,35 @@ fn compile(
     let Some(program) = load(path, reporter, message_format) else {
         return ExitCode::from(1);
     };
-    let compilation = compile_checked(&program, profile);
+    let sql = DuckDbValidator::new();
+    let checked = floe::check::check_with(&program, &RealFs, profile, Some(&sql));
     reporter.report(
-        &compilation.diagnostics,
+        &checked.diagnostics,
         &program.sources,
         message_format,
-        &compilation.secret_spans,
+        &checked.secret_spans,
     );
-    if compilation.has_errors() {
-        return ExitCode::from(1);
-    }
+    let stack = match checked.stack {
+        Some(stack) if !checked.diagnostics.iter().any(Diagnostic::is_error) => stack,
+        _ => return ExitCode::from(1),
+    };
     match &target.output {
         None => {
-            let mut stdout = std::io::stdout().lock();
-            let _ = match format {
-                Format::Yaml => emit::write_yaml_stream(&compilation.objects, &mut stdout),
-                Format::Json => stdout.write_all(emit::to_json(&compilation.objects).as_bytes()),
+            let mut stdout = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+            let written = match format {
+                Format::Yaml => emit::write_yaml_stream(&stack, &mut stdout),
+                Format::Json => {
+                    stdout.write_all(emit::to_json(&floe::lower::lower(&stack)).as_bytes())
+                }
             };
-            // The process ends here: freeing a large stack's trees and objects one by
-            // one would only delay the exit.
-            std::mem::forget((program, compilation));
+            let _ = written.and_then(|()| stdout.flush());
+            // The process ends here: freeing a large stack's trees one by one would
+            // only delay the exit.
+            std::mem::forget((program, stack));
             ExitCode::SUCCESS
         }
         Some(dir) => {
-            let files = emit::to_files(&compilation.objects, format);
+            let files = emit::to_files(&floe::lower::lower(&stack), format);
             if target.check {
                 check_dir(dir, &files, format)
             } else {

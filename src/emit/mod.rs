@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::lower::Object;
+use crate::lower::{self, Object};
+use crate::model::Stack;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -29,33 +30,29 @@ impl Format {
 
 /// All objects as one YAML stream, documents separated by `---`.
 pub fn to_yaml(objects: &[Object]) -> String {
-    yaml_pieces(objects).concat()
+    let mut out = String::with_capacity(objects.len() * 1024);
+    for object in objects {
+        out.push_str("---\n");
+        write_yaml(&mut out, object);
+    }
+    out
 }
 
-/// [`to_yaml`], written to `out` piece by piece: the stream is never held twice.
-pub fn write_yaml_stream(objects: &[Object], out: &mut impl std::io::Write) -> std::io::Result<()> {
-    for piece in yaml_pieces(objects) {
-        out.write_all(piece.as_bytes())?;
+/// A stack's objects as one YAML stream (the same as [`to_yaml`] of its lowered
+/// objects), written to `out`. Each object is written as soon as it is lowered and
+/// then dropped: a large stack's objects are never all held at once.
+pub fn write_yaml_stream(stack: &Stack, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    let documents = lower::lower_with(stack, |object| {
+        // An object is about a kilobyte of YAML.
+        let mut document = String::with_capacity(1024);
+        document.push_str("---\n");
+        write_yaml(&mut document, &object);
+        document
+    });
+    for document in documents {
+        out.write_all(document.as_bytes())?;
     }
     Ok(())
-}
-
-/// How many objects one piece of a YAML stream holds.
-const PIECE: usize = 256;
-
-/// The YAML stream in pieces of [`PIECE`] objects, in order, written on several
-/// threads when there are many.
-fn yaml_pieces(objects: &[Object]) -> Vec<String> {
-    let pieces: Vec<&[Object]> = objects.chunks(PIECE).collect();
-    crate::par::map(&pieces, 8, |piece| {
-        // An object is about a kilobyte of YAML: the piece grows rarely, if at all.
-        let mut out = String::with_capacity(piece.len() * 1024);
-        for object in *piece {
-            out.push_str("---\n");
-            write_yaml(&mut out, object);
-        }
-        out
-    })
 }
 
 /// One value (an object as the API serves it) as a YAML document.

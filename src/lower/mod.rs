@@ -156,56 +156,74 @@ const PARALLEL_ITEMS: usize = 512;
 
 /// Lowers a stack to its objects, in output order.
 pub fn lower(stack: &model::Stack) -> Vec<Object> {
+    lower_with(stack, |object| object)
+}
+
+/// Lowers a stack, passing each object to `each` as soon as it is made, and returns
+/// what `each` made of them in output order. Objects are many times the size of
+/// their YAML: a caller that only writes them keeps what it wrote instead.
+pub fn lower_with<T: Send>(stack: &model::Stack, each: impl Fn(Object) -> T + Sync) -> Vec<T> {
     let labels = Labels { stack };
-    // Objects are large: the list is made as long as it will be at once, not grown.
+    let made = |object: Object| Made {
+        rank: object.rank(),
+        name: object.name().to_string(),
+        value: each(object),
+    };
     let mut objects = Vec::with_capacity(
         1 + stack.configs.len()
             + stack.secrets.len()
             + 3 * stack.services.len()
             + 2 * stack.hooks.len(),
     );
-    objects.push(Object::Namespace(Namespace {
+    objects.push(made(Object::Namespace(Namespace {
         metadata: ObjectMeta {
             name: Some(stack.namespace.clone()),
             labels: Some(labels.common()),
             ..ObjectMeta::default()
         },
         ..Namespace::default()
+    })));
+    objects.extend(crate::par::map(&stack.configs, PARALLEL_ITEMS, |config| {
+        made(Object::ConfigMap(lower_config(config, &labels)))
     }));
-    for config in &stack.configs {
-        objects.push(Object::ConfigMap(lower_config(config, &labels)));
-    }
-    for secret in &stack.secrets {
-        objects.push(Object::Secret(lower_secret(secret, &labels)));
-    }
+    objects.extend(crate::par::map(&stack.secrets, PARALLEL_ITEMS, |secret| {
+        made(Object::Secret(lower_secret(secret, &labels)))
+    }));
     let services = crate::par::map(&stack.services, PARALLEL_ITEMS, |service| {
         let mut objects = vec![
-            service_account(&service.name, "service", &labels),
-            lower_workload(service, stack, &labels),
+            made(service_account(&service.name, "service", &labels)),
+            made(lower_workload(service, stack, &labels)),
         ];
         if !service.ports.is_empty() {
-            objects.push(Object::Service(lower_service(service, &labels)));
+            objects.push(made(Object::Service(lower_service(service, &labels))));
         }
         objects
     });
     objects.extend(services.into_iter().flatten());
     for hook in &stack.hooks {
-        objects.push(service_account(&hook.name, "hook", &labels));
-        objects.push(Object::Job(lower_hook(hook, stack, &labels)));
+        objects.push(made(service_account(&hook.name, "hook", &labels)));
+        objects.push(made(Object::Job(lower_hook(hook, stack, &labels))));
     }
-    objects.extend(data::lower_data(stack, &labels));
+    objects.extend(data::lower_data(stack, &labels).into_iter().map(made));
     in_output_order(objects)
 }
 
-/// Sorts objects by rank and name. Objects are large: the sort moves indices, and
-/// each object moves once.
-fn in_output_order(objects: Vec<Object>) -> Vec<Object> {
-    let mut order: Vec<usize> = (0..objects.len()).collect();
+/// What was made of an object, and where the object comes in the output.
+struct Made<T> {
+    rank: u8,
+    name: String,
+    value: T,
+}
+
+/// Sorts what was made of the objects by their rank and name. It may be large (an
+/// object): the sort moves indices, and each value moves once.
+fn in_output_order<T>(made: Vec<Made<T>>) -> Vec<T> {
+    let mut order: Vec<usize> = (0..made.len()).collect();
     order.sort_by(|&a, &b| {
-        let key = |i: usize| objects.get(i).map(|o| (o.rank(), o.name()));
+        let key = |i: usize| made.get(i).map(|m| (m.rank, m.name.as_str()));
         key(a).cmp(&key(b))
     });
-    let mut slots: Vec<Option<Object>> = objects.into_iter().map(Some).collect();
+    let mut slots: Vec<Option<T>> = made.into_iter().map(|m| Some(m.value)).collect();
     order
         .into_iter()
         .filter_map(|i| slots.get_mut(i).and_then(Option::take))

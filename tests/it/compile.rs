@@ -42,7 +42,8 @@ fn profiles(main: &Path) -> Vec<Option<String>> {
 }
 
 /// Compiles a case with a profile to YAML, check queries verified with DuckDB;
-/// panics with the rendered diagnostics on errors.
+/// panics with the rendered diagnostics on errors, or when the stream `floe compile`
+/// writes differs from the YAML of the lowered objects.
 fn compile_yaml(main: &Path, profile: Option<&str>) -> String {
     let program = program::load(&RealFs, main).expect("readable");
     let sql = floe::data::sql::DuckDbValidator::new();
@@ -58,7 +59,16 @@ fn compile_yaml(main: &Path, profile: Option<&str>) -> String {
             main.display()
         );
     }
-    floe::emit::to_yaml(&compilation.objects)
+    let yaml = floe::emit::to_yaml(&compilation.objects);
+    let stack = compilation.stack.as_ref().expect("a stack without errors");
+    let mut streamed = Vec::new();
+    floe::emit::write_yaml_stream(stack, &mut streamed).expect("written to memory");
+    assert!(
+        streamed == yaml.as_bytes(),
+        "{} ({profile:?}): the YAML stream, lowered as it is written, differs from the YAML of the objects",
+        main.display()
+    );
+    yaml
 }
 
 fn snapshot_name(main: &Path, profile: Option<&str>) -> String {
