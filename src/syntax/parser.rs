@@ -1264,6 +1264,9 @@ impl<'t> Parser<'t> {
     /// A `"` string, at its quote. It ends on its line.
     fn string(&mut self) -> PResult<Str> {
         let quote = self.pos;
+        if let Some(s) = self.plain_string(quote) {
+            return Ok(s);
+        }
         let mut i = quote + 1;
         let mut raw = Vec::new();
         loop {
@@ -1300,6 +1303,29 @@ impl<'t> Parser<'t> {
         self.bump(0);
         Ok(Str {
             parts: strings::join(raw),
+            multiline: false,
+        })
+    }
+
+    /// The `"` string at `quote` when it is plain text: no escape, no `$`, closed
+    /// on its line (most strings are). Read without joining pieces.
+    fn plain_string(&mut self, quote: usize) -> Option<Str> {
+        let body = self.b.get(quote + 1..)?;
+        let len = body
+            .iter()
+            .position(|&b| matches!(b, b'"' | b'\\' | b'$' | b'\n'))?;
+        if body.get(len) != Some(&b'"') {
+            return None;
+        }
+        let text = self.text.get(quote + 1..quote + 1 + len)?;
+        let parts = if text.is_empty() {
+            Vec::new()
+        } else {
+            vec![StrPart::Text(text.to_string())]
+        };
+        self.bump(len + 2);
+        Some(Str {
+            parts,
             multiline: false,
         })
     }

@@ -27,10 +27,14 @@ pub fn unescape(escape: &str) -> Option<char> {
 
 /// Joins the parts of a one-line string.
 pub fn join(raw: Vec<RawPart>) -> Vec<StrPart> {
-    let mut parts = Vec::new();
+    let mut parts = Vec::with_capacity(raw.len());
     for part in raw {
         match part {
-            RawPart::Source(t) | RawPart::Text(t) => push_text(&mut parts, &t),
+            RawPart::Source(t) | RawPart::Text(t) => match parts.last_mut() {
+                _ if t.is_empty() => {}
+                Some(StrPart::Text(last)) => last.push_str(&t),
+                _ => parts.push(StrPart::Text(t)),
+            },
             RawPart::Interp(e) => parts.push(StrPart::Interp(e)),
         }
     }
