@@ -6,35 +6,58 @@
 //! order mark; a comment is `//` to the end of the line or `/*` to the first `*/`
 //! (blocks do not nest; one never closed is not a comment, and so a syntax error).
 
-/// The words that are never names.
-const KEYWORDS: [&[u8]; 4] = [b"import", b"let", b"true", b"false"];
-
 const BYTE_ORDER_MARK: &[u8] = "\u{FEFF}".as_bytes();
 
+/// What each byte can be in a name: [`START`] (a letter or `_`), [`CHAR`] (a digit)
+/// or neither; a name is read a byte at a time, so this is one load per byte.
+const NAME_BYTES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_alphabetic() || c == b'_' {
+            START
+        } else if c.is_ascii_digit() {
+            CHAR
+        } else {
+            0
+        };
+        b += 1;
+    }
+    table
+};
+const START: u8 = 2;
+const CHAR: u8 = 1;
+
 pub fn is_ident_start(b: u8) -> bool {
-    b.is_ascii_alphabetic() || b == b'_'
+    NAME_BYTES[usize::from(b)] == START
 }
 
 pub fn is_ident_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
+    NAME_BYTES[usize::from(b)] != 0
 }
 
 /// The length of the word (`[A-Za-z_][A-Za-z0-9_]*`) at `at`; 0 when none starts there.
 pub fn word_len(bytes: &[u8], at: usize) -> usize {
-    match bytes.get(at) {
-        Some(&b) if is_ident_start(b) => {
-            let rest = bytes.get(at + 1..).unwrap_or(&[]);
-            1 + rest.iter().take_while(|&&b| is_ident_char(b)).count()
+    match bytes.get(at..) {
+        Some([first, rest @ ..]) if is_ident_start(*first) => {
+            1 + rest
+                .iter()
+                .position(|&b| !is_ident_char(b))
+                .unwrap_or(rest.len())
         }
         _ => 0,
     }
 }
 
-/// The length of the name at `at`: a word that is not a keyword.
+/// The length of the name at `at`: a word that is not a keyword (`import`, `let`,
+/// `true`, `false`: the words that are never names).
 pub fn name_len(bytes: &[u8], at: usize) -> usize {
     let len = word_len(bytes, at);
-    let word = bytes.get(at..at + len).unwrap_or(&[]);
-    if KEYWORDS.contains(&word) { 0 } else { len }
+    match bytes.get(at..at + len) {
+        Some(b"import" | b"let" | b"true" | b"false") => 0,
+        _ => len,
+    }
 }
 
 /// Whether the keyword `word` is at `at` (and not the start of a longer name).
