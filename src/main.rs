@@ -437,8 +437,7 @@ fn compile(
     let Some(program) = load(path, reporter, message_format) else {
         return ExitCode::from(1);
     };
-    let sql = DuckDbValidator::new();
-    let checked = floe::check::check_with(&program, &RealFs, profile, Some(&sql));
+    let checked = check_verified(&program, profile);
     reporter.report(
         &checked.diagnostics,
         &program.sources,
@@ -446,7 +445,7 @@ fn compile(
         &checked.secret_spans,
     );
     let stack = match checked.stack {
-        Some(stack) if !checked.diagnostics.iter().any(Diagnostic::is_error) => stack,
+        Some(stack) if !checked.has_errors() => stack,
         _ => return ExitCode::from(1),
     };
     match &target.output {
@@ -599,36 +598,35 @@ fn fmt(paths: &[PathBuf], check: bool, reporter: &Reporter) -> ExitCode {
     ExitCode::from(u8::from(failed))
 }
 
-/// Compiles with check queries verified by DuckDB.
-fn compile_checked(program: &Program, profile: Option<&str>) -> floe::Compilation {
+/// Checks with check queries verified by DuckDB.
+fn check_verified(program: &Program, profile: Option<&str>) -> floe::check::Checked {
     let sql = DuckDbValidator::new();
-    floe::compile_with(program, &RealFs, profile, Some(&sql))
+    floe::check::check_with(program, &RealFs, profile, Some(&sql))
 }
 
-/// A stack that compiled without errors.
+/// A stack that checked without errors, not yet lowered: only `floe run` on a
+/// cluster needs its objects.
 struct Compiled {
     program: Program,
     /// Where secret values are in the source, hidden when an error quotes it.
     secret_spans: Vec<Span>,
     stack: floe::model::Stack,
-    objects: Vec<floe::lower::Object>,
 }
 
-/// Loads and compiles FILE with check queries verified by DuckDB, and reports the
+/// Loads and checks FILE with check queries verified by DuckDB, and reports the
 /// diagnostics; `None` when there are errors.
 fn compiled(path: &Path, profile: Option<&str>, reporter: &Reporter) -> Option<Compiled> {
     let program = load(path, reporter, MessageFormat::Human)?;
-    let compilation = compile_checked(&program, profile);
+    let checked = check_verified(&program, profile);
     reporter.report(
-        &compilation.diagnostics,
+        &checked.diagnostics,
         &program.sources,
         MessageFormat::Human,
-        &compilation.secret_spans,
+        &checked.secret_spans,
     );
     Some(Compiled {
-        stack: compilation.stack?,
-        objects: compilation.objects,
-        secret_spans: compilation.secret_spans,
+        stack: checked.stack?,
+        secret_spans: checked.secret_spans,
         program,
     })
 }
@@ -745,13 +743,13 @@ fn on_cluster(
     let Some(Compiled {
         program,
         stack,
-        objects,
         secret_spans,
     }) = compiled(path, profile, reporter)
     else {
         return ExitCode::from(1);
     };
     let stack = &stack;
+    let objects = floe::lower::lower(stack);
     let shown = Shown {
         reporter,
         sources: &program.sources,

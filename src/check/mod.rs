@@ -175,6 +175,12 @@ pub struct Checked {
     pub secret_spans: Vec<Span>,
 }
 
+impl Checked {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
 /// Checks `program` with `profile` applied (or none) and builds the model. Check
 /// queries are not verified: see [`check_with`].
 pub fn check(program: &Program, fs: &dyn FileSystem, profile: Option<&str>) -> Checked {

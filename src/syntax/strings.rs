@@ -30,25 +30,22 @@ pub fn join(raw: Vec<RawPart>) -> Vec<StrPart> {
     let mut parts = Vec::with_capacity(raw.len());
     for part in raw {
         match part {
-            RawPart::Source(t) | RawPart::Text(t) => match parts.last_mut() {
-                _ if t.is_empty() => {}
-                Some(StrPart::Text(last)) => last.push_str(&t),
-                _ => parts.push(StrPart::Text(t)),
-            },
+            RawPart::Source(t) | RawPart::Text(t) => push_text(&mut parts, t),
             RawPart::Interp(e) => parts.push(StrPart::Interp(e)),
         }
     }
     parts
 }
 
-fn push_text(parts: &mut Vec<StrPart>, text: &str) {
+/// Adds text to the parts, to the text part before it if there is one.
+fn push_text(parts: &mut Vec<StrPart>, text: String) {
     if text.is_empty() {
         return;
     }
     if let Some(StrPart::Text(last)) = parts.last_mut() {
-        last.push_str(text);
+        last.push_str(&text);
     } else {
-        parts.push(StrPart::Text(text.to_string()));
+        parts.push(StrPart::Text(text));
     }
 }
 
@@ -93,7 +90,7 @@ pub fn dedent(raw: Vec<RawPart>) -> Vec<StrPart> {
         for piece in line.into_iter().skip(skip) {
             match piece {
                 Piece::Char(c) => push_char(&mut parts, c),
-                Piece::Lit(t) => push_text(&mut parts, &t),
+                Piece::Lit(t) => push_text(&mut parts, t),
                 Piece::Interp(e) => parts.push(StrPart::Interp(e)),
             }
         }
