@@ -123,6 +123,20 @@ pub(super) fn spaces(out: &mut String, mut n: usize) {
 
 impl Collection<'_> {
     fn key(&mut self, key: &str) {
+        self.start_entry();
+        yaml::write_string(self.writer.out, key, self.column, true);
+        self.writer.out.push(':');
+    }
+
+    /// A struct's field name as a key.
+    fn field_name(&mut self, name: &'static str) {
+        self.start_entry();
+        yaml::write_field_name(self.writer.out, name, self.column);
+        self.writer.out.push(':');
+    }
+
+    /// Where a key starts: after the dash or key before it, or on a line of its own.
+    fn start_entry(&mut self) {
         let first = !self.started;
         self.started = true;
         match (first, self.writer.pos) {
@@ -133,8 +147,6 @@ impl Collection<'_> {
             }
             _ => spaces(self.writer.out, self.column),
         }
-        yaml::write_string(self.writer.out, key, self.column, true);
-        self.writer.out.push(':');
     }
 
     fn map_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
@@ -404,7 +416,7 @@ impl ser::SerializeStruct for Collection<'_> {
         key: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        self.key(key);
+        self.field_name(key);
         self.map_value(value)
     }
 

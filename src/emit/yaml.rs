@@ -4,6 +4,7 @@
 //! layout of documents is [`super::ser`]'s. Written by hand because the output must
 //! be byte-stable and fast; round trips are tested against a YAML parser.
 
+use std::cell::Cell;
 use std::fmt::Write as _;
 
 pub(super) fn write_string(out: &mut String, s: &str, level: usize, is_key: bool) {
@@ -16,12 +17,43 @@ pub(super) fn write_string(out: &mut String, s: &str, level: usize, is_key: bool
     }
 }
 
+/// A struct's field name as a key. Field names are static strings that come back in
+/// every object (`name`, `metadata`, `containerPort`), so whether one can be plain
+/// is decided once per thread and remembered by its address.
+pub(super) fn write_field_name(out: &mut String, name: &'static str, level: usize) {
+    /// Slots of the memo, indexed by the name's address: more than the distinct
+    /// field names of the objects floe writes, so that they rarely collide.
+    const SLOTS: usize = 512;
+    thread_local! {
+        static PLAIN: [Cell<(usize, bool)>; SLOTS] =
+            const { [const { Cell::new((0, false)) }; SLOTS] };
+    }
+    let address = name.as_ptr() as usize;
+    let plain = PLAIN.with(|memo| {
+        let slot = &memo[(address >> 3) % SLOTS];
+        match slot.get() {
+            (known, plain) if known == address => plain,
+            _ => {
+                let plain = is_plain_safe(name);
+                slot.set((address, plain));
+                plain
+            }
+        }
+    });
+    if plain {
+        out.push_str(name);
+    } else {
+        write_string(out, name, level, true);
+    }
+}
+
 /// Whether a string can be written without quotes and read back as the same string
 /// by YAML 1.1 and 1.2 parsers: it starts with a letter, `/` or `_` (so it is no
 /// number, no `.inf` and no indicator), holds only letters, digits and
 /// `-_./ :()+=,` (so no `#` comment), has no `: ` (a mapping) and no blank or `:`
-/// at its end, and is no word that reads as a boolean or null. One pass over the
-/// bytes: this runs for every string of every object.
+/// at its end, and is no word that reads as a boolean or null. The bytes' classes
+/// are gathered in one pass without branches; only a string with a `:` is looked
+/// at again, for a blank after it. This runs for every string of every object.
 fn is_plain_safe(s: &str) -> bool {
     let bytes = s.as_bytes();
     let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
@@ -32,57 +64,71 @@ fn is_plain_safe(s: &str) -> bool {
     {
         return false;
     }
-    let mut after_colon = false;
-    for &b in bytes {
-        match PLAIN[usize::from(b)] {
-            Plain::No => return false,
-            Plain::Space if after_colon => return false,
-            class => after_colon = class == Plain::Colon,
-        }
+    let classes = bytes.iter().fold(0, |all, &b| all | CLASS[usize::from(b)]);
+    if classes & NOT_PLAIN != 0
+        || (classes & COLON != 0
+            && bytes
+                .iter()
+                .zip(&bytes[1..])
+                .any(|(&a, &b)| a == b':' && b == b' '))
+    {
+        return false;
     }
     !is_reserved_word(s)
 }
 
-/// How a byte may appear in a plain string.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Plain {
-    No,
-    Yes,
-    /// `:`, which a space may not follow.
-    Colon,
-    Space,
-}
+/// A byte that cannot be in a plain string.
+const NOT_PLAIN: u8 = 1;
+/// `:`, which a blank may not follow.
+const COLON: u8 = 2;
 
-/// [`Plain`] for every byte, looked up once per byte of every string.
-static PLAIN: [Plain; 256] = {
-    let mut table = [Plain::No; 256];
+/// The class of every byte: [`NOT_PLAIN`], [`COLON`], or 0 for the letters, digits
+/// and `-_./ ()+=,` that a plain string may hold anywhere.
+static CLASS: [u8; 256] = {
+    let mut table = [NOT_PLAIN; 256];
     let mut b = 0;
     while b < 256 {
         let c = b as u8;
-        table[b] = if c.is_ascii_alphanumeric()
+        if c.is_ascii_alphanumeric()
             || matches!(
                 c,
-                b'-' | b'_' | b'.' | b'/' | b'(' | b')' | b'+' | b'=' | b','
-            ) {
-            Plain::Yes
+                b'-' | b'_' | b'.' | b'/' | b' ' | b'(' | b')' | b'+' | b'=' | b','
+            )
+        {
+            table[b] = 0;
         } else if c == b':' {
-            Plain::Colon
-        } else if c == b' ' {
-            Plain::Space
-        } else {
-            Plain::No
-        };
+            table[b] = COLON;
+        }
         b += 1;
     }
     table
 };
 
-/// The words YAML 1.1 reads as booleans or null, in any case.
+/// The words YAML 1.1 reads as booleans or null, in any case: compared once,
+/// lowered into a small buffer, as this runs for most strings (keys are short).
 fn is_reserved_word(s: &str) -> bool {
-    const WORDS: [&str; 11] = [
-        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "nan", "inf",
-    ];
-    s.len() <= 5 && WORDS.iter().any(|w| w.eq_ignore_ascii_case(s))
+    let bytes = s.as_bytes();
+    if bytes.len() > 5 {
+        return false;
+    }
+    let mut lower = [0u8; 5];
+    for (l, b) in lower.iter_mut().zip(bytes) {
+        *l = b.to_ascii_lowercase();
+    }
+    matches!(
+        &lower[..bytes.len()],
+        b"true"
+            | b"false"
+            | b"yes"
+            | b"no"
+            | b"on"
+            | b"off"
+            | b"y"
+            | b"n"
+            | b"null"
+            | b"nan"
+            | b"inf"
+    )
 }
 
 /// Whether a string reads back exactly from a literal block (`|`): several lines,
@@ -245,6 +291,39 @@ mod tests {
             round_trip(&json!({ "value": s }));
             round_trip(&json!({ *s: 1 }));
             round_trip(&json!({ "list": [s, { "k": s }] }));
+        }
+    }
+
+    /// Field names are remembered by their address: names that must be quoted stay
+    /// quoted however often they come, beside plain ones.
+    #[test]
+    fn field_names_round_trip_as_keys() {
+        #[derive(serde::Serialize)]
+        struct Tricky {
+            plain: u8,
+            #[serde(rename = "no")]
+            boolean: u8,
+            #[serde(rename = "a: b")]
+            mapping: u8,
+            #[serde(rename = "#hash")]
+            comment: u8,
+            #[serde(rename = "")]
+            empty: u8,
+        }
+        let tricky = Tricky {
+            plain: 1,
+            boolean: 2,
+            mapping: 3,
+            comment: 4,
+            empty: 5,
+        };
+        let expected = json!({ "plain": 1, "no": 2, "a: b": 3, "#hash": 4, "": 5 });
+        for _ in 0..3 {
+            let mut out = String::new();
+            assert!(super::super::ser::write(&mut out, &vec![&tricky, &tricky]).is_ok());
+            let back: Value = serde_yaml_ng::from_str(&out)
+                .unwrap_or_else(|e| panic!("emitted YAML does not parse: {e}\n{out}"));
+            assert_eq!(back, json!([expected, expected]), "{out}");
         }
     }
 
