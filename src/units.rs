@@ -116,7 +116,7 @@ pub enum Inexact {
 fn scale(number: Decimal, factor: u128) -> Result<i64, Inexact> {
     let factor = i128::try_from(factor).map_err(|_| Inexact::Overflow)?;
     let product = number
-        .mantissa
+        .mantissa()
         .checked_mul(factor)
         .ok_or(Inexact::Overflow)?;
     let divisor = 10i128.checked_pow(number.scale).ok_or(Inexact::Overflow)?;

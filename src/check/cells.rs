@@ -14,7 +14,7 @@ pub fn decimal_cell(number: Decimal, precision: u8, scale: u8) -> Result<Cell, M
     }
     let factor = 10i128.pow(u32::from(scale) - number.scale);
     let mantissa = number
-        .mantissa
+        .mantissa()
         .checked_mul(factor)
         .ok_or_else(|| "too large".to_string())?;
     let limit = 10i128.pow(u32::from(precision));
@@ -32,14 +32,9 @@ pub fn int_cell(n: i64, ty: ColumnType) -> Result<Cell, Misfit> {
         }
         ColumnType::Int | ColumnType::Long => Ok(Cell::Int(n)),
         ColumnType::Float | ColumnType::Double => Ok(Cell::Float(n as f64)),
-        ColumnType::Decimal { precision, scale } => decimal_cell(
-            Decimal {
-                mantissa: i128::from(n),
-                scale: 0,
-            },
-            precision,
-            scale,
-        ),
+        ColumnType::Decimal { precision, scale } => {
+            decimal_cell(Decimal::new(i128::from(n), 0), precision, scale)
+        }
         _ => Err("a number".to_string()),
     }
 }

@@ -202,10 +202,10 @@ fn quantity_type(unit: &str) -> &'static str {
 /// Writes a quantity as it is written in floe and in Kubernetes: `256Mi`, `0.5`.
 pub fn format_decimal(number: Decimal) -> String {
     if number.scale == 0 {
-        return number.mantissa.to_string();
+        return number.mantissa().to_string();
     }
-    let negative = number.mantissa < 0;
-    let digits = number.mantissa.unsigned_abs().to_string();
+    let negative = number.mantissa() < 0;
+    let digits = number.mantissa().unsigned_abs().to_string();
     let scale = number.scale as usize;
     let padded = format!("{digits:0>width$}", width = scale + 1);
     let (int, frac) = padded.split_at(padded.len() - scale);

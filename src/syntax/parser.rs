@@ -1156,7 +1156,7 @@ impl<'t> Parser<'t> {
             match parsed {
                 Some(d) if d.scale > 0 => return Ok(ExprKind::Float(d)),
                 Some(d) => {
-                    if let Ok(n) = i64::try_from(d.mantissa) {
+                    if let Ok(n) = i64::try_from(d.mantissa()) {
                         return Ok(ExprKind::Int(n));
                     }
                 }

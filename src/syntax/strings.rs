@@ -152,8 +152,8 @@ pub fn parse_decimal(text: &str) -> Option<Decimal> {
     if mantissa > i128::from(i64::MAX) * 1_000_000 {
         return None;
     }
-    Some(Decimal {
-        mantissa: if negative { -mantissa } else { mantissa },
-        scale: u32::try_from(frac.len()).ok()?,
-    })
+    Some(Decimal::new(
+        if negative { -mantissa } else { mantissa },
+        u32::try_from(frac.len()).ok()?,
+    ))
 }

@@ -469,7 +469,7 @@ impl<'t> Builder<'t> {
         match parsed {
             Some(d) if d.scale > 0 => return ExprKind::Float(d),
             Some(d) => {
-                if let Ok(n) = i64::try_from(d.mantissa) {
+                if let Ok(n) = i64::try_from(d.mantissa()) {
                     return ExprKind::Int(n);
                 }
             }
@@ -480,10 +480,7 @@ impl<'t> Builder<'t> {
     }
 
     fn quantity(&mut self, pair: Pair<'_, Rule>, span: Span) -> ExprKind {
-        let mut number = Decimal {
-            mantissa: 0,
-            scale: 0,
-        };
+        let mut number = Decimal::new(0, 0);
         let mut unit = String::new();
         let mut unit_span = span;
         let mut too_large = false;
