@@ -21,8 +21,10 @@ use floe::emit::{self, Format};
 use floe::program::{self, Program, RealFs};
 use floe::source::{SourceMap, Span};
 
+mod allocator;
+
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::MiMalloc = allocator::MiMalloc;
 
 #[derive(Parser)]
 #[command(
