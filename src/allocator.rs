@@ -65,3 +65,46 @@ unsafe impl GlobalAlloc for MiMalloc {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every block meets its layout's alignment, plain or not, keeps its bytes when
+    /// it grows or shrinks across the line between the two, and comes zeroed when
+    /// asked.
+    #[test]
+    fn blocks_meet_their_alignment_through_reallocation() {
+        let allocator = MiMalloc;
+        for align in [1, 2, 4, 8, 16, 32, 64, 4096] {
+            for size in [1, 3, 7, 8, 12, 24, 40, 176, 1000, 5000, 70_000] {
+                let mut layout = Layout::from_size_align(size, align).expect("a layout");
+                // SAFETY: every layout has a non-zero size, and every block is
+                // reallocated and freed with the layout it has.
+                unsafe {
+                    let mut block = allocator.alloc(layout);
+                    assert_eq!(block as usize % align, 0, "size {size}, align {align}");
+                    block.write_bytes(0xA5, layout.size());
+                    for new_size in [4, 8, 100, 9000, 2] {
+                        block = allocator.realloc(block, layout, new_size);
+                        assert_eq!(
+                            block as usize % align,
+                            0,
+                            "{size} to {new_size}, align {align}"
+                        );
+                        let kept = layout.size().min(new_size);
+                        assert!((0..kept).all(|i| *block.add(i) == 0xA5));
+                        block.write_bytes(0xA5, new_size);
+                        layout = Layout::from_size_align(new_size, align).expect("a layout");
+                    }
+                    allocator.dealloc(block, layout);
+                    let layout = Layout::from_size_align(size, align).expect("a layout");
+                    let zeroed = allocator.alloc_zeroed(layout);
+                    assert_eq!(zeroed as usize % align, 0);
+                    assert!((0..size).all(|i| *zeroed.add(i) == 0));
+                    allocator.dealloc(zeroed, layout);
+                }
+            }
+        }
+    }
+}
