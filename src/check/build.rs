@@ -47,7 +47,7 @@ impl Checker<'_> {
             "app.kubernetes.io/part-of".to_string(),
             name.replace('_', "-"),
         );
-        if let Some(Value::Record(entries)) = self.field(stack, "labels").map(|v| v.value) {
+        if let Some(Value::Record(entries)) = self.field_owned(stack, "labels").map(|v| v.value) {
             for e in entries {
                 labels.insert(e.key, text_of(&e.value.value).unwrap_or_default());
             }
@@ -100,25 +100,25 @@ impl Checker<'_> {
     }
 
     fn field_str(&mut self, id: InstId, name: &str) -> Option<String> {
-        match self.field(id, name)?.value {
+        match self.field_owned(id, name)?.value {
             Value::Str(s) => Some(s),
             _ => None,
         }
     }
 
     fn field_int(&mut self, id: InstId, name: &str) -> Option<i64> {
-        match self.field(id, name)?.value {
+        match self.field_owned(id, name)?.value {
             Value::Int(n) => Some(n),
             _ => None,
         }
     }
 
     fn field_duration(&mut self, id: InstId, name: &str) -> Option<i64> {
-        quantity(&self.field(id, name)?.value, Dimension::Duration).ok()
+        quantity(&self.field_owned(id, name)?.value, Dimension::Duration).ok()
     }
 
     fn defaults(&mut self, stack: InstId) -> Defaults {
-        let record = match self.field(stack, "defaults").map(|v| v.value) {
+        let record = match self.field_owned(stack, "defaults").map(|v| v.value) {
             Some(Value::Record(entries)) => entries,
             _ => Vec::new(),
         };
@@ -160,7 +160,9 @@ impl Checker<'_> {
     }
 
     fn container(&mut self, id: InstId, defaults: &Defaults) -> Container {
-        let own = self.field(id, "resources").map(|v| resources(&v.value));
+        let own = self
+            .field_owned(id, "resources")
+            .map(|v| resources(&v.value));
         Container {
             image: self.field_str(id, "image").unwrap_or_default(),
             command: self
@@ -183,7 +185,7 @@ impl Checker<'_> {
 
     fn build_service(&mut self, id: InstId, defaults: &Defaults) -> model::Service {
         let container = self.container(id, defaults);
-        let ports = match self.field(id, "ports").map(|v| v.value) {
+        let ports = match self.field_owned(id, "ports").map(|v| v.value) {
             Some(Value::Record(entries)) => entries
                 .into_iter()
                 .filter_map(|e| match e.value.value {
@@ -215,7 +217,7 @@ impl Checker<'_> {
     }
 
     fn build_hook(&mut self, id: InstId, defaults: &Defaults) -> model::Hook {
-        let on = match self.field(id, "on").map(|v| v.value) {
+        let on = match self.field_owned(id, "on").map(|v| v.value) {
             Some(Value::List(items)) => {
                 let mut events: Vec<model::HookEvent> = items
                     .iter()
@@ -249,7 +251,7 @@ impl Checker<'_> {
     }
 
     fn env(&mut self, id: InstId) -> Vec<model::EnvVar> {
-        let Some(Value::Record(entries)) = self.field(id, "env").map(|v| v.value) else {
+        let Some(Value::Record(entries)) = self.field_owned(id, "env").map(|v| v.value) else {
             return Vec::new();
         };
         entries
@@ -272,7 +274,7 @@ impl Checker<'_> {
     }
 
     fn files(&mut self, id: InstId) -> Vec<model::FileMount> {
-        let Some(Value::Record(entries)) = self.field(id, "files").map(|v| v.value) else {
+        let Some(Value::Record(entries)) = self.field_owned(id, "files").map(|v| v.value) else {
             return Vec::new();
         };
         entries
@@ -298,7 +300,7 @@ impl Checker<'_> {
     }
 
     fn volumes(&mut self, id: InstId, defaults: &Defaults) -> Vec<model::Volume> {
-        let Some(Value::Record(entries)) = self.field(id, "volumes").map(|v| v.value) else {
+        let Some(Value::Record(entries)) = self.field_owned(id, "volumes").map(|v| v.value) else {
             return Vec::new();
         };
         entries
@@ -337,7 +339,7 @@ impl Checker<'_> {
         defaults: &Defaults,
         live: bool,
     ) -> Option<model::Probe> {
-        let Value::Probe(probe) = self.field(id, field)?.value else {
+        let Value::Probe(probe) = self.field_owned(id, field)?.value else {
             return None;
         };
         let d = &defaults.probes;
@@ -379,7 +381,7 @@ impl Checker<'_> {
     /// The workloads a `needs` or `after` field names; an instance stands for all of
     /// its services and hooks.
     fn workload_refs(&mut self, id: InstId, field: &str) -> Vec<WorkloadRef> {
-        let items: Vec<V> = match self.field(id, field).map(|v| v.value) {
+        let items: Vec<V> = match self.field_owned(id, field).map(|v| v.value) {
             Some(Value::List(items)) => items,
             Some(other) => vec![V::new(other, Default::default())],
             None => Vec::new(),
@@ -424,7 +426,7 @@ impl Checker<'_> {
     fn build_secret(&mut self, id: InstId) -> model::Secret {
         let mut keys = Vec::new();
         for key in self.keys_of(id) {
-            let Some(v) = self.field(id, &key) else {
+            let Some(v) = self.field_owned(id, &key) else {
                 continue;
             };
             let source = match v.value {
@@ -467,7 +469,7 @@ impl Checker<'_> {
     fn build_config(&mut self, id: InstId) -> model::Config {
         let mut data = BTreeMap::new();
         for key in self.keys_of(id) {
-            if let Some(v) = self.field(id, &key) {
+            if let Some(v) = self.field_owned(id, &key) {
                 data.insert(key, text_of(&v.value).unwrap_or_default());
             }
         }
@@ -482,7 +484,8 @@ impl Checker<'_> {
 impl Checker<'_> {
     fn build_catalog(&mut self, id: InstId) -> model::Catalog {
         let record =
-            |checker: &mut Self, field: &str| match checker.field(id, field).map(|v| v.value) {
+            |checker: &mut Self, field: &str| match checker.field_owned(id, field).map(|v| v.value)
+            {
                 Some(Value::Record(entries)) => Some(entries),
                 _ => None,
             };

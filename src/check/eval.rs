@@ -1,5 +1,7 @@
 //! Evaluation of expressions to [`Value`]s, with fields and lets computed on demand.
 
+use std::rc::Rc;
+
 use std::path::PathBuf;
 
 use super::schema::Kind;
@@ -220,23 +222,24 @@ impl<'a> Checker<'a> {
         let Some(ports) = self.field(service, "ports") else {
             return Vec::new();
         };
-        let Value::Record(entries) = ports.value else {
+        let Value::Record(entries) = &ports.value else {
             return Vec::new();
         };
         entries
-            .into_iter()
+            .iter()
             .map(|e| {
-                let value = match e.value.value {
+                let value = match &e.value.value {
                     Value::Int(number) => Value::Port {
                         service,
                         name: e.key.clone(),
-                        number,
+                        number: *number,
                     },
-                    other => other,
+                    other => other.clone(),
                 };
                 Entry {
+                    key: e.key.clone(),
+                    key_span: e.key_span,
                     value: V::new(value, span),
-                    ..e
                 }
             })
             .collect()
@@ -446,7 +449,7 @@ impl<'a> Checker<'a> {
             return if self.wrong_instance(inst, &param.ty, &v) {
                 V::error(span)
             } else {
-                v
+                Rc::unwrap_or_clone(v)
             };
         }
         match (&param.default, self.inst(inst).and_then(|i| i.inner)) {
@@ -460,7 +463,7 @@ impl<'a> Checker<'a> {
                         },
                     ))
                 })
-                .unwrap_or_else(|| V::error(span)),
+                .map_or_else(|| V::error(span), Rc::unwrap_or_clone),
             (None, _) if param.ty.optional => V::new(Value::Unset(param.name.name.clone()), span),
             // A missing required argument is reported at the instance.
             _ => V::error(span),
@@ -504,7 +507,7 @@ impl<'a> Checker<'a> {
                 _ => this.eval(expr, Ctx { scope, this: None }),
             })
         })
-        .unwrap_or_else(|| V::error(span))
+        .map_or_else(|| V::error(span), Rc::unwrap_or_clone)
     }
 
     /// Computes a value once, reporting a cycle when it is needed while being computed.
@@ -513,7 +516,7 @@ impl<'a> Checker<'a> {
         key: EvalKey,
         span: Span,
         compute: impl FnOnce(&mut Self) -> Option<V>,
-    ) -> Option<V> {
+    ) -> Option<Rc<V>> {
         if let Some(done) = self.memo.get(&key) {
             return done.clone();
         }
@@ -525,10 +528,10 @@ impl<'a> Checker<'a> {
                 .map(|(k, s)| (self.describe_key(k), *s))
                 .collect();
             self.push(messages::reference_cycle(span, &cycle));
-            return Some(V::error(span));
+            return Some(Rc::new(V::error(span)));
         }
         self.active.push((key, span));
-        let value = compute(self);
+        let value = compute(self).map(Rc::new);
         self.active.pop();
         self.memo.insert(key, value.clone());
         value
@@ -616,8 +619,8 @@ impl<'a> Checker<'a> {
                 Interpolated::Generated(vec![GenPart::Gen(v)])
             }
             Value::GenText(parts) => Interpolated::Generated(parts),
-            Value::ConfigKey { item, key } => match self.field(item, &key).map(|v| v.value) {
-                Some(inner) => self.interpolate(V::new(inner, v.span)),
+            Value::ConfigKey { item, key } => match self.field_owned(item, &key) {
+                Some(inner) => self.interpolate(V::new(inner.value, v.span)),
                 None => Interpolated::Error,
             },
             Value::Error => Interpolated::Error,

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Checker;
 use super::schema::Kind;
-use super::value::{InstId, Value};
+use super::value::{InstId, V, Value};
 use crate::diagnostic::messages;
 use crate::source::Span;
 
@@ -27,15 +27,16 @@ impl Checker<'_> {
                 continue;
             }
             for key in self.keys_of(id) {
-                let refs = match self.field(id, &key).map(|v| v.value) {
+                let field = self.field(id, &key);
+                let refs = match field.as_deref().map(|v| &v.value) {
                     Some(Value::Secret { item, key: other }) => {
-                        vec![((item, other), Span::default())]
+                        vec![((*item, other.clone()), Span::default())]
                     }
                     Some(Value::SecretText(parts)) => parts
-                        .into_iter()
+                        .iter()
                         .filter_map(|p| match p {
                             super::value::SecretPart::Secret { item, key, span } => {
-                                Some(((item, key), span))
+                                Some(((*item, key.clone()), *span))
                             }
                             super::value::SecretPart::Text(_) => None,
                         })
@@ -86,12 +87,14 @@ impl Checker<'_> {
                 }
                 _ => continue,
             };
-            let refs = match self.field(id, field) {
-                Some(v) => match v.value {
-                    Value::List(items) => items,
-                    other => vec![super::value::V::new(other, v.span)],
-                },
-                None => Vec::new(),
+            let value = self.field(id, field);
+            let refs = match value.as_deref() {
+                Some(V {
+                    value: Value::List(items),
+                    ..
+                }) => items.as_slice(),
+                Some(one) => std::slice::from_ref(one),
+                None => &[],
             };
             let mut edges = Vec::new();
             for r in refs {

@@ -8,10 +8,10 @@
 //!    component's items with a scope of its own binding the parameters.
 //! 2. **Overrides** ([`profile`]): the chosen profile's paths are resolved to an item
 //!    instance and a field path, and checked against the schema.
-//! 3. **Evaluation** ([`eval`]): fields are evaluated on demand and memoized, so a
-//!    reference `db.ports.pg` evaluates just the `ports` of `db`; a field that depends
-//!    on itself is a reference cycle. Profile overrides are merged in as fields are
-//!    evaluated.
+//! 3. **Evaluation** ([`eval`]): fields are evaluated on demand and memoized (shared,
+//!    not copied, with every check that reads them), so a reference `db.ports.pg`
+//!    evaluates just the `ports` of `db`; a field that depends on itself is a
+//!    reference cycle. Profile overrides are merged in as fields are evaluated.
 //! 4. **Typing and building** ([`typeck`], [`build`]): every field is checked against
 //!    its item kind's [`schema`], names against Kubernetes' rules ([`names`]), the
 //!    dependency graph for cycles ([`graph`]), and the model is built.
@@ -31,6 +31,8 @@ mod scope;
 mod seed;
 mod typeck;
 pub mod value;
+
+use std::rc::Rc;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -138,7 +140,7 @@ pub struct Checker<'a> {
     components: Vec<Component<'a>>,
     stack: Option<InstId>,
     top: Option<ScopeId>,
-    memo: FxHashMap<EvalKey, Option<V>>,
+    memo: FxHashMap<EvalKey, Option<Rc<V>>>,
     /// Interned field names, for memo keys that cost no allocation to look up.
     symbols: FxHashMap<String, Sym>,
     names: Vec<String>,

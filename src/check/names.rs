@@ -139,7 +139,8 @@ impl Checker<'_> {
         {
             self.check_object_name(ns, v.span, NameOf::Namespace);
         }
-        if let Some(Value::Record(entries)) = self.field(stack, "labels").map(|v| v.value) {
+        let field = self.field(stack, "labels");
+        if let Some(Value::Record(entries)) = field.as_deref().map(|v| &v.value) {
             for e in entries {
                 if !is_label_key(&e.key) {
                     self.push(messages::invalid_label(e.key_span, &e.key, "key"));
@@ -154,7 +155,8 @@ impl Checker<'_> {
     }
 
     fn check_ports(&mut self, id: InstId) {
-        let Some(Value::Record(entries)) = self.field(id, "ports").map(|v| v.value) else {
+        let field = self.field(id, "ports");
+        let Some(Value::Record(entries)) = field.as_deref().map(|v| &v.value) else {
             return;
         };
         let mut numbers: HashMap<i64, Span> = HashMap::default();
@@ -183,7 +185,8 @@ impl Checker<'_> {
         {
             self.check_image(image, v.span);
         }
-        if let Some(Value::Record(entries)) = self.field(id, "env").map(|v| v.value) {
+        let field = self.field(id, "env");
+        if let Some(Value::Record(entries)) = field.as_deref().map(|v| &v.value) {
             for e in entries {
                 if !is_env_name(&e.key) {
                     self.push(messages::invalid_env_name(e.key_span, &e.key));
@@ -191,14 +194,16 @@ impl Checker<'_> {
             }
         }
         let mut mounts: HashMap<String, Span> = HashMap::default();
-        if let Some(Value::Record(entries)) = self.field(id, "files").map(|v| v.value) {
+        let field = self.field(id, "files");
+        if let Some(Value::Record(entries)) = field.as_deref().map(|v| &v.value) {
             for e in entries {
                 self.check_mount(&e.key, e.key_span, &mut mounts);
             }
         }
-        if let Some(Value::Record(volumes)) = self.field(id, "volumes").map(|v| v.value) {
+        let field = self.field(id, "volumes");
+        if let Some(Value::Record(volumes)) = field.as_deref().map(|v| &v.value) {
             for volume in volumes {
-                if let Value::Record(spec) = volume.value.value
+                if let Value::Record(spec) = &volume.value.value
                     && let Some(mount) = spec.iter().find(|e| e.key == "mount")
                     && let Value::Str(path) = &mount.value.value
                 {
@@ -235,7 +240,8 @@ impl Checker<'_> {
     }
 
     fn check_volumes(&mut self, id: InstId) {
-        let Some(Value::Record(entries)) = self.field(id, "volumes").map(|v| v.value) else {
+        let field = self.field(id, "volumes");
+        let Some(Value::Record(entries)) = field.as_deref().map(|v| &v.value) else {
             return;
         };
         for e in entries {

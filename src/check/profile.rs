@@ -1,5 +1,7 @@
 //! Profiles: resolving override paths, and merging overrides into field values.
 
+use std::rc::Rc;
+
 use super::eval::Ctx;
 use super::schema::{self, Kind, Ty};
 use super::value::{Entry, InstId, V, Value};
@@ -265,9 +267,14 @@ impl<'a> Checker<'a> {
         Some(())
     }
 
+    /// A field's value, owned: a copy of the memo's, for the model to keep.
+    pub(super) fn field_owned(&mut self, id: InstId, name: &str) -> Option<V> {
+        self.field(id, name).map(Rc::unwrap_or_clone)
+    }
+
     /// The value of an item's field with the profile's overrides merged in, or `None`
-    /// when neither the item nor the profile sets it.
-    pub(super) fn field(&mut self, id: InstId, name: &str) -> Option<V> {
+    /// when neither the item nor the profile sets it. Evaluated once and shared.
+    pub(super) fn field(&mut self, id: InstId, name: &str) -> Option<Rc<V>> {
         let key = EvalKey::Field(id, self.sym(name));
         if let Some(done) = self.memo.get(&key) {
             return done.clone();

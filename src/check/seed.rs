@@ -171,7 +171,7 @@ impl<'a> Checker<'a> {
 
     /// `table.column`: the column as a generator of the table's existing values.
     pub(super) fn table_column(&mut self, table: InstId, name: &ast::Ident, span: Span) -> V {
-        let columns = match self.field(table, "columns").map(|v| v.value) {
+        let columns = match self.field_owned(table, "columns").map(|v| v.value) {
             Some(Value::Record(entries)) => entries,
             _ => return V::error(span),
         };

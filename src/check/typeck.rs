@@ -1,6 +1,8 @@
 //! Checking values against the schema: types, ranges, required fields, the secret
 //! rule.
 
+use std::rc::Rc;
+
 use super::schema::{self, FieldSpec, Kind, Ty};
 use super::value::{InstId, ProbeKind, SecretPart, V, Value};
 use super::{Checker, LetId, ScopeId};
@@ -160,7 +162,7 @@ impl<'a> Checker<'a> {
             let given = self.field(id, &param.name.name);
             let value = match (given, &param.default) {
                 (Some(v), _) => v,
-                (None, Some(_)) => self.param_value_for_check(id, index),
+                (None, Some(_)) => Rc::new(self.param_value_for_check(id, index)),
                 (None, None) if param.ty.optional => continue,
                 (None, None) => {
                     let what = format!("`{}` (component `{comp_name}`)", block.name.name);
