@@ -84,6 +84,12 @@ pub(super) struct Parser<'t> {
     last_end: usize,
     /// The closers of what is open (`}`, `]`, `)`), innermost last.
     open: Vec<u8>,
+    /// The entries of the bodies being read, innermost last. Each body's are moved
+    /// out at its end into a vector of their exact number: a vector grown entry by
+    /// entry holds room for up to twice as many, and the tree keeps that room.
+    body_entries: Vec<Entry>,
+    /// The fields of the records being read, in the same way.
+    record_fields: Vec<Field>,
     recovering: bool,
     partial: Option<PartialField>,
     pub comments: Vec<Comment>,
@@ -105,6 +111,8 @@ impl<'t> Parser<'t> {
             pos: 0,
             last_end: 0,
             open: Vec::new(),
+            body_entries: Vec::new(),
+            record_fields: Vec::new(),
             recovering,
             partial: None,
             comments: Vec::new(),
@@ -575,7 +583,14 @@ impl<'t> Parser<'t> {
     /// The entries of a body up to its `}`, which is read too; `open` is where its
     /// `{` is (`None` when it is missing, recovering).
     fn entries(&mut self, open: Option<usize>) -> PResult<Vec<Entry>> {
-        let mut entries: Vec<Entry> = Vec::new();
+        let base = self.body_entries.len();
+        let read = self.read_entries(open, base);
+        let entries = self.body_entries.drain(base..).collect();
+        read.map(|()| entries)
+    }
+
+    /// Reads a body's entries onto [`Self::body_entries`], above `base`.
+    fn read_entries(&mut self, open: Option<usize>, base: usize) -> PResult<()> {
         loop {
             if self.peek() == Some(b'}') {
                 self.bump(1);
@@ -601,15 +616,15 @@ impl<'t> Parser<'t> {
                 }
                 Err(Fail) => return Err(Fail),
             };
-            if let Some(prev) = entries.last() {
+            if let Some(prev) = self.body_entries.get(base..).and_then(<[Entry]>::last) {
                 self.check_separator(prev.span(), entry.span());
             }
-            entries.push(entry);
+            self.body_entries.push(entry);
             if self.peek() == Some(b',') {
                 self.bump(1);
             }
         }
-        Ok(entries)
+        Ok(())
     }
 
     /// Entries on one line must be separated by a comma.
@@ -1196,8 +1211,19 @@ impl<'t> Parser<'t> {
         self.enter(b'}')?;
         self.bump(1);
         let outer = self.partial.take();
+        let base = self.record_fields.len();
+        let read = self.read_fields(open, base);
+        let fields = self.record_fields.drain(base..).collect();
+        read?;
+        self.partial = outer;
+        self.leave();
+        Ok(fields)
+    }
+
+    /// Reads a record's fields onto [`Self::record_fields`], above `base`, up to its
+    /// `}`; `open` is where its `{` is.
+    fn read_fields(&mut self, open: usize, base: usize) -> PResult<()> {
         let reported = self.diagnostics.len();
-        let mut fields: Vec<Field> = Vec::new();
         loop {
             if self.peek() == Some(b'}') && !(self.recovering && self.closes_outer(open)) {
                 self.bump(1);
@@ -1228,17 +1254,15 @@ impl<'t> Parser<'t> {
                 }
                 Err(Fail) => return Err(Fail),
             };
-            if let Some(prev) = fields.last() {
+            if let Some(prev) = self.record_fields.get(base..).and_then(<[Field]>::last) {
                 self.check_separator(prev.span, field.span);
             }
-            fields.push(field);
+            self.record_fields.push(field);
             if self.peek() == Some(b',') {
                 self.bump(1);
             }
         }
-        self.partial = outer;
-        self.leave();
-        Ok(fields)
+        Ok(())
     }
 
     // Strings.
