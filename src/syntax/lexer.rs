@@ -72,10 +72,13 @@ pub fn at_keyword(bytes: &[u8], at: usize, word: &str) -> bool {
 
 /// Skips blank space and comments from `at`, calling `comment(start, end)` for each
 /// comment, and returns where the next token starts.
+#[inline]
 pub fn skip_trivia(bytes: &[u8], mut at: usize, mut comment: impl FnMut(usize, usize)) -> usize {
     loop {
+        while let Some(b' ' | b'\t' | b'\r' | b'\n') = bytes.get(at) {
+            at += 1;
+        }
         match bytes.get(at) {
-            Some(b' ' | b'\t' | b'\r' | b'\n') => at += 1,
             Some(0xEF)
                 if bytes
                     .get(at..)
