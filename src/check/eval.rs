@@ -217,40 +217,26 @@ impl<'a> Checker<'a> {
         self.inst(id).map(|i| i.kind)
     }
 
-    /// A service's ports as a record of [`Value::Port`]s.
-    fn ports_record(&mut self, service: InstId, span: Span) -> Vec<Entry> {
-        let Some(ports) = self.field(service, "ports") else {
-            return Vec::new();
-        };
-        let Value::Record(entries) = &ports.value else {
-            return Vec::new();
-        };
-        entries
-            .iter()
-            .map(|e| {
-                let value = match &e.value.value {
-                    Value::Int(number) => Value::Port {
-                        service,
-                        name: e.key.clone(),
-                        number: *number,
-                    },
-                    other => other.clone(),
-                };
-                Entry {
-                    key: e.key.clone(),
-                    key_span: e.key_span,
-                    value: V::new(value, span),
-                }
-            })
-            .collect()
+    /// A service's `ports` field, shared with the memo: read in place, not copied.
+    fn ports_of(&mut self, service: InstId) -> Option<Rc<V>> {
+        self.field(service, "ports")
     }
 
     /// A service's port by name, reported with the closest name when unknown.
     fn port(&mut self, service: InstId, name: &ast::Ident, span: Span) -> V {
-        let ports = self.ports_record(service, span);
+        let field = self.ports_of(service);
+        let ports = port_entries(field.as_deref());
         if let Some(entry) = ports.iter().find(|e| e.key == name.name) {
             self.refer(name.span, entry.key_span);
-            return V::new(entry.value.value.clone(), span);
+            let value = match &entry.value.value {
+                Value::Int(number) => Value::Port {
+                    service,
+                    name: entry.key.clone(),
+                    number: *number,
+                },
+                other => other.clone(),
+            };
+            return V::new(value, span);
         }
         let names: Vec<&str> = ports.iter().map(|e| e.key.as_str()).collect();
         let suggestion = did_you_mean(&name.name, names.iter().copied());
@@ -791,12 +777,13 @@ impl<'a> Checker<'a> {
             ));
             return V::error(span);
         };
-        let ports = self.ports_record(service, arg.value.span);
+        let field = self.ports_of(service);
+        let ports = port_entries(field.as_deref());
         match ports.iter().find(|e| &e.key == port) {
             Some(Entry {
                 value:
                     V {
-                        value: Value::Port { number, .. },
+                        value: Value::Int(number) | Value::Port { number, .. },
                         ..
                     },
                 key_span,
@@ -1097,4 +1084,12 @@ pub(super) fn text_of(value: &Value) -> Option<String> {
         Value::Port { number, .. } => number.to_string(),
         _ => return None,
     })
+}
+
+/// The entries of a service's `ports` record (none when it has no ports).
+fn port_entries(ports: Option<&V>) -> &[Entry] {
+    match ports.map(|v| &v.value) {
+        Some(Value::Record(entries)) => entries,
+        _ => &[],
+    }
 }
