@@ -43,11 +43,13 @@ pub fn to_yaml(objects: &[Object]) -> String {
 /// then dropped: a large stack's objects are never all held at once.
 pub fn write_yaml_stream(stack: &Stack, out: &mut impl std::io::Write) -> std::io::Result<()> {
     let documents = lower::lower_with(stack, |object| {
-        // An object is about a kilobyte of YAML.
-        let mut document = String::with_capacity(1024);
+        // Written in a block larger than most objects' YAML, then kept in a copy of
+        // its exact size: every document is held until the last one is made, and
+        // one grown from a smaller guess holds up to twice its size.
+        let mut document = String::with_capacity(8192);
         document.push_str("---\n");
         write_yaml(&mut document, &object);
-        document
+        Box::<str>::from(document.as_str())
     });
     for document in documents {
         out.write_all(document.as_bytes())?;
