@@ -1048,7 +1048,9 @@ impl<'t> Parser<'t> {
         let open = self.pos;
         self.enter(close)?;
         self.bump(1);
-        let mut items = Vec::new();
+        // Room for one: most calls take one argument (`generate(24)`, `tcp(port)`),
+        // and a vector's first growth makes room for four.
+        let mut items = Vec::with_capacity(1);
         if self.peek() != Some(close) {
             loop {
                 items.push(item(self)?);
