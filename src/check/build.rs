@@ -100,21 +100,21 @@ impl Checker<'_> {
     }
 
     fn field_str(&mut self, id: InstId, name: &str) -> Option<String> {
-        match self.field_owned(id, name)?.value {
-            Value::Str(s) => Some(s),
+        match &self.field(id, name)?.value {
+            Value::Str(s) => Some(s.clone()),
             _ => None,
         }
     }
 
     fn field_int(&mut self, id: InstId, name: &str) -> Option<i64> {
-        match self.field_owned(id, name)?.value {
+        match self.field(id, name)?.value {
             Value::Int(n) => Some(n),
             _ => None,
         }
     }
 
     fn field_duration(&mut self, id: InstId, name: &str) -> Option<i64> {
-        quantity(&self.field_owned(id, name)?.value, Dimension::Duration).ok()
+        quantity(&self.field(id, name)?.value, Dimension::Duration).ok()
     }
 
     fn defaults(&mut self, stack: InstId) -> Defaults {
@@ -160,9 +160,7 @@ impl Checker<'_> {
     }
 
     fn container(&mut self, id: InstId, defaults: &Defaults) -> Container {
-        let own = self
-            .field_owned(id, "resources")
-            .map(|v| resources(&v.value));
+        let own = self.field(id, "resources").map(|v| resources(&v.value));
         Container {
             image: self.field_str(id, "image").unwrap_or_default(),
             command: self
@@ -185,9 +183,10 @@ impl Checker<'_> {
 
     fn build_service(&mut self, id: InstId, defaults: &Defaults) -> model::Service {
         let container = self.container(id, defaults);
-        let ports = match self.field_owned(id, "ports").map(|v| v.value) {
+        let field = self.field(id, "ports");
+        let ports = match field.as_deref().map(|v| &v.value) {
             Some(Value::Record(entries)) => entries
-                .into_iter()
+                .iter()
                 .filter_map(|e| match e.value.value {
                     Value::Int(n) => Some(model::Port {
                         name: e.key.replace('_', "-"),
@@ -251,23 +250,24 @@ impl Checker<'_> {
     }
 
     fn env(&mut self, id: InstId) -> Vec<model::EnvVar> {
-        let Some(Value::Record(entries)) = self.field_owned(id, "env").map(|v| v.value) else {
+        let field = self.field(id, "env");
+        let Some(Value::Record(entries)) = field.as_deref().map(|v| &v.value) else {
             return Vec::new();
         };
         entries
-            .into_iter()
+            .iter()
             .map(|e| model::EnvVar {
-                name: e.key,
-                value: match e.value.value {
+                name: e.key.clone(),
+                value: match &e.value.value {
                     Value::Secret { item, key } => EnvValue::Secret {
-                        secret: self.k8s_name(item),
-                        key,
+                        secret: self.k8s_name(*item),
+                        key: key.clone(),
                     },
                     Value::ConfigKey { item, key } => EnvValue::Config {
-                        config: self.k8s_name(item),
-                        key,
+                        config: self.k8s_name(*item),
+                        key: key.clone(),
                     },
-                    other => EnvValue::Literal(text_of(&other).unwrap_or_default()),
+                    other => EnvValue::Literal(text_of(other).unwrap_or_default()),
                 },
             })
             .collect()
