@@ -100,17 +100,27 @@ impl Serialize for Object {
 /// Labels every object of the stack carries, and the selector labels of an item.
 struct Labels<'a> {
     stack: &'a model::Stack,
+    /// The stack's name as a label value.
+    instance: String,
+    /// The labels of every object, made once and copied into each.
+    common: BTreeMap<String, String>,
 }
 
-impl Labels<'_> {
+impl<'a> Labels<'a> {
+    fn new(stack: &'a model::Stack) -> Self {
+        let instance = stack.name.replace('_', "-");
+        let mut common = stack.labels.clone();
+        common.insert("app.kubernetes.io/managed-by".into(), "floe".into());
+        common.insert("app.kubernetes.io/instance".into(), instance.clone());
+        Labels {
+            stack,
+            instance,
+            common,
+        }
+    }
+
     fn common(&self) -> BTreeMap<String, String> {
-        let mut labels = self.stack.labels.clone();
-        labels.insert("app.kubernetes.io/managed-by".into(), "floe".into());
-        labels.insert(
-            "app.kubernetes.io/instance".into(),
-            self.stack.name.replace('_', "-"),
-        );
-        labels
+        self.common.clone()
     }
 
     fn selector(&self, name: &str) -> BTreeMap<String, String> {
@@ -118,7 +128,7 @@ impl Labels<'_> {
             ("app.kubernetes.io/name".to_string(), name.to_string()),
             (
                 "app.kubernetes.io/instance".to_string(),
-                self.stack.name.replace('_', "-"),
+                self.instance.clone(),
             ),
         ])
     }
@@ -163,7 +173,7 @@ pub fn lower(stack: &model::Stack) -> Vec<Object> {
 /// what `each` made of them in output order. Objects are many times the size of
 /// their YAML: a caller that only writes them keeps what it wrote instead.
 pub fn lower_with<T: Send>(stack: &model::Stack, each: impl Fn(Object) -> T + Sync) -> Vec<T> {
-    let labels = Labels { stack };
+    let labels = Labels::new(stack);
     let made = |object: Object| Made {
         rank: object.rank(),
         name: object.name().to_string(),
