@@ -216,7 +216,7 @@ impl Checker<'_> {
     }
 
     fn build_hook(&mut self, id: InstId, defaults: &Defaults) -> model::Hook {
-        let on = match self.field_owned(id, "on").map(|v| v.value) {
+        let on = match self.field(id, "on").as_deref().map(|v| &v.value) {
             Some(Value::List(items)) => {
                 let mut events: Vec<model::HookEvent> = items
                     .iter()
@@ -469,7 +469,7 @@ impl Checker<'_> {
     fn build_config(&mut self, id: InstId) -> model::Config {
         let mut data = BTreeMap::new();
         for key in self.keys_of(id) {
-            if let Some(v) = self.field_owned(id, &key) {
+            if let Some(v) = self.field(id, &key) {
                 data.insert(key, text_of(&v.value).unwrap_or_default());
             }
         }

@@ -62,11 +62,11 @@ impl<'a> Checker<'a> {
         } else {
             self.table_seed(id, &columns)
         };
-        let catalog = match self.field_owned(id, "catalog").map(|v| v.value) {
-            Some(Value::Item(c)) => self.inst(c).map(|i| i.path.clone()).unwrap_or_default(),
+        let catalog = match self.field(id, "catalog").as_deref().map(|v| &v.value) {
+            Some(Value::Item(c)) => self.inst(*c).map(|i| i.path.clone()).unwrap_or_default(),
             _ => String::new(),
         };
-        let when = match self.field_owned(id, "when").map(|v| v.value) {
+        let when = match self.field(id, "when").as_deref().map(|v| &v.value) {
             Some(Value::Word(w)) if w == "always" => SeedWhen::Always,
             _ => SeedWhen::Empty,
         };
@@ -85,7 +85,7 @@ impl<'a> Checker<'a> {
 
     /// Whether a table's columns, or one of them, is a value in error.
     fn columns_in_error(&mut self, id: InstId) -> bool {
-        match self.field_owned(id, "columns").map(|v| v.value) {
+        match self.field(id, "columns").as_deref().map(|v| &v.value) {
             Some(Value::Record(entries)) => entries.iter().any(|e| e.value.is_error()),
             Some(Value::Error) => true,
             _ => false,
@@ -172,7 +172,7 @@ impl<'a> Checker<'a> {
 
     /// `"demo.bronze.customers"` as namespace path and table name.
     fn table_name(&mut self, id: InstId) -> (Vec<String>, String) {
-        let Some(v) = self.field_owned(id, "name") else {
+        let Some(v) = self.field(id, "name") else {
             return (Vec::new(), String::new());
         };
         let Value::Str(name) = &v.value else {
@@ -743,8 +743,7 @@ impl<'a> Checker<'a> {
         }
         let other_columns = self.columns_of(table);
         let other_ty = other_columns.iter().find(|c| c.name == other).map(|c| c.ty);
-        let seeded =
-            self.field_owned(table, "rows").is_some() || self.field_owned(table, "seed").is_some();
+        let seeded = self.field(table, "rows").is_some() || self.field(table, "seed").is_some();
         let why = if !seeded {
             Some("that table has no seed data to pick from".to_string())
         } else if other_ty.is_some_and(|t| t != column.ty) {
@@ -828,7 +827,7 @@ impl<'a> Checker<'a> {
         let Some(expect) = self.expectation(id) else {
             return;
         };
-        let Some(sql) = self.field_owned(id, "sql") else {
+        let Some(sql) = self.field(id, "sql") else {
             return;
         };
         let Value::Str(text) = &sql.value else { return };
@@ -854,7 +853,7 @@ impl<'a> Checker<'a> {
             .fields()
             .find(|f| f.key.name == "expect")
             .map_or(ast::FieldOp::Assign, |f| f.op);
-        let v = self.field_owned(id, "expect")?;
+        let v = self.field(id, "expect")?;
         let value = match &v.value {
             Value::Int(n) => Cell::Int(*n),
             Value::Float(d) => Cell::Float(d.to_f64()),

@@ -1,8 +1,7 @@
 //! Evaluation of expressions to [`Value`]s, with fields and lets computed on demand.
 
-use std::rc::Rc;
-
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use super::schema::Kind;
 use super::value::{Entry, GenPart, InstId, Probe, ProbeKind, SecretPart, Storage, V, Value};
@@ -217,14 +216,9 @@ impl<'a> Checker<'a> {
         self.inst(id).map(|i| i.kind)
     }
 
-    /// A service's `ports` field, shared with the memo: read in place, not copied.
-    fn ports_of(&mut self, service: InstId) -> Option<Rc<V>> {
-        self.field(service, "ports")
-    }
-
     /// A service's port by name, reported with the closest name when unknown.
     fn port(&mut self, service: InstId, name: &ast::Ident, span: Span) -> V {
-        let field = self.ports_of(service);
+        let field = self.field(service, "ports");
         let ports = port_entries(field.as_deref());
         if let Some(entry) = ports.iter().find(|e| e.key == name.name) {
             self.refer(name.span, entry.key_span);
@@ -777,7 +771,7 @@ impl<'a> Checker<'a> {
             ));
             return V::error(span);
         };
-        let field = self.ports_of(service);
+        let field = self.field(service, "ports");
         let ports = port_entries(field.as_deref());
         match ports.iter().find(|e| &e.key == port) {
             Some(Entry {
