@@ -2,7 +2,7 @@
 //! code. Messages are lowercase, without a final period, with code in backticks; the
 //! label says what is wrong at the span; the help line gives one concrete fix.
 
-use super::{Code, Diagnostic};
+use super::{Code, Diagnostic, Label};
 use crate::source::Span;
 use crate::units::Dimension;
 
@@ -86,12 +86,25 @@ pub fn missing_open_brace(name: Span, kind: &str, name_text: &str) -> Diagnostic
 /// closer of what is around it.
 ///
 /// `outer` is the closer of what is around it that came first, if one did.
-pub fn unclosed(open: Span, opener: &str, expected_at: Span, outer: Option<&str>) -> Diagnostic {
-    let closer = match opener {
+/// The bracket that closes `opener`.
+pub fn closer_of(opener: &str) -> &'static str {
+    match opener {
         "[" => "]",
         "(" => ")",
         _ => "}",
-    };
+    }
+}
+
+/// The label on an opener left open by the same closer as the diagnostic's first one.
+pub fn also_left_open(open: Span, opener: &str) -> Label {
+    Label {
+        span: open,
+        message: format!("`{opener}` opened here, also left open"),
+    }
+}
+
+pub fn unclosed(open: Span, opener: &str, expected_at: Span, outer: Option<&str>) -> Diagnostic {
+    let closer = closer_of(opener);
     let help = match outer {
         Some(outer) => {
             format!("close it with `{closer}` before the `{outer}` that closes what is around it")

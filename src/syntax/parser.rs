@@ -19,7 +19,7 @@
 use super::ast::*;
 use super::lexer::{self, Token};
 use super::strings::{self, RawPart};
-use crate::diagnostic::{Diagnostic, did_you_mean, messages};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean, messages};
 use crate::source::{FileId, Span};
 
 /// How many operands one expression may join with `+`: a longer chain nests too
@@ -98,6 +98,11 @@ pub(super) struct Parser<'t> {
     pub error: Option<Diagnostic>,
     /// Set when nesting goes past [`MAX_NESTING`]: that stops the whole parse.
     pub too_deep: Option<Diagnostic>,
+    /// Recovering: where the last opener left open was reported, and how many
+    /// diagnostics there were then (see [`Self::report_left_open`]).
+    left_open: Option<(usize, usize)>,
+    /// Where [`Self::error`] is when it is about an opener that is missing its closer.
+    error_leaves_open: Option<usize>,
 }
 
 impl<'t> Parser<'t> {
@@ -119,6 +124,8 @@ impl<'t> Parser<'t> {
             diagnostics: Vec::new(),
             error: None,
             too_deep: None,
+            left_open: None,
+            error_leaves_open: None,
         };
         p.skip();
         p
@@ -216,6 +223,7 @@ impl<'t> Parser<'t> {
         self.comments.truncate(m.comments);
         self.diagnostics.truncate(m.diagnostics);
         self.error = None;
+        self.error_leaves_open = None;
     }
 
     /// Opens something that `closer` closes.
@@ -257,6 +265,9 @@ impl<'t> Parser<'t> {
 
     /// Fails at a missing closing delimiter, with a label on its opener.
     fn fail_unclosed<T>(&mut self, open: usize, expected: &[&str], help: &str) -> PResult<T> {
+        if self.error.is_none() {
+            self.error_leaves_open = Some(self.pos);
+        }
         let d = self.unclosed_error(open, expected, help);
         self.fail_at(d)
     }
@@ -309,6 +320,38 @@ impl<'t> Parser<'t> {
         )
     }
 
+    /// Recovering: reports `d`, about the opener at `open` left open at `pos`. Where
+    /// one closer leaves several openers open (`[[a }`), that is one mistake: the
+    /// first opener's diagnostic labels the others, and its fix closes them all.
+    fn report_left_open(&mut self, open: usize, d: Diagnostic) {
+        let now = (self.pos, self.diagnostics.len());
+        let merge = !self.at_end() && self.left_open == Some(now);
+        let len = if self.b.get(open) == Some(&b'$') {
+            2
+        } else {
+            1
+        };
+        let opener = self.text.get(open..open + len).unwrap_or("(");
+        let label = messages::also_left_open(self.span(open, open + len), opener);
+        match self.diagnostics.last_mut() {
+            Some(first) if merge => {
+                first.secondary.push(label);
+                if let Some(fix) = &mut first.suggestion {
+                    fix.replacement.push_str(messages::closer_of(opener));
+                    let expected = fix.span;
+                    let closers = fix.replacement.clone();
+                    if let Some(label) = first.secondary.iter_mut().find(|l| l.span == expected) {
+                        label.message = format!("expected `{closers}` here");
+                    }
+                }
+            }
+            _ => {
+                self.diagnostics.push(d);
+                self.left_open = Some((self.pos, self.diagnostics.len()));
+            }
+        }
+    }
+
     fn fail_at<T>(&mut self, d: Diagnostic) -> PResult<T> {
         if self.error.is_none() {
             self.error = Some(d);
@@ -320,7 +363,12 @@ impl<'t> Parser<'t> {
     fn take_error(&mut self) {
         if let Some(d) = self.error.take() {
             self.diagnostics.push(d);
+            // What else is left open where it stopped is the same mistake.
+            if self.error_leaves_open == Some(self.pos) {
+                self.left_open = Some((self.pos, self.diagnostics.len()));
+            }
         }
+        self.error_leaves_open = None;
     }
 
     /// Recovering: skips the rest of the text being parsed (a top-level piece).
@@ -331,6 +379,23 @@ impl<'t> Parser<'t> {
         }
     }
 
+    /// Where the entry that failed was read to: where it failed, or past the string
+    /// there when that is what failed. An unterminated string ends at its line and is
+    /// reported there, so its quote does not start the next entry: read again, it
+    /// would be reported again.
+    fn read_to(&self) -> usize {
+        let at_quote = Some(self.span(self.pos, self.pos + 1));
+        let unterminated = self
+            .error
+            .as_ref()
+            .is_some_and(|d| d.code == Code::E0004 && d.span == at_quote);
+        if !unterminated {
+            return self.pos;
+        }
+        let (_, len) = lexer::token(self.b, self.pos);
+        self.pos + len
+    }
+
     /// Recovering from an entry that failed: skips from its start to the next entry,
     /// the end of the enclosing body (`}`, not consumed) or a `,`. Brackets are
     /// skipped whole, unless a line at the entry's indentation or less starts
@@ -339,8 +404,7 @@ impl<'t> Parser<'t> {
     /// It never stops before where the failed entry was read to: what the entry read
     /// (and reported) in a record it left open is not read again, so that every part
     /// of the text is read once, however deep such records nest.
-    fn skip_entry(&mut self, start: Mark) {
-        let read_to = self.pos;
+    fn skip_entry(&mut self, start: Mark, read_to: usize) {
         self.reset_keeping_diagnostics(start);
         let indent = lexer::column(self.b, self.pos);
         let mut depth = 0usize;
@@ -402,10 +466,11 @@ impl<'t> Parser<'t> {
     /// Recovering from an entry that failed at `start`: reports its error and skips
     /// it, keeping it as a field without a value when its `name =` was read.
     fn broken_field(&mut self, start: Mark) -> Option<Field> {
+        let read_to = self.read_to();
         self.take_error();
         let partial = self.partial.take();
         let broken = self.span(start.pos, self.last_end.max(start.pos));
-        self.skip_entry(start);
+        self.skip_entry(start, read_to);
         if self.pos == start.pos && !self.at_end() && self.peek() != Some(b'}') {
             let (_, len) = lexer::token(self.b, self.pos);
             self.bump(len.max(1));
@@ -1066,7 +1131,7 @@ impl<'t> Parser<'t> {
         if self.peek() != Some(close) {
             if self.recovering && (self.at_end() || self.closes_enclosing()) {
                 let d = self.unclosed_error(open, expected, help);
-                self.diagnostics.push(d);
+                self.report_left_open(open, d);
                 self.leave();
                 return Ok(items);
             }
@@ -1237,7 +1302,8 @@ impl<'t> Parser<'t> {
                     || self.closes_enclosing()
                     || (self.diagnostics.len() > reported && self.entry_left_of(open)))
             {
-                self.diagnostics.push(self.never_closed(open));
+                let d = self.never_closed(open);
+                self.report_left_open(open, d);
                 break;
             }
             let start = self.mark();

@@ -135,6 +135,53 @@ fn repeated_diagnostics(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// One closer that leaves several openers open is one mistake: one diagnostic,
+/// labelled on every opener, whose fix closes them all.
+#[test]
+fn one_closer_leaving_openers_open_is_one_diagnostic() {
+    let parse = |text: &str| floe::syntax::parse(floe::source::FileId(0), text).diagnostics;
+    let lists = parse("stack s {\n  x = [[1 }\n");
+    let at_closer: Vec<_> = lists
+        .iter()
+        .filter(|d| d.span.is_some_and(|s| s.start == 20))
+        .collect();
+    assert_eq!(at_closer.len(), 1, "{lists:#?}");
+    let openers: Vec<u32> = at_closer[0]
+        .secondary
+        .iter()
+        .map(|l| l.span.start)
+        .collect();
+    assert_eq!(openers, [17, 16], "{lists:#?}");
+
+    let records = parse("stack s {\n  v = { a = { b = 1\n}\n");
+    let unclosed: Vec<_> = records
+        .iter()
+        .filter(|d| d.message == "unclosed `{`")
+        .collect();
+    assert_eq!(unclosed.len(), 1, "{records:#?}");
+    let fix = unclosed[0].suggestion.as_ref().expect("a fix");
+    assert_eq!(fix.replacement, "}}");
+}
+
+/// An unterminated string ends at its line. Where it failed an entry, recovery
+/// goes on after it: read again from its quote, as the next entry's key, it was
+/// reported twice.
+#[test]
+fn an_unterminated_string_is_read_once() {
+    for text in [
+        "a b {\n  x = 0 +\n    \"ab }\n",
+        "a b {\n  x = { y = 0 +\n    \"ab\n  }\n}\n",
+    ] {
+        let parsed = floe::syntax::parse(floe::source::FileId(0), text);
+        let unterminated = parsed
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == floe::diagnostic::Code::E0004)
+            .count();
+        assert_eq!(unterminated, 1, "{text}: {:#?}", parsed.diagnostics);
+    }
+}
+
 /// Records left open inside a call, a line after line: each one is read once. Read
 /// again after each failed entry, the text after them was read twice per level and
 /// its errors reported as often (2^n).
