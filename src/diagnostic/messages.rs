@@ -82,12 +82,8 @@ pub fn missing_open_brace(name: Span, kind: &str, name_text: &str) -> Diagnostic
     .with_suggestion(at, " {")
 }
 
-/// An opening bracket whose closer never comes before the next item, the end or the
-/// closer of what is around it.
-///
-/// `outer` is the closer of what is around it that came first, if one did.
 /// The bracket that closes `opener`.
-pub fn closer_of(opener: &str) -> &'static str {
+fn closer_of(opener: &str) -> &'static str {
     match opener {
         "[" => "]",
         "(" => ")",
@@ -95,14 +91,30 @@ pub fn closer_of(opener: &str) -> &'static str {
     }
 }
 
-/// The label on an opener left open by the same closer as the diagnostic's first one.
-pub fn also_left_open(open: Span, opener: &str) -> Label {
-    Label {
+fn expected_closer(closers: &str) -> String {
+    format!("expected `{closers}` here")
+}
+
+/// Another opener left open by the closer `d` is about: labelled, and closed by its
+/// fix too.
+pub fn also_left_open(d: &mut Diagnostic, open: Span, opener: &str) {
+    d.secondary.push(Label {
         span: open,
         message: format!("`{opener}` opened here, also left open"),
+    });
+    let Some(fix) = &mut d.suggestion else {
+        return;
+    };
+    fix.replacement.push_str(closer_of(opener));
+    if let Some(label) = d.secondary.iter_mut().find(|l| l.span == fix.span) {
+        label.message = expected_closer(&fix.replacement);
     }
 }
 
+/// An opening bracket whose closer never comes before the next item, the end or the
+/// closer of what is around it.
+///
+/// `outer` is the closer of what is around it that came first, if one did.
 pub fn unclosed(open: Span, opener: &str, expected_at: Span, outer: Option<&str>) -> Diagnostic {
     let closer = closer_of(opener);
     let help = match outer {
@@ -113,7 +125,7 @@ pub fn unclosed(open: Span, opener: &str, expected_at: Span, outer: Option<&str>
     };
     Diagnostic::new(Code::E0001, format!("unclosed `{opener}`"))
         .at(open, format!("this `{opener}` is never closed"))
-        .with_label(expected_at, format!("expected `{closer}` here"))
+        .with_label(expected_at, expected_closer(closer))
         .with_help(help)
         .with_suggestion(expected_at, closer.to_string())
 }

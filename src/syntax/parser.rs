@@ -308,16 +308,19 @@ impl<'t> Parser<'t> {
         let Some(open) = open else {
             return d;
         };
+        let (span, opener) = self.opener(open);
+        d.with_label(span, format!("`{opener}` opened here"))
+    }
+
+    /// The opener at `open` (`${` is two bytes) and its span.
+    fn opener(&self, open: usize) -> (Span, &'t str) {
         let len = if self.b.get(open) == Some(&b'$') {
             2
         } else {
             1
         };
         let opener = self.text.get(open..open + len).unwrap_or("(");
-        d.with_label(
-            self.span(open, open + len),
-            format!("`{opener}` opened here"),
-        )
+        (self.span(open, open + len), opener)
     }
 
     /// Recovering: reports `d`, about the opener at `open` left open at `pos`. Where
@@ -325,25 +328,11 @@ impl<'t> Parser<'t> {
     /// first opener's diagnostic labels the others, and its fix closes them all.
     fn report_left_open(&mut self, open: usize, d: Diagnostic) {
         let now = (self.pos, self.diagnostics.len());
-        let merge = !self.at_end() && self.left_open == Some(now);
-        let len = if self.b.get(open) == Some(&b'$') {
-            2
-        } else {
-            1
-        };
-        let opener = self.text.get(open..open + len).unwrap_or("(");
-        let label = messages::also_left_open(self.span(open, open + len), opener);
+        let (span, opener) = self.opener(open);
+        let same_closer = !self.at_end() && self.left_open == Some(now);
         match self.diagnostics.last_mut() {
-            Some(first) if merge => {
-                first.secondary.push(label);
-                if let Some(fix) = &mut first.suggestion {
-                    fix.replacement.push_str(messages::closer_of(opener));
-                    let expected = fix.span;
-                    let closers = fix.replacement.clone();
-                    if let Some(label) = first.secondary.iter_mut().find(|l| l.span == expected) {
-                        label.message = format!("expected `{closers}` here");
-                    }
-                }
+            Some(first) if same_closer => {
+                messages::also_left_open(first, span, opener);
             }
             _ => {
                 self.diagnostics.push(d);
