@@ -39,22 +39,21 @@ pub fn to_yaml(objects: &[Object]) -> String {
 }
 
 /// A stack's objects as one YAML stream (the same as [`to_yaml`] of its lowered
-/// objects), written to `out`. Each object is written as soon as it is lowered and
-/// then dropped: a large stack's objects are never all held at once.
+/// objects), written to `out` as they are made: a large stack's objects and
+/// documents are never all held at once.
 pub fn write_yaml_stream(stack: &Stack, out: &mut impl std::io::Write) -> std::io::Result<()> {
-    let documents = lower::lower_with(stack, |object| {
-        // Written in a block larger than most objects' YAML, then kept in a copy of
-        // its exact size: every document is held until the last one is made, and
-        // one grown from a smaller guess holds up to twice its size.
-        let mut document = String::with_capacity(8192);
-        document.push_str("---\n");
-        write_yaml(&mut document, &object);
-        Box::<str>::from(document.as_str())
-    });
-    for document in documents {
-        out.write_all(document.as_bytes())?;
-    }
-    Ok(())
+    lower::lower_in_order(
+        stack,
+        |object| {
+            // Written in a block larger than most objects' YAML, then kept in a
+            // copy of its exact size until it is written out.
+            let mut document = String::with_capacity(8192);
+            document.push_str("---\n");
+            write_yaml(&mut document, &object);
+            Box::<str>::from(document.as_str())
+        },
+        |document| out.write_all(document.as_bytes()),
+    )
 }
 
 /// One value (an object as the API serves it) as a YAML document.

@@ -161,83 +161,123 @@ impl<'a> Labels<'a> {
     }
 }
 
-/// Stacks with at least this many services are lowered on several threads.
-const PARALLEL_ITEMS: usize = 512;
+/// Stacks with at least this many objects are lowered on several threads.
+const PARALLEL_OBJECTS: usize = 1024;
+/// Objects are made this many at a time: what was made of a batch is passed on
+/// before the next but one is made.
+const BATCH: usize = 4096;
 
 /// Lowers a stack to its objects, in output order.
 pub fn lower(stack: &model::Stack) -> Vec<Object> {
-    lower_with(stack, |object| object)
+    let mut objects = Vec::new();
+    let done: Result<(), std::convert::Infallible> = lower_in_order(
+        stack,
+        |object| object,
+        |object| {
+            objects.push(object);
+            Ok(())
+        },
+    );
+    let Ok(()) = done;
+    objects
 }
 
-/// Lowers a stack, passing each object to `each` as soon as it is made, and returns
-/// what `each` made of them in output order. Objects are many times the size of
-/// their YAML: a caller that only writes them keeps what it wrote instead.
-pub fn lower_with<T: Send>(stack: &model::Stack, each: impl Fn(Object) -> T + Sync) -> Vec<T> {
+/// Lowers a stack and passes what `each` makes of each object to `take`, in
+/// output order, stopping at `take`'s first error. Objects are many times the size
+/// of their YAML and are made in batches: a caller that writes them as they come
+/// holds neither all objects nor all they were made into.
+pub fn lower_in_order<T: Send, E>(
+    stack: &model::Stack,
+    each: impl Fn(Object) -> T + Sync,
+    take: impl FnMut(T) -> Result<(), E>,
+) -> Result<(), E> {
     let labels = Labels::new(stack);
-    let made = |object: Object| Made {
-        rank: object.rank(),
-        name: object.name().to_string(),
-        value: each(object),
-    };
-    let mut objects = Vec::with_capacity(
+    let mut parts = Vec::with_capacity(
         1 + stack.configs.len()
             + stack.secrets.len()
             + 3 * stack.services.len()
             + 2 * stack.hooks.len(),
     );
-    objects.push(made(Object::Namespace(Namespace {
-        metadata: ObjectMeta {
-            name: Some(stack.namespace.clone()),
-            labels: Some(labels.common()),
-            ..ObjectMeta::default()
-        },
-        ..Namespace::default()
-    })));
-    objects.extend(crate::par::map(&stack.configs, PARALLEL_ITEMS, |config| {
-        made(Object::ConfigMap(lower_config(config, &labels)))
-    }));
-    objects.extend(crate::par::map(&stack.secrets, PARALLEL_ITEMS, |secret| {
-        made(Object::Secret(lower_secret(secret, &labels)))
-    }));
-    let services = crate::par::map(&stack.services, PARALLEL_ITEMS, |service| {
-        let mut objects = vec![
-            made(service_account(&service.name, "service", &labels)),
-            made(lower_workload(service, stack, &labels)),
-        ];
+    parts.push(Part::Namespace);
+    parts.extend(stack.configs.iter().map(Part::Config));
+    parts.extend(stack.secrets.iter().map(Part::Secret));
+    for service in &stack.services {
+        parts.push(Part::Account(&service.name, "service"));
+        parts.push(Part::Workload(service));
         if !service.ports.is_empty() {
-            objects.push(made(Object::Service(lower_service(service, &labels))));
+            parts.push(Part::Service(service));
         }
-        objects
-    });
-    objects.extend(services.into_iter().flatten());
-    for hook in &stack.hooks {
-        objects.push(made(service_account(&hook.name, "hook", &labels)));
-        objects.push(made(Object::Job(lower_hook(hook, stack, &labels))));
     }
-    objects.extend(data::lower_data(stack, &labels).into_iter().map(made));
-    in_output_order(objects)
+    for hook in &stack.hooks {
+        parts.push(Part::Account(&hook.name, "hook"));
+        parts.push(Part::Hook(hook));
+    }
+    parts.extend(
+        data::lower_data(stack, &labels)
+            .into_iter()
+            .map(|o| Part::Made(Box::new(o))),
+    );
+    // Stable: objects of one rank and name keep the order they are listed in.
+    parts.sort_by(|a, b| a.key(stack).cmp(&b.key(stack)));
+    crate::par::map_in_batches(
+        parts,
+        PARALLEL_OBJECTS,
+        BATCH,
+        |part| each(part.make(stack, &labels)),
+        take,
+    )
 }
 
-/// What was made of an object, and where the object comes in the output.
-struct Made<T> {
-    rank: u8,
-    name: String,
-    value: T,
+/// An object of the stack, known by where it comes in the output before it is
+/// made.
+enum Part<'s> {
+    Namespace,
+    Config(&'s model::Config),
+    Secret(&'s model::Secret),
+    /// The service account of a service or a hook, and its component.
+    Account(&'s str, &'static str),
+    Workload(&'s model::Service),
+    Service(&'s model::Service),
+    Hook(&'s model::Hook),
+    /// An object made already (the data Jobs and what they read: a few), boxed:
+    /// an object is many times the size of the other parts.
+    Made(Box<Object>),
 }
 
-/// Sorts what was made of the objects by their rank and name. It may be large (an
-/// object): the sort moves indices, and each value moves once.
-fn in_output_order<T>(made: Vec<Made<T>>) -> Vec<T> {
-    let mut order: Vec<usize> = (0..made.len()).collect();
-    order.sort_by(|&a, &b| {
-        let key = |i: usize| made.get(i).map(|m| (m.rank, m.name.as_str()));
-        key(a).cmp(&key(b))
-    });
-    let mut slots: Vec<Option<T>> = made.into_iter().map(|m| Some(m.value)).collect();
-    order
-        .into_iter()
-        .filter_map(|i| slots.get_mut(i).and_then(Option::take))
-        .collect()
+impl<'s> Part<'s> {
+    /// The made object's rank and name ([`Object::rank`], [`Object::name`]).
+    fn key<'a>(&'a self, stack: &'a model::Stack) -> (u8, &'a str) {
+        match self {
+            Part::Namespace => (0, &stack.namespace),
+            Part::Account(name, _) => (1, name),
+            Part::Config(config) => (2, &config.name),
+            Part::Secret(secret) => (3, &secret.name),
+            Part::Workload(service) => (4, &service.name),
+            Part::Service(service) => (5, &service.name),
+            Part::Hook(hook) => (6, &hook.name),
+            Part::Made(object) => (object.rank(), object.name()),
+        }
+    }
+
+    fn make(self, stack: &model::Stack, labels: &Labels<'_>) -> Object {
+        match self {
+            Part::Namespace => Object::Namespace(Namespace {
+                metadata: ObjectMeta {
+                    name: Some(stack.namespace.clone()),
+                    labels: Some(labels.common()),
+                    ..ObjectMeta::default()
+                },
+                ..Namespace::default()
+            }),
+            Part::Account(name, component) => service_account(name, component, labels),
+            Part::Config(config) => Object::ConfigMap(lower_config(config, labels)),
+            Part::Secret(secret) => Object::Secret(lower_secret(secret, labels)),
+            Part::Workload(service) => lower_workload(service, stack, labels),
+            Part::Service(service) => Object::Service(lower_service(service, labels)),
+            Part::Hook(hook) => Object::Job(lower_hook(hook, stack, labels)),
+            Part::Made(object) => *object,
+        }
+    }
 }
 
 fn service_account(name: &str, component: &str, labels: &Labels<'_>) -> Object {
