@@ -1,5 +1,5 @@
 //! Data parallelism for large stacks: items are mapped in batches, each batch cut
-//! into one piece per core and mapped on scoped threads, results in order. Small
+//! into one piece per core and mapped on worker threads, results in order. Small
 //! inputs stay on one thread, where starting threads would cost more than it saves.
 
 use std::sync::mpsc;
@@ -49,13 +49,13 @@ pub fn map_in_batches<T: Send, R: Send, E>(
             // A small batch may be cut into fewer pieces than there are workers:
             // only the workers given a piece are waited for.
             let pieces = self::pieces(next, threads);
-            let busy = workers.get(..pieces.len()).unwrap_or(&workers);
-            for (piece, (pieces, _)) in pieces.into_iter().zip(busy) {
+            let busy = pieces.len();
+            for (piece, (pieces, _)) in pieces.into_iter().zip(&workers) {
                 // A worker that stopped has panicked: the scope raises its panic.
                 let _ = pieces.send(piece);
             }
             mapped.drain(..).try_for_each(&mut take)?;
-            for (_, results) in busy {
+            for (_, results) in workers.iter().take(busy) {
                 mapped.extend(results.recv().into_iter().flatten());
             }
         }
