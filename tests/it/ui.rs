@@ -1,6 +1,8 @@
 //! Diagnostic (UI) tests: every `tests/data/ui/*.floe` file, and every
-//! `tests/data/ui/*/main.floe` of a multi-file case, is checked; its header says
-//! which diagnostics must come out, and the rendered output is snapshotted.
+//! `tests/data/ui/*/main.floe` of a multi-file case, is a test of its own, named
+//! after the case (`cargo test --test it ui::case::e0102_unknown_field`); its
+//! header says which diagnostics must come out, and the rendered output is
+//! snapshotted.
 //!
 //! Header lines, at the top of the main file:
 //!
@@ -29,15 +31,29 @@ struct Case {
     expected: Vec<String>,
 }
 
-fn cases() -> Vec<PathBuf> {
+/// One test per case, named after it (written by `build.rs`).
+mod case {
+    include!(concat!(env!("OUT_DIR"), "/ui_cases.rs"));
+}
+
+/// The cases as found on disk: each `.floe` file, a directory case through its
+/// `main.floe` only.
+fn cases_on_disk() -> Vec<String> {
     support::files_under("tests/data/ui", ".floe")
         .into_iter()
         .filter(|p| {
-            // A directory case is run through its main.floe only.
             let in_case_dir = p.parent() != Some(Path::new("tests/data/ui"));
             !in_case_dir || p.file_name().is_some_and(|n| n == "main.floe")
         })
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
         .collect()
+}
+
+#[test]
+fn every_case_on_disk_has_its_own_test() {
+    let on_disk = cases_on_disk();
+    assert!(!on_disk.is_empty(), "no UI cases found");
+    assert_eq!(case::CASES, on_disk.as_slice());
 }
 
 fn parse_header(main: &Path) -> Case {
@@ -96,49 +112,37 @@ fn run(case: &Case) -> (Vec<Diagnostic>, Program) {
     (diagnostics, program)
 }
 
-#[test]
-fn ui_cases_report_exactly_what_they_expect() {
-    let cases = cases();
-    assert!(!cases.is_empty(), "no UI cases found");
-    let mut failures = Vec::new();
-    for main in &cases {
-        let case = parse_header(main);
-        if case.expected.is_empty() {
-            failures.push(format!("{}: no `// expect:` line", main.display()));
-            continue;
-        }
-        let (diagnostics, program) = run(&case);
-        let mut found: Vec<String> = diagnostics
-            .iter()
-            .map(|d| describe(d, &program, main))
-            .collect();
-        let mut expected = case.expected.clone();
-        found.sort();
-        expected.sort();
-        if found != expected {
-            failures.push(format!(
-                "{}:\n  expected {expected:?}\n  found    {found:?}",
-                main.display()
-            ));
-        }
-        let rendered = render_all(&diagnostics, &program.sources, RenderOptions::plain());
-        let name = main
-            .strip_prefix("tests/data/ui")
-            .unwrap_or(main)
-            .with_extension("")
-            .to_string_lossy()
-            .replace(['/', '\\'], "__");
-        insta::with_settings!({
-            snapshot_path => "../data/ui/snapshots",
-            prepend_module_to_snapshot => false,
-            omit_expression => true,
-        }, {
-            insta::assert_snapshot!(name, rendered);
-        });
-    }
+/// Checks one case: its diagnostics are exactly its `expect:` lines, and its
+/// rendered output matches its snapshot.
+fn run_case(main: &str) {
+    let main = Path::new(main);
+    let case = parse_header(main);
     assert!(
-        failures.is_empty(),
-        "UI cases failed:\n{}",
-        failures.join("\n")
+        !case.expected.is_empty(),
+        "{}: no `// expect:` line",
+        main.display()
     );
+    let (diagnostics, program) = run(&case);
+    let mut found: Vec<String> = diagnostics
+        .iter()
+        .map(|d| describe(d, &program, main))
+        .collect();
+    let mut expected = case.expected.clone();
+    found.sort();
+    expected.sort();
+    assert_eq!(found, expected, "{}: diagnostics", main.display());
+    let rendered = render_all(&diagnostics, &program.sources, RenderOptions::plain());
+    let name = main
+        .strip_prefix("tests/data/ui")
+        .unwrap_or(main)
+        .with_extension("")
+        .to_string_lossy()
+        .replace(['/', '\\'], "__");
+    insta::with_settings!({
+        snapshot_path => "../data/ui/snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(name, rendered);
+    });
 }
