@@ -31,7 +31,8 @@ fn main() {
             }
         }
     }
-    cases.sort();
+    // In the order of their paths, as the cases on disk are listed.
+    cases.sort_by(|a, b| a.1.cmp(&b.1));
     let mut out = String::from(
         "/// The main file of every case, one test each below.\npub const CASES: &[&str] = &[\n",
     );
