@@ -71,15 +71,27 @@ impl Object {
     /// Where the object comes in the output: the order in which it can be applied.
     pub fn rank(&self) -> u8 {
         match self {
-            Object::Namespace(_) => 0,
-            Object::ServiceAccount(_) => 1,
-            Object::ConfigMap(_) => 2,
-            Object::Secret(_) => 3,
-            Object::Deployment(_) | Object::StatefulSet(_) => 4,
-            Object::Service(_) => 5,
-            Object::Job(_) => 6,
+            Object::Namespace(_) => rank::NAMESPACE,
+            Object::ServiceAccount(_) => rank::SERVICE_ACCOUNT,
+            Object::ConfigMap(_) => rank::CONFIG_MAP,
+            Object::Secret(_) => rank::SECRET,
+            Object::Deployment(_) | Object::StatefulSet(_) => rank::WORKLOAD,
+            Object::Service(_) => rank::SERVICE,
+            Object::Job(_) => rank::JOB,
         }
     }
+}
+
+/// The rank of each kind of object ([`Object::rank`]), known to lowering before the
+/// object is made.
+mod rank {
+    pub const NAMESPACE: u8 = 0;
+    pub const SERVICE_ACCOUNT: u8 = 1;
+    pub const CONFIG_MAP: u8 = 2;
+    pub const SECRET: u8 = 3;
+    pub const WORKLOAD: u8 = 4;
+    pub const SERVICE: u8 = 5;
+    pub const JOB: u8 = 6;
 }
 
 impl Serialize for Object {
@@ -248,13 +260,13 @@ impl<'s> Part<'s> {
     /// The made object's rank and name ([`Object::rank`], [`Object::name`]).
     fn key<'a>(&'a self, stack: &'a model::Stack) -> (u8, &'a str) {
         match self {
-            Part::Namespace => (0, &stack.namespace),
-            Part::Account(name, _) => (1, name),
-            Part::Config(config) => (2, &config.name),
-            Part::Secret(secret) => (3, &secret.name),
-            Part::Workload(service) => (4, &service.name),
-            Part::Service(service) => (5, &service.name),
-            Part::Hook(hook) => (6, &hook.name),
+            Part::Namespace => (rank::NAMESPACE, &stack.namespace),
+            Part::Account(name, _) => (rank::SERVICE_ACCOUNT, name),
+            Part::Config(config) => (rank::CONFIG_MAP, &config.name),
+            Part::Secret(secret) => (rank::SECRET, &secret.name),
+            Part::Workload(service) => (rank::WORKLOAD, &service.name),
+            Part::Service(service) => (rank::SERVICE, &service.name),
+            Part::Hook(hook) => (rank::JOB, &hook.name),
             Part::Made(object) => (object.rank(), object.name()),
         }
     }
