@@ -15,7 +15,7 @@ use crate::stdlib;
 use crate::syntax::{self, ast};
 
 /// Where files come from.
-pub trait FileSystem {
+pub trait FileSystem: Sync {
     fn read(&self, path: &Path) -> io::Result<String>;
     /// The absolute path with symbolic links and `..` resolved.
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf>;

@@ -34,10 +34,10 @@ struct ProbeDefaults {
     live_every: i64,
 }
 
-impl Checker<'_> {
+impl Checker<'_, '_> {
     pub(super) fn build_model(&mut self, profile: Option<&str>) -> Option<model::Stack> {
-        let stack = self.stack?;
-        let inst = self.inst(stack)?;
+        let stack = self.world.stack?;
+        let inst = self.world.inst(stack)?;
         let (name, span) = (inst.block.name.name.clone(), inst.block.span);
         let namespace = self
             .field_str(stack, "namespace")
@@ -71,9 +71,9 @@ impl Checker<'_> {
             checks: Vec::new(),
             span,
         };
-        for index in 0..self.insts.len() {
+        for index in 0..self.world.insts.len() {
             let id = InstId(u32::try_from(index).unwrap_or(u32::MAX));
-            match self.kind_of(id) {
+            match self.world.kind_of(id) {
                 Some(Kind::Service) => model.services.push(self.build_service(id, &defaults)),
                 Some(Kind::Hook) => model.hooks.push(self.build_hook(id, &defaults)),
                 Some(Kind::Secret) => model.secrets.push(self.build_secret(id)),
@@ -87,7 +87,7 @@ impl Checker<'_> {
     }
 
     pub(super) fn origin(&self, id: InstId) -> Origin {
-        match self.inst(id) {
+        match self.world.inst(id) {
             Some(inst) => Origin {
                 path: inst.path.clone(),
                 span: inst.block.name.span,
@@ -201,7 +201,7 @@ impl Checker<'_> {
         let live = self.build_probe(id, "live", defaults, true);
         let needs = self.workload_refs(id, "needs");
         model::Service {
-            name: self.k8s_name(id),
+            name: self.world.k8s_name(id),
             origin: self.origin(id),
             container,
             ports,
@@ -233,7 +233,7 @@ impl Checker<'_> {
             _ => vec![model::HookEvent::Install, model::HookEvent::Upgrade],
         };
         model::Hook {
-            name: self.k8s_name(id),
+            name: self.world.k8s_name(id),
             origin: self.origin(id),
             container: self.container(id, defaults),
             after: self.workload_refs(id, "after"),
@@ -260,11 +260,11 @@ impl Checker<'_> {
                 name: e.key.clone(),
                 value: match &e.value.value {
                     Value::Secret { item, key } => EnvValue::Secret {
-                        secret: self.k8s_name(*item),
+                        secret: self.world.k8s_name(*item),
                         key: key.clone(),
                     },
                     Value::ConfigKey { item, key } => EnvValue::Config {
-                        config: self.k8s_name(*item),
+                        config: self.world.k8s_name(*item),
                         key: key.clone(),
                     },
                     other => EnvValue::Literal(text_of(other).unwrap_or_default()),
@@ -282,11 +282,11 @@ impl Checker<'_> {
             .filter_map(|e| {
                 let source = match e.value.value {
                     Value::Secret { item, key } => model::FileSource::Secret {
-                        secret: self.k8s_name(item),
+                        secret: self.world.k8s_name(item),
                         key,
                     },
                     Value::ConfigKey { item, key } => model::FileSource::Config {
-                        config: self.k8s_name(item),
+                        config: self.world.k8s_name(item),
                         key,
                     },
                     _ => return None,
@@ -390,14 +390,14 @@ impl Checker<'_> {
         for item in items {
             if let Value::Item(target) = item.value {
                 for workload in self.workloads_of(target) {
-                    if let Some(kind) = match self.kind_of(workload) {
+                    if let Some(kind) = match self.world.kind_of(workload) {
                         Some(Kind::Service) => Some(WorkloadKind::Service),
                         Some(Kind::Hook) => Some(WorkloadKind::Hook),
                         _ => None,
                     } {
                         refs.push(WorkloadRef {
                             kind,
-                            name: self.k8s_name(workload),
+                            name: self.world.k8s_name(workload),
                         });
                     }
                 }
@@ -410,9 +410,10 @@ impl Checker<'_> {
 
     /// The services and hooks an item stands for: itself, or an instance's members.
     pub(super) fn workloads_of(&self, id: InstId) -> Vec<InstId> {
-        match self.kind_of(id) {
+        match self.world.kind_of(id) {
             Some(Kind::Service | Kind::Hook) => vec![id],
             Some(Kind::Instance) => self
+                .world
                 .inst(id)
                 .map(|i| i.members.iter().map(|(_, m)| *m).collect::<Vec<_>>())
                 .unwrap_or_default()
@@ -425,7 +426,7 @@ impl Checker<'_> {
 
     fn build_secret(&mut self, id: InstId) -> model::Secret {
         let mut keys = Vec::new();
-        for key in self.keys_of(id) {
+        for key in self.world.keys_of(id) {
             let Some(v) = self.field_owned(id, &key) else {
                 continue;
             };
@@ -435,7 +436,7 @@ impl Checker<'_> {
                 Value::EnvVar(var) => model::SecretSource::Env { var },
                 Value::Secret { item, key } => {
                     model::SecretSource::Template(vec![model::TemplatePart::Secret {
-                        secret: self.k8s_name(item),
+                        secret: self.world.k8s_name(item),
                         key,
                     }])
                 }
@@ -445,7 +446,7 @@ impl Checker<'_> {
                         .map(|p| match p {
                             SecretPart::Text(t) => model::TemplatePart::Text(t),
                             SecretPart::Secret { item, key, .. } => model::TemplatePart::Secret {
-                                secret: self.k8s_name(item),
+                                secret: self.world.k8s_name(item),
                                 key,
                             },
                         })
@@ -460,7 +461,7 @@ impl Checker<'_> {
             });
         }
         model::Secret {
-            name: self.k8s_name(id),
+            name: self.world.k8s_name(id),
             origin: self.origin(id),
             keys,
         }
@@ -468,20 +469,20 @@ impl Checker<'_> {
 
     fn build_config(&mut self, id: InstId) -> model::Config {
         let mut data = BTreeMap::new();
-        for key in self.keys_of(id) {
+        for key in self.world.keys_of(id) {
             if let Some(v) = self.field(id, &key) {
                 data.insert(key, text_of(&v.value).unwrap_or_default());
             }
         }
         model::Config {
-            name: self.k8s_name(id),
+            name: self.world.k8s_name(id),
             origin: self.origin(id),
             data,
         }
     }
 }
 
-impl Checker<'_> {
+impl Checker<'_, '_> {
     fn build_catalog(&mut self, id: InstId) -> model::Catalog {
         let record =
             |checker: &mut Self, field: &str| match checker.field_owned(id, field).map(|v| v.value)
@@ -507,7 +508,11 @@ impl Checker<'_> {
             secret_key: self.credential(entry(&s, "secret_key")),
         });
         model::Catalog {
-            name: self.inst(id).map(|i| i.path.clone()).unwrap_or_default(),
+            name: self
+                .world
+                .inst(id)
+                .map(|i| i.path.clone())
+                .unwrap_or_default(),
             origin: self.origin(id),
             uri: self.field_str(id, "uri"),
             warehouse: self.field_str(id, "warehouse").unwrap_or_default(),
@@ -520,7 +525,7 @@ impl Checker<'_> {
     fn credential(&self, value: Option<&Value>) -> Option<model::Credential> {
         match value? {
             Value::Secret { item, key } => Some(model::Credential::Secret {
-                secret: self.k8s_name(*item),
+                secret: self.world.k8s_name(*item),
                 key: key.clone(),
             }),
             other => text_of(other).map(model::Credential::Plain),
@@ -530,7 +535,11 @@ impl Checker<'_> {
     fn build_check(&mut self, id: InstId) -> Option<model::Check> {
         let (expect, _) = self.expectation(id)?;
         Some(model::Check {
-            name: self.inst(id).map(|i| i.path.clone()).unwrap_or_default(),
+            name: self
+                .world
+                .inst(id)
+                .map(|i| i.path.clone())
+                .unwrap_or_default(),
             origin: self.origin(id),
             sql: self.field_str(id, "sql").unwrap_or_default(),
             expect,

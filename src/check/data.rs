@@ -50,7 +50,7 @@ pub enum SqlType {
     Other,
 }
 
-impl<'a> Checker<'a> {
+impl<'a> Checker<'_, 'a> {
     pub(super) fn check_table(&mut self, id: InstId, block: &'a ast::Block) {
         self.check_fields(id, block, schema::TABLE);
         let columns = self.columns(id);
@@ -63,7 +63,11 @@ impl<'a> Checker<'a> {
             self.table_seed(id, &columns)
         };
         let catalog = match self.field(id, "catalog").as_deref().map(|v| &v.value) {
-            Some(Value::Item(c)) => self.inst(*c).map(|i| i.path.clone()).unwrap_or_default(),
+            Some(Value::Item(c)) => self
+                .world
+                .inst(*c)
+                .map(|i| i.path.clone())
+                .unwrap_or_default(),
             _ => String::new(),
         };
         let when = match self.field(id, "when").as_deref().map(|v| &v.value) {
@@ -71,7 +75,11 @@ impl<'a> Checker<'a> {
             _ => SeedWhen::Empty,
         };
         let built = model::Table {
-            name: self.inst(id).map(|i| i.path.clone()).unwrap_or_default(),
+            name: self
+                .world
+                .inst(id)
+                .map(|i| i.path.clone())
+                .unwrap_or_default(),
             origin: self.origin(id),
             catalog,
             namespace,
@@ -202,7 +210,7 @@ impl<'a> Checker<'a> {
             self.push(messages::two_seeds(s.span, r.span));
             return None;
         }
-        let table = self.describe_item(id);
+        let table = self.world.describe_item(id);
         if let Some(rows) = rows {
             return self.inline_rows(&rows, columns, &table).map(Seed::Rows);
         }
@@ -333,11 +341,11 @@ impl<'a> Checker<'a> {
         columns: &[Column],
         table: &str,
     ) -> Option<Vec<Vec<Cell>>> {
-        let module = self.inst(id).map(|i| self.module_of(i.scope))?;
-        let file = match self.program.attachment(module, path).map(|a| &a.file) {
+        let module = self.world.inst(id).map(|i| self.world.module_of(i.scope))?;
+        let file = match self.world.program.attachment(module, path).map(|a| &a.file) {
             Some(Ok(file)) => *file,
             Some(Err(Escape::Outside)) => {
-                let root = self.program.root_display.clone();
+                let root = self.world.program.root_display.clone();
                 self.push(messages::path_escapes(at, path, &root));
                 return None;
             }
@@ -355,7 +363,12 @@ impl<'a> Checker<'a> {
                 return None;
             }
         };
-        let text = self.program.sources.get(file).map(|f| f.text.clone())?;
+        let text = self
+            .world
+            .program
+            .sources
+            .get(file)
+            .map(|f| f.text.clone())?;
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .from_reader(text.as_bytes());
@@ -764,7 +777,11 @@ impl<'a> Checker<'a> {
             return None;
         }
         Some(Generator::Ref {
-            table: self.inst(table).map(|i| i.path.clone()).unwrap_or_default(),
+            table: self
+                .world
+                .inst(table)
+                .map(|i| i.path.clone())
+                .unwrap_or_default(),
             column: other.to_string(),
         })
     }
@@ -795,9 +812,9 @@ impl<'a> Checker<'a> {
     /// Checks every query once all tables are known, and the size of the seed data.
     pub(super) fn check_data(&mut self) {
         self.check_seed_size();
-        let checks: Vec<InstId> = (0..self.insts.len())
+        let checks: Vec<InstId> = (0..self.world.insts.len())
             .map(|i| InstId(u32::try_from(i).unwrap_or(u32::MAX)))
-            .filter(|&id| self.kind_of(id) == Some(Kind::Check))
+            .filter(|&id| self.world.kind_of(id) == Some(Kind::Check))
             .collect();
         for id in checks {
             self.check_query(id);
@@ -810,6 +827,7 @@ impl<'a> Checker<'a> {
             if let Some(Seed::Rows(rows)) = &table.seed {
                 let bytes = serde_json::to_vec(rows).map_or(0, |v| v.len());
                 let span = self
+                    .world
                     .inst(*id)
                     .map_or_else(Span::default, |i| i.block.name.span);
                 sizes.push((bytes, span));
@@ -848,6 +866,7 @@ impl<'a> Checker<'a> {
     /// The expected value and comparison of a check.
     pub(super) fn expectation(&mut self, id: InstId) -> Option<(model::Expect, Span)> {
         let op = self
+            .world
             .inst(id)?
             .block
             .fields()
@@ -918,7 +937,7 @@ impl<'a> Checker<'a> {
         let Some(offset) = offset.filter(|&o| o <= sql.len()) else {
             return literal;
         };
-        let raw = self.program.sources.slice(literal);
+        let raw = self.world.program.sources.slice(literal);
         let word_len = sql.get(offset..).map_or(1, |rest| {
             rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
                 .unwrap_or(rest.len())

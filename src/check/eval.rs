@@ -1,7 +1,7 @@
 //! Evaluation of expressions to [`Value`]s, with fields and lets computed on demand.
 
 use std::path::PathBuf;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::schema::Kind;
 use super::value::{Entry, GenPart, InstId, Probe, ProbeKind, SecretPart, Storage, V, Value};
@@ -60,7 +60,65 @@ pub const FUNCTIONS: &[&str] = &[
     "decimal",
 ];
 
-impl<'a> Checker<'a> {
+impl<'a> Checker<'_, 'a> {
+    /// A field's value, owned: a copy of the memo's, for the model to keep.
+    pub(super) fn field_owned(&mut self, id: InstId, name: &str) -> Option<V> {
+        self.field(id, name).map(Arc::unwrap_or_clone)
+    }
+
+    /// The value of an item's field with the profile's overrides merged in, or `None`
+    /// when neither the item nor the profile sets it. Evaluated once and shared.
+    pub(super) fn field(&mut self, id: InstId, name: &str) -> Option<Arc<V>> {
+        let key = EvalKey::Field(id, self.world.sym(name)?);
+        if let Some(done) = self.memo.get(&key) {
+            return done.clone();
+        }
+        let inst = self.world.inst(id)?;
+        // A dotted field outside a profile was reported; it sets nothing.
+        let base = inst
+            .block
+            .fields()
+            .find(|f| f.key.name == name && f.subpath.is_empty());
+        let scope = inst.scope;
+        let this = matches!(
+            inst.kind,
+            Kind::Service | Kind::Hook | Kind::Secret | Kind::Config
+        )
+        .then_some(id);
+        let overrides: Vec<(Vec<&'a ast::Key>, &'a ast::Field)> = self
+            .world
+            .overrides
+            .get(&id)
+            .map(|list| {
+                list.iter()
+                    .filter(|o| o.path.first().is_some_and(|k| k.name == name))
+                    .map(|o| (o.path.clone(), o.field))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let span = match (base, overrides.first()) {
+            (Some(f), _) => f.value.span,
+            (None, Some((_, f))) => f.value.span,
+            (None, None) => return None,
+        };
+        let top = self.world.top?;
+        self.memoized(key, span, |checker| {
+            let mut value = base.map(|f| checker.eval(&f.value, Ctx { scope, this }));
+            for (path, field) in overrides {
+                let v = checker.eval(
+                    &field.value,
+                    Ctx {
+                        scope: top,
+                        this: None,
+                    },
+                );
+                value = Some(set_path(value, path.get(1..).unwrap_or(&[]), v));
+            }
+            // A field set to an unset optional parameter is not set.
+            value.filter(|v| !matches!(v.value, Value::Unset(_)))
+        })
+    }
+
     pub(super) fn eval(&mut self, expr: &'a Expr, ctx: Ctx) -> V {
         let span = expr.span;
         let value = match &expr.kind {
@@ -154,7 +212,7 @@ impl<'a> Checker<'a> {
         {
             return v;
         }
-        let found = self.lookup_with_span(ctx.scope, name);
+        let found = self.world.lookup_with_span(ctx.scope, name);
         if let Some((_, definition)) = found {
             self.refer(span, definition);
         }
@@ -166,20 +224,20 @@ impl<'a> Checker<'a> {
             None if VARIANT_WORDS.contains(&name) => V::new(Value::Word(name.to_string()), span),
             None if name.is_empty() => V::error(span),
             None => {
-                if let Some(comp) = self.lookup_component(ctx.scope, name) {
-                    let instances = self.instances_of(comp);
+                if let Some(comp) = self.world.lookup_component(ctx.scope, name) {
+                    let instances = self.world.instances_of(comp);
                     let instances: Vec<&str> = instances.iter().map(String::as_str).collect();
                     self.push(messages::component_as_value(span, name, &instances));
                     return V::error(span);
                 }
-                let mut names = self.names_in_scope(ctx.scope);
+                let mut names = self.world.names_in_scope(ctx.scope);
                 names.extend(VARIANT_WORDS.iter().map(|w| w.to_string()));
                 // The names an item's own fields see: a service's `ports`, a secret's
                 // or a config's keys.
                 if let Some(this) = ctx.this {
-                    match self.kind_of(this) {
+                    match self.world.kind_of(this) {
                         Some(Kind::Service) => names.push("ports".to_string()),
-                        Some(Kind::Secret | Kind::Config) => names.extend(self.keys_of(this)),
+                        Some(Kind::Secret | Kind::Config) => names.extend(self.world.keys_of(this)),
                         _ => {}
                     }
                 }
@@ -197,23 +255,21 @@ impl<'a> Checker<'a> {
         if let Some(key) = self.key_span(this, name) {
             self.refer(span, key);
         }
-        let value = match self.kind_of(this)? {
+        let value = match self.world.kind_of(this)? {
             Kind::Service if name == "ports" => Value::Ports(this),
-            Kind::Secret if self.keys_of(this).iter().any(|k| k == name) => Value::Secret {
+            Kind::Secret if self.world.keys_of(this).iter().any(|k| k == name) => Value::Secret {
                 item: this,
                 key: name.to_string(),
             },
-            Kind::Config if self.keys_of(this).iter().any(|k| k == name) => Value::ConfigKey {
-                item: this,
-                key: name.to_string(),
-            },
+            Kind::Config if self.world.keys_of(this).iter().any(|k| k == name) => {
+                Value::ConfigKey {
+                    item: this,
+                    key: name.to_string(),
+                }
+            }
             _ => return None,
         };
         Some(V::new(value, span))
-    }
-
-    pub(super) fn kind_of(&self, id: InstId) -> Option<Kind> {
-        self.inst(id).map(|i| i.kind)
     }
 
     /// A service's port by name, reported with the closest name when unknown.
@@ -234,7 +290,7 @@ impl<'a> Checker<'a> {
         }
         let names: Vec<&str> = ports.iter().map(|e| e.key.as_str()).collect();
         let suggestion = did_you_mean(&name.name, names.iter().copied());
-        let owner = self.describe_item(service);
+        let owner = self.world.describe_item(service);
         self.push(messages::unknown_port(
             name.span,
             &name.name,
@@ -285,13 +341,13 @@ impl<'a> Checker<'a> {
     /// `item.name`: a service's `host` and `ports`, a secret's or config's key, an
     /// instance's items and parameters.
     fn item_member(&mut self, id: InstId, name: &ast::Ident, span: Span) -> V {
-        let Some(kind) = self.kind_of(id) else {
+        let Some(kind) = self.world.kind_of(id) else {
             return V::error(span);
         };
         let member = name.name.as_str();
         match kind {
             Kind::Service => match member {
-                "host" => V::new(Value::Str(self.k8s_name(id)), span),
+                "host" => V::new(Value::Str(self.world.k8s_name(id)), span),
                 "ports" => V::new(Value::Ports(id), span),
                 "url" => {
                     self.push(messages::method_without_call(name.span, "url"));
@@ -300,7 +356,7 @@ impl<'a> Checker<'a> {
                 _ => self.no_member(id, name, &["host", "ports", "url"]),
             },
             Kind::Secret | Kind::Config => {
-                let keys = self.keys_of(id);
+                let keys = self.world.keys_of(id);
                 if keys.iter().any(|k| k == member) {
                     if let Some(key) = self.key_span(id, member) {
                         self.refer(name.span, key);
@@ -324,33 +380,34 @@ impl<'a> Checker<'a> {
     }
 
     fn instance_member(&mut self, id: InstId, name: &ast::Ident, span: Span) -> V {
-        if let Some(member) = self.member_of(id, &name.name) {
-            if let Some(inst) = self.inst(member) {
+        if let Some(member) = self.world.member_of(id, &name.name) {
+            if let Some(inst) = self.world.inst(member) {
                 let definition = inst.block.name.span;
                 self.refer(name.span, definition);
             }
             return V::new(Value::Item(member), span);
         }
-        if let Some(index) = self.param_index(id, &name.name) {
-            if let Some(definition) = self.param_span(id, index) {
+        if let Some(index) = self.world.param_index(id, &name.name) {
+            if let Some(definition) = self.world.param_span(id, index) {
                 self.refer(name.span, definition);
             }
             return self.param_value(id, index, span);
         }
-        if let Some(main) = self.main_of(id) {
+        if let Some(main) = self.world.main_of(id) {
             return self.item_member(main, name, span);
         }
         let mut candidates: Vec<String> = self
+            .world
             .inst(id)
             .map(|i| i.members.iter().map(|(n, _)| n.clone()).collect())
             .unwrap_or_default();
-        candidates.extend(self.param_names(id));
+        candidates.extend(self.world.param_names(id));
         let candidates: Vec<&str> = candidates.iter().map(String::as_str).collect();
         self.no_member(id, name, &candidates)
     }
 
     fn no_member(&mut self, id: InstId, name: &ast::Ident, candidates: &[&str]) -> V {
-        let what = self.describe_item(id);
+        let what = self.world.describe_item(id);
         let suggestion = did_you_mean(&name.name, candidates.iter().copied());
         self.push(messages::unknown_member(
             name.span, &what, &name.name, suggestion,
@@ -358,66 +415,13 @@ impl<'a> Checker<'a> {
         V::error(name.span)
     }
 
-    /// "service `db`", for messages.
-    pub(super) fn describe_item(&self, id: InstId) -> String {
-        match self.inst(id) {
-            Some(inst) => format!("{} `{}`", inst.block.kind.name, inst.path),
-            None => "item".to_string(),
-        }
-    }
-
-    pub(super) fn k8s_name(&self, id: InstId) -> String {
-        self.inst(id)
-            .map(|i| i.k8s_name.clone())
-            .unwrap_or_default()
-    }
-
-    /// The keys of a secret or config: its fields and those its profile adds.
-    pub(super) fn keys_of(&self, id: InstId) -> Vec<String> {
-        let mut keys: Vec<String> = self
-            .inst(id)
-            .map(|i| i.block.fields().map(|f| f.key.name.clone()).collect())
-            .unwrap_or_default();
-        if let Some(overrides) = self.overrides.get(&id) {
-            for o in overrides {
-                if let Some(first) = o.path.first()
-                    && !keys.contains(&first.name)
-                {
-                    keys.push(first.name.clone());
-                }
-            }
-        }
-        keys
-    }
-
-    /// Where a parameter of an instance's component is declared.
-    pub(super) fn param_span(&self, id: InstId, index: usize) -> Option<Span> {
-        let comp = self.inst(id)?.component?;
-        self.component(comp)?.params.get(index).map(|p| p.name.span)
-    }
-
-    fn param_index(&self, id: InstId, name: &str) -> Option<usize> {
-        let comp = self.inst(id)?.component?;
-        self.component(comp)?
-            .params
-            .iter()
-            .position(|p| p.name.name == name)
-    }
-
-    pub(super) fn param_names(&self, id: InstId) -> Vec<String> {
-        self.inst(id)
-            .and_then(|i| i.component)
-            .and_then(|c| self.component(c))
-            .map(|c| c.params.iter().map(|p| p.name.name.clone()).collect())
-            .unwrap_or_default()
-    }
-
     /// A parameter's value: the instance's argument, or the parameter's default.
     pub(super) fn param_value(&mut self, inst: InstId, index: usize, span: Span) -> V {
         let Some(param) = self
+            .world
             .inst(inst)
             .and_then(|i| i.component)
-            .and_then(|c| self.component(c))
+            .and_then(|c| self.world.component(c))
             .and_then(|c| c.params.get(index).copied())
         else {
             return V::error(span);
@@ -429,10 +433,10 @@ impl<'a> Checker<'a> {
             return if self.wrong_instance(inst, &param.ty, &v) {
                 V::error(span)
             } else {
-                Rc::unwrap_or_clone(v)
+                Arc::unwrap_or_clone(v)
             };
         }
-        match (&param.default, self.inst(inst).and_then(|i| i.inner)) {
+        match (&param.default, self.world.inst(inst).and_then(|i| i.inner)) {
             (Some(default), Some(inner)) => self
                 .memoized(EvalKey::Default(inst, index), span, |this| {
                     Some(this.eval(
@@ -443,7 +447,7 @@ impl<'a> Checker<'a> {
                         },
                     ))
                 })
-                .map_or_else(|| V::error(span), Rc::unwrap_or_clone),
+                .map_or_else(|| V::error(span), Arc::unwrap_or_clone),
             (None, _) if param.ty.optional => V::new(Value::Unset(param.name.name.clone()), span),
             // A missing required argument is reported at the instance.
             _ => V::error(span),
@@ -457,24 +461,26 @@ impl<'a> Checker<'a> {
             return false;
         };
         let Some(scope) = self
+            .world
             .inst(inst)
             .and_then(|i| i.component)
-            .and_then(|c| self.component(c))
+            .and_then(|c| self.world.component(c))
             .map(|c| c.scope)
         else {
             return false;
         };
-        self.lookup_component(scope, &name.name)
-            .is_some_and(|wanted| self.inst(*given).and_then(|i| i.component) != Some(wanted))
+        self.world
+            .lookup_component(scope, &name.name)
+            .is_some_and(|wanted| self.world.inst(*given).and_then(|i| i.component) != Some(wanted))
     }
 
     pub(super) fn let_value(&mut self, id: LetId, span: Span) -> V {
-        let Some(def) = self.let_def(id) else {
+        let Some(def) = self.world.let_def(id) else {
             return V::error(span);
         };
         let (expr, scope) = (&def.def.value, def.scope);
-        let overridden = self.let_overrides.get(&id).copied();
-        let top = self.top;
+        let overridden = self.world.let_overrides.get(&id).copied();
+        let top = self.world.top;
         self.memoized(EvalKey::Let(id), span, |this| {
             Some(match (overridden, top) {
                 (Some(field), Some(top)) => this.eval(
@@ -487,7 +493,7 @@ impl<'a> Checker<'a> {
                 _ => this.eval(expr, Ctx { scope, this: None }),
             })
         })
-        .map_or_else(|| V::error(span), Rc::unwrap_or_clone)
+        .map_or_else(|| V::error(span), Arc::unwrap_or_clone)
     }
 
     /// Computes a value once, reporting a cycle when it is needed while being computed.
@@ -496,7 +502,7 @@ impl<'a> Checker<'a> {
         key: EvalKey,
         span: Span,
         compute: impl FnOnce(&mut Self) -> Option<V>,
-    ) -> Option<Rc<V>> {
+    ) -> Option<Arc<V>> {
         if let Some(done) = self.memo.get(&key) {
             return done.clone();
         }
@@ -508,10 +514,10 @@ impl<'a> Checker<'a> {
                 .map(|(k, s)| (self.describe_key(k), *s))
                 .collect();
             self.push(messages::reference_cycle(span, &cycle));
-            return Some(Rc::new(V::error(span)));
+            return Some(Arc::new(V::error(span)));
         }
         self.active.push((key, span));
-        let value = compute(self).map(Rc::new);
+        let value = compute(self).map(Arc::new);
         self.active.pop();
         self.memo.insert(key, value.clone());
         value
@@ -520,15 +526,24 @@ impl<'a> Checker<'a> {
     fn describe_key(&self, key: &EvalKey) -> String {
         match key {
             EvalKey::Field(id, field) => {
-                let path = self.inst(*id).map(|i| i.path.clone()).unwrap_or_default();
-                format!("{path}.{}", self.sym_name(*field))
+                let path = self
+                    .world
+                    .inst(*id)
+                    .map(|i| i.path.clone())
+                    .unwrap_or_default();
+                format!("{path}.{}", self.world.sym_name(*field))
             }
             EvalKey::Default(id, index) => {
-                let path = self.inst(*id).map(|i| i.path.clone()).unwrap_or_default();
-                let names = self.param_names(*id);
+                let path = self
+                    .world
+                    .inst(*id)
+                    .map(|i| i.path.clone())
+                    .unwrap_or_default();
+                let names = self.world.param_names(*id);
                 format!("{path}.{}", names.get(*index).map_or("", String::as_str))
             }
             EvalKey::Let(id) => self
+                .world
                 .let_def(*id)
                 .map(|d| d.def.name.name.clone())
                 .unwrap_or_default(),
@@ -612,9 +627,12 @@ impl<'a> Checker<'a> {
                 Some(t) => Interpolated::Text(t),
                 None => {
                     let hint = match other {
-                        Value::Item(id) if self.kind_of(id) == Some(Kind::Service) => Some(
-                            format!("`{}.host`", self.inst(id).map_or("", |i| i.path.as_str())),
-                        ),
+                        Value::Item(id) if self.world.kind_of(id) == Some(Kind::Service) => {
+                            Some(format!(
+                                "`{}.host`",
+                                self.world.inst(id).map_or("", |i| i.path.as_str())
+                            ))
+                        }
                         _ => None,
                     };
                     let found = self.describe_value(&other);
@@ -726,15 +744,15 @@ impl<'a> Checker<'a> {
         let target = self.eval(base, ctx);
         let service = match target.value {
             Value::Error => return V::error(span),
-            Value::Item(id) => match self.kind_of(id) {
+            Value::Item(id) => match self.world.kind_of(id) {
                 Some(Kind::Service) => Some(id),
-                Some(Kind::Instance) => self.main_of(id),
+                Some(Kind::Instance) => self.world.main_of(id),
                 _ => None,
             },
             _ => None,
         };
         if method.name != "url" {
-            let base_text = self.program.sources.slice(base.span).to_string();
+            let base_text = self.world.program.sources.slice(base.span).to_string();
             if matches!(method.name.as_str(), "host" | "ports") {
                 self.push(messages::member_called(
                     method.span,
@@ -783,7 +801,7 @@ impl<'a> Checker<'a> {
                 key_span,
                 ..
             }) => {
-                let url = format!("http://{}:{number}", self.k8s_name(service));
+                let url = format!("http://{}:{number}", self.world.k8s_name(service));
                 self.refer(arg.value.span, *key_span);
                 V::new(Value::Str(url), span)
             }
@@ -791,7 +809,7 @@ impl<'a> Checker<'a> {
             None => {
                 let names: Vec<&str> = ports.iter().map(|e| e.key.as_str()).collect();
                 let suggestion = did_you_mean(port, names.iter().copied());
-                let service_name = self.describe_item(service);
+                let service_name = self.world.describe_item(service);
                 self.push(messages::unknown_port(
                     arg.value.span,
                     port,
@@ -988,8 +1006,8 @@ impl<'a> Checker<'a> {
     /// `file("path")`: the text of a file beside the module, inside the project.
     fn read_file(&mut self, args: &'a [ast::Arg], span: Span, ctx: Ctx) -> Option<Value> {
         let path = self.one_string("file", args, span, ctx)?;
-        let module = self.module_of(ctx.scope);
-        let Some(dir) = self.program.dir_of(module) else {
+        let module = self.world.module_of(ctx.scope);
+        let Some(dir) = self.world.program.dir_of(module) else {
             self.push(messages::file_not_found(
                 span,
                 &path,
@@ -998,8 +1016,8 @@ impl<'a> Checker<'a> {
             return None;
         };
         let target: PathBuf = dir.join(&path);
-        match resolve_inside(self.fs, &self.program.root, &target) {
-            Ok(canonical) => match self.fs.read(&canonical) {
+        match resolve_inside(self.world.fs, &self.world.program.root, &target) {
+            Ok(canonical) => match self.world.fs.read(&canonical) {
                 Ok(text) => Some(Value::Str(text)),
                 Err(e) => {
                     self.push(messages::file_not_found(
@@ -1011,7 +1029,7 @@ impl<'a> Checker<'a> {
                 }
             },
             Err(Escape::Outside) => {
-                let root = self.program.root_display.clone();
+                let root = self.world.program.root_display.clone();
                 self.push(messages::path_escapes(span, &path, &root));
                 None
             }
@@ -1086,4 +1104,29 @@ fn port_entries(ports: Option<&V>) -> &[Entry] {
         Some(Value::Record(entries)) => entries,
         _ => &[],
     }
+}
+
+/// Puts `value` at `path` inside `base`, creating records on the way.
+fn set_path(base: Option<V>, path: &[&ast::Key], value: V) -> V {
+    let Some((first, rest)) = path.split_first() else {
+        return value;
+    };
+    let span = base.as_ref().map_or(value.span, |b| b.span);
+    let mut entries = match base.map(|b| b.value) {
+        Some(Value::Record(entries)) => entries,
+        Some(Value::Error) => return V::error(span),
+        _ => Vec::new(),
+    };
+    match entries.iter_mut().find(|e| e.key == first.name) {
+        Some(entry) => {
+            let old = std::mem::replace(&mut entry.value, V::error(span));
+            entry.value = set_path(Some(old), rest, value);
+        }
+        None => entries.push(Entry {
+            key: first.name.clone(),
+            key_span: first.span,
+            value: set_path(None, rest, value),
+        }),
+    }
+    V::new(Value::Record(entries), span)
 }

@@ -15,18 +15,18 @@ struct Edge {
     span: Span,
 }
 
-impl Checker<'_> {
+impl Checker<'_, '_> {
     /// Secret keys built from other secret keys must not form a cycle: their values
     /// are computed when the stack is applied, in dependency order.
     pub(super) fn check_secret_templates(&mut self) {
         type Key = (InstId, String);
         let mut edges: BTreeMap<Key, Vec<(Key, Span)>> = BTreeMap::new();
-        for index in 0..self.insts.len() {
+        for index in 0..self.world.insts.len() {
             let id = InstId(u32::try_from(index).unwrap_or(u32::MAX));
-            if self.kind_of(id) != Some(Kind::Secret) {
+            if self.world.kind_of(id) != Some(Kind::Secret) {
                 continue;
             }
-            for key in self.keys_of(id) {
+            for key in self.world.keys_of(id) {
                 let field = self.field(id, &key);
                 let refs = match field.as_deref().map(|v| &v.value) {
                     Some(Value::Secret { item, key: other }) => {
@@ -53,7 +53,11 @@ impl Checker<'_> {
                 let names: Vec<(String, Span)> = cycle
                     .iter()
                     .map(|(k, span)| {
-                        let path = self.inst(k.0).map(|i| i.path.clone()).unwrap_or_default();
+                        let path = self
+                            .world
+                            .inst(k.0)
+                            .map(|i| i.path.clone())
+                            .unwrap_or_default();
                         (format!("{path}.{}", k.1), *span)
                     })
                     .collect();
@@ -76,9 +80,9 @@ impl Checker<'_> {
 
     fn dependency_graph(&mut self) -> BTreeMap<InstId, Vec<Edge>> {
         let mut graph = BTreeMap::new();
-        for index in 0..self.insts.len() {
+        for index in 0..self.world.insts.len() {
             let id = InstId(u32::try_from(index).unwrap_or(u32::MAX));
-            let field = match self.kind_of(id) {
+            let field = match self.world.kind_of(id) {
                 Some(Kind::Service) => "needs",
                 Some(Kind::Hook) => "after",
                 Some(Kind::Table) => {
@@ -176,7 +180,12 @@ impl Checker<'_> {
         }
         let names: Vec<String> = cycle
             .iter()
-            .map(|(n, _)| self.inst(*n).map(|i| i.path.clone()).unwrap_or_default())
+            .map(|(n, _)| {
+                self.world
+                    .inst(*n)
+                    .map(|i| i.path.clone())
+                    .unwrap_or_default()
+            })
             .collect();
         let edges: Vec<(Span, String, String)> = cycle
             .iter()

@@ -1,20 +1,26 @@
 //! Checking: from the parsed program to the typed [`model::Stack`].
 //!
-//! The checker works in four steps, each collecting diagnostics rather than stopping:
+//! The checker works in stages, each collecting diagnostics rather than stopping:
 //!
-//! 1. **Scopes** ([`scope`]): every module gets a scope holding its components and lets
-//!    and those of the modules it imports; the main module's items become *item
-//!    instances* ([`InstId`]), and each component instance instantiates the
-//!    component's items with a scope of its own binding the parameters.
-//! 2. **Overrides** ([`profile`]): the chosen profile's paths are resolved to an item
-//!    instance and a field path, and checked against the schema.
-//! 3. **Evaluation** ([`eval`]): fields are evaluated on demand and memoized (shared,
-//!    not copied, with every check that reads them), so a reference `db.ports.pg`
-//!    evaluates just the `ports` of `db`; a field that depends on itself is a
-//!    reference cycle. Profile overrides are merged in as fields are evaluated.
-//! 4. **Typing and building** ([`typeck`], [`build`]): every field is checked against
-//!    its item kind's [`schema`], names against Kubernetes' rules ([`names`]), the
-//!    dependency graph for cycles ([`graph`]), and the model is built.
+//! 1. **The world** ([`scope`], [`profile`], held in a [`World`]): every module gets
+//!    a scope holding its components and lets and those of the modules it imports;
+//!    the main module's items become *item instances* ([`InstId`]), and each
+//!    component instance instantiates the component's items with a scope of its own
+//!    binding the parameters. The chosen profile's paths are resolved to an item
+//!    instance and a field path, and checked against the schema. From here on the
+//!    world is only read.
+//! 2. **Evaluation** ([`eval`], by a [`Checker`]): fields are evaluated on demand
+//!    and memoized ([`memo`]; shared, not copied, with every check that reads them),
+//!    so a reference `db.ports.pg` evaluates just the `ports` of `db`; a field that
+//!    depends on itself is a reference cycle. Profile overrides are merged in as
+//!    fields are evaluated.
+//! 3. **Typing** ([`typeck`], [`names`]): every instance's fields are checked against
+//!    its item kind's [`schema`], and its names against Kubernetes' rules. A large
+//!    stack's instances are checked in pieces, one evaluator per core over one
+//!    world, and their memos kept side by side.
+//! 4. **Whole-stack checks and building**: check queries and seed data ([`data`]),
+//!    Kubernetes names taken twice ([`names`]), the dependency graph for cycles
+//!    ([`graph`]), and the model is built ([`build`]).
 //!
 //! The model is returned only when there is no error.
 
@@ -24,6 +30,7 @@ pub mod data;
 mod eval;
 pub use eval::{FUNCTIONS, VARIANT_WORDS};
 mod graph;
+mod memo;
 mod names;
 mod profile;
 pub mod schema;
@@ -31,12 +38,9 @@ mod scope;
 mod seed;
 mod typeck;
 pub mod value;
-
-use std::rc::Rc;
+mod world;
 
 use rustc_hash::FxHashMap as HashMap;
-
-use rustc_hash::FxHashMap;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, messages};
 use crate::model;
@@ -44,8 +48,10 @@ use crate::program::{FileSystem, ModuleId, Program};
 use crate::source::Span;
 use crate::syntax::ast;
 
+use memo::Memo;
 use schema::Kind;
-use value::{InstId, V};
+use value::InstId;
+use world::World;
 
 /// Identifies a scope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -131,28 +137,15 @@ struct Override<'a> {
     field: &'a ast::Field,
 }
 
-pub struct Checker<'a> {
-    program: &'a Program,
-    fs: &'a dyn FileSystem,
-    scopes: Vec<Scope>,
-    insts: Vec<Inst<'a>>,
-    lets: Vec<LetDef<'a>>,
-    components: Vec<Component<'a>>,
-    stack: Option<InstId>,
-    top: Option<ScopeId>,
-    memo: FxHashMap<EvalKey, Option<Rc<V>>>,
-    /// Interned field names, for memo keys that cost no allocation to look up.
-    symbols: FxHashMap<String, Sym>,
-    names: Vec<String>,
+/// An evaluator: it evaluates fields in a [`World`] on demand, memoized, and checks
+/// them. Several can share one world, each checking a range of its instances.
+struct Checker<'w, 'a> {
+    world: &'w World<'a>,
+    memo: Memo,
     active: Vec<(EvalKey, Span)>,
-    overrides: HashMap<InstId, Vec<Override<'a>>>,
-    let_overrides: HashMap<LetId, &'a ast::Field>,
     diags: Diagnostics,
     /// The fields being type-checked, innermost last, to name a record in messages.
     record_owners: Vec<&'static str>,
-    /// The components being instantiated, outermost first: one that contains
-    /// itself is a recursion.
-    components_open: Vec<CompId>,
     /// Every resolved reference: where a name is used, and the name it refers to.
     references: Vec<(Span, Span)>,
     /// Where the source holds secret values written as literals.
@@ -196,33 +189,35 @@ pub fn check_with<'a>(
     profile: Option<&str>,
     sql: Option<&'a dyn data::SqlValidator>,
 ) -> Checked {
-    let mut checker = Checker {
-        program,
-        fs,
-        scopes: Vec::new(),
-        insts: Vec::new(),
-        lets: Vec::new(),
-        components: Vec::new(),
-        stack: None,
-        top: None,
-        memo: FxHashMap::default(),
-        symbols: FxHashMap::default(),
-        names: Vec::new(),
-        active: Vec::new(),
-        overrides: HashMap::default(),
-        let_overrides: HashMap::default(),
-        diags: Diagnostics::default(),
-        record_owners: Vec::new(),
-        components_open: Vec::new(),
-        references: Vec::new(),
-        secret_spans: Vec::new(),
-        tables_built: Vec::new(),
-        sql,
-    };
-    checker.diags.extend(program.diagnostics.iter().cloned());
-    let profiles = checker.build_scopes();
-    checker.apply_profile(&profiles, profile);
-    checker.check_all();
+    check_in_pieces(program, fs, profile, sql, None).0
+}
+
+/// With this many item instances or more, they are checked on one thread per core.
+const PARALLEL_MIN_INSTS: usize = 4096;
+
+/// [`check_with`], with the item instances cut into `pieces` checked in parallel
+/// (by default one per core for a large stack, else one). Also says whether the
+/// pieces' results were kept: a piece that finds an error is checked again whole,
+/// for the same diagnostics as one piece gives.
+fn check_in_pieces<'a>(
+    program: &'a Program,
+    fs: &'a dyn FileSystem,
+    profile: Option<&str>,
+    sql: Option<&'a dyn data::SqlValidator>,
+    pieces: Option<usize>,
+) -> (Checked, bool) {
+    let (world, diags, references) = scope::build(program, fs, profile);
+    let pieces = pieces.unwrap_or_else(|| {
+        if world.insts.len() < PARALLEL_MIN_INSTS {
+            1
+        } else {
+            std::thread::available_parallelism().map_or(1, usize::from)
+        }
+    });
+    let mut checker = Checker::new(&world, sql);
+    checker.diags = diags;
+    checker.references = references;
+    let split = checker.check_all(pieces);
     let stack = if checker.diags.has_errors() {
         None
     } else {
@@ -231,12 +226,22 @@ pub fn check_with<'a>(
     let mut references = std::mem::take(&mut checker.references);
     references.sort();
     references.dedup();
-    Checked {
+    let checked = Checked {
         stack,
         diagnostics: checker.diags.into_sorted(),
         references,
         secret_spans: checker.secret_spans,
-    }
+    };
+    (checked, split)
+}
+
+/// What an evaluator that checked a piece of the instances found.
+struct Piece {
+    memo: memo::Shard,
+    diags: Diagnostics,
+    references: Vec<(Span, Span)>,
+    secret_spans: Vec<Span>,
+    tables_built: Vec<(InstId, model::Table)>,
 }
 
 /// The names of the profiles a program declares, in order.
@@ -256,44 +261,23 @@ pub fn profile_names(program: &Program) -> Vec<String> {
         .unwrap_or_default()
 }
 
-impl<'a> Checker<'a> {
-    fn inst(&self, id: InstId) -> Option<&Inst<'a>> {
-        self.insts.get(id.0 as usize)
-    }
-
-    fn sym(&mut self, name: &str) -> Sym {
-        if let Some(&sym) = self.symbols.get(name) {
-            return sym;
+impl<'w, 'a> Checker<'w, 'a> {
+    fn new(world: &'w World<'a>, sql: Option<&'a dyn data::SqlValidator>) -> Self {
+        Checker {
+            world,
+            memo: Memo::default(),
+            active: Vec::new(),
+            diags: Diagnostics::default(),
+            record_owners: Vec::new(),
+            references: Vec::new(),
+            secret_spans: Vec::new(),
+            tables_built: Vec::new(),
+            sql,
         }
-        let sym = Sym(u32::try_from(self.names.len()).unwrap_or(u32::MAX));
-        self.names.push(name.to_string());
-        self.symbols.insert(name.to_string(), sym);
-        sym
-    }
-
-    fn sym_name(&self, sym: Sym) -> &str {
-        self.names.get(sym.0 as usize).map_or("", String::as_str)
-    }
-
-    fn scope(&self, id: ScopeId) -> Option<&Scope> {
-        self.scopes.get(id.0 as usize)
     }
 
     fn push(&mut self, diagnostic: Diagnostic) {
         self.diags.push(diagnostic);
-    }
-
-    /// Looks a reference up, with the span of the name it is bound to.
-    fn lookup_with_span(&self, scope: ScopeId, name: &str) -> Option<(Binding, Span)> {
-        let mut current = Some(scope);
-        while let Some(id) = current {
-            let s = self.scope(id)?;
-            if let Some(found) = s.values.get(name) {
-                return Some(*found);
-            }
-            current = s.parent;
-        }
-        None
     }
 
     /// Records that the name at `at` refers to the name at `definition`.
@@ -301,78 +285,106 @@ impl<'a> Checker<'a> {
         self.references.push((at, definition));
     }
 
-    /// The paths of the instances of a component, in source order.
-    fn instances_of(&self, comp: CompId) -> Vec<String> {
-        self.insts
-            .iter()
-            .filter(|i| i.component == Some(comp))
-            .map(|i| i.path.clone())
-            .collect()
-    }
-
-    fn lookup_component(&self, scope: ScopeId, name: &str) -> Option<CompId> {
-        let mut current = Some(scope);
-        while let Some(id) = current {
-            let s = self.scope(id)?;
-            if let Some((comp, _)) = s.components.get(name) {
-                return Some(*comp);
-            }
-            current = s.parent;
-        }
-        None
-    }
-
-    /// Every reference name visible from a scope, for "did you mean".
-    fn names_in_scope(&self, scope: ScopeId) -> Vec<String> {
-        let mut names = Vec::new();
-        let mut current = Some(scope);
-        while let Some(id) = current {
-            let Some(s) = self.scope(id) else { break };
-            names.extend(s.values.keys().cloned());
-            current = s.parent;
-        }
-        names.sort();
-        names
-    }
-
-    fn components_in_scope(&self, scope: ScopeId) -> Vec<String> {
-        let mut names = Vec::new();
-        let mut current = Some(scope);
-        while let Some(id) = current {
-            let Some(s) = self.scope(id) else { break };
-            names.extend(s.components.keys().cloned());
-            current = s.parent;
-        }
-        names.sort();
-        names
-    }
-
-    fn module_of(&self, scope: ScopeId) -> ModuleId {
-        self.scope(scope).map_or(ModuleId(0), |s| s.module)
-    }
-
-    /// Reports every item-level problem, evaluating and typing every field.
-    fn check_all(&mut self) {
+    /// Reports every item-level problem, evaluating and typing every field, with
+    /// the instances cut into `pieces`. Says whether the pieces' results were kept.
+    fn check_all(&mut self, pieces: usize) -> bool {
         // A file whose stack did not parse has its syntax error reported already.
-        let parsed = !self.program.diagnostics.iter().any(Diagnostic::is_error);
-        if self.stack.is_none()
+        let parsed = !self
+            .world
+            .program
+            .diagnostics
+            .iter()
+            .any(Diagnostic::is_error);
+        if self.world.stack.is_none()
             && parsed
-            && let Some(main) = self.program.main()
+            && let Some(main) = self.world.program.main()
         {
             let at = Span::new(main.file, 0, 0);
             self.push(messages::missing_stack(at));
         }
-        for index in 0..self.insts.len() {
-            let id = InstId(u32::try_from(index).unwrap_or(u32::MAX));
-            self.check_inst(id);
+        let split = pieces > 1 && self.check_insts_in_pieces(pieces);
+        if !split {
+            for index in 0..self.world.insts.len() {
+                self.check_inst_fully(InstId(u32::try_from(index).unwrap_or(u32::MAX)));
+            }
         }
-        for index in 0..self.lets.len() {
+        for index in 0..self.world.lets.len() {
             let id = LetId(u32::try_from(index).unwrap_or(u32::MAX));
             self.check_let(id);
         }
         self.check_data();
-        self.check_names();
+        self.check_name_collisions();
         self.check_graph();
         self.check_secret_templates();
+        split
+    }
+
+    /// Checks one instance's fields and names.
+    fn check_inst_fully(&mut self, id: InstId) {
+        self.check_inst(id);
+        self.check_inst_names(id);
+    }
+
+    /// Checks the instances in `pieces` consecutive ranges, each by an evaluator of
+    /// its own on a thread of its own, and keeps what they found: each range's
+    /// memo, and their diagnostics, references, secrets and tables in order.
+    ///
+    /// Evaluators that share no memo may each evaluate a field that both need: the
+    /// value is the same, and a warning it gives is the same, kept once. Where a
+    /// reference cycle is reported depends on where its evaluation began, though,
+    /// so when a piece finds an error, nothing is kept and the caller checks the
+    /// instances in one piece: an error costs that time, a stack without one does
+    /// not.
+    fn check_insts_in_pieces(&mut self, pieces: usize) -> bool {
+        let world = self.world;
+        let count = u32::try_from(world.insts.len()).unwrap_or(u32::MAX);
+        let size = count
+            .div_ceil(u32::try_from(pieces).unwrap_or(u32::MAX))
+            .max(1);
+        let starts: Vec<u32> = (0..count).step_by(size as usize).collect();
+        if starts.len() < 2 {
+            return false;
+        }
+        let found: Vec<Option<Piece>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = starts
+                .iter()
+                .map(|&start| {
+                    scope.spawn(move || {
+                        let mut checker = Checker::new(world, None);
+                        for index in start..count.min(start.saturating_add(size)) {
+                            checker.check_inst_fully(InstId(index));
+                        }
+                        Piece {
+                            memo: checker.memo.into_shard(),
+                            diags: checker.diags,
+                            references: checker.references,
+                            secret_spans: checker.secret_spans,
+                            tables_built: checker.tables_built,
+                        }
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().ok()).collect()
+        });
+        let Some(found) = found
+            .into_iter()
+            .map(|piece| piece.filter(|p| !p.diags.has_errors()))
+            .collect::<Option<Vec<Piece>>>()
+        else {
+            return false;
+        };
+        let mut shards = Vec::with_capacity(found.len());
+        for piece in found {
+            shards.push(piece.memo);
+            self.diags.extend(piece.diags);
+            self.references.extend(piece.references);
+            self.secret_spans.extend(piece.secret_spans);
+            self.tables_built.extend(piece.tables_built);
+        }
+        self.memo = Memo::sharded(starts, shards);
+        true
     }
 }
+
+#[cfg(test)]
+mod pieces_tests;

@@ -23,6 +23,11 @@ pub fn is_dns_label(name: &str) -> bool {
         && !name.ends_with('-')
 }
 
+/// A valid name of an object: a DNS-1123 label of at most 63 characters.
+fn is_object_name(name: &str) -> bool {
+    is_dns_label(name) && name.len() <= MAX_NAME
+}
+
 /// A DNS-1123 subdomain: dot-separated labels, at most 253 characters.
 fn is_dns_subdomain(name: &str) -> bool {
     name.len() <= 253 && name.split('.').all(is_dns_label)
@@ -75,61 +80,71 @@ fn is_data_key(key: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
-impl Checker<'_> {
-    pub(super) fn check_names(&mut self) {
-        // Kubernetes name → the first item's span and source path.
-        let mut taken: HashMap<String, (Span, String)> = HashMap::default();
-        for index in 0..self.insts.len() {
-            let id = InstId(u32::try_from(index).unwrap_or(u32::MAX));
-            let Some(inst) = self.inst(id) else { continue };
-            let (kind, name, span) = (inst.kind, inst.k8s_name.clone(), inst.block.name.span);
-            let path = inst.path.clone();
-            match kind {
-                Kind::Service | Kind::Hook | Kind::Secret | Kind::Config
-                    if self.check_object_name(&name, span, NameOf::Item) =>
-                {
-                    match taken.get(&name) {
-                        // The same source name twice is reported as a duplicate.
-                        Some((_, first_path)) if *first_path == path => {}
-                        Some((first, _)) => {
-                            let first = *first;
-                            self.push(messages::name_collision(span, &name, first));
-                        }
-                        None => {
-                            taken.insert(name, (span, path));
-                        }
-                    }
-                }
-                Kind::Table => {
-                    let job = crate::plan::DataPlan::seed_job(&path);
-                    self.check_object_name(&job, span, NameOf::Item);
-                }
-                Kind::Stack => self.check_stack_names(id),
-                _ => {}
+impl Checker<'_, '_> {
+    /// Reports the names of one item that Kubernetes would refuse: its objects',
+    /// its ports', environment variables', mounts' and keys'.
+    pub(super) fn check_inst_names(&mut self, id: InstId) {
+        let Some(inst) = self.world.inst(id) else {
+            return;
+        };
+        let (kind, span) = (inst.kind, inst.block.name.span);
+        match kind {
+            Kind::Service | Kind::Hook | Kind::Secret | Kind::Config => {
+                self.check_object_name(&inst.k8s_name, span, NameOf::Item);
             }
-            match kind {
-                Kind::Service => {
-                    self.check_ports(id);
-                    self.check_container(id);
-                    self.check_volumes(id);
+            Kind::Table => {
+                let job = crate::plan::DataPlan::seed_job(&inst.path);
+                self.check_object_name(&job, span, NameOf::Item);
+            }
+            Kind::Stack => self.check_stack_names(id),
+            _ => {}
+        }
+        match kind {
+            Kind::Service => {
+                self.check_ports(id);
+                self.check_container(id);
+                self.check_volumes(id);
+            }
+            Kind::Hook => self.check_container(id),
+            Kind::Secret | Kind::Config => self.check_keys(id),
+            _ => {}
+        }
+    }
+
+    /// Reports two items whose valid names are the same Kubernetes name.
+    pub(super) fn check_name_collisions(&mut self) {
+        // Kubernetes name → the first item's span and source path.
+        let mut taken: HashMap<&str, (Span, &str)> = HashMap::default();
+        let world = self.world;
+        for inst in &world.insts {
+            let (name, span, path) = (inst.k8s_name.as_str(), inst.block.name.span, &inst.path);
+            let named = matches!(
+                inst.kind,
+                Kind::Service | Kind::Hook | Kind::Secret | Kind::Config
+            );
+            if !named || !is_object_name(name) {
+                continue;
+            }
+            match taken.get(name) {
+                // The same source name twice is reported as a duplicate.
+                Some((_, first_path)) if *first_path == path => {}
+                Some((first, _)) => {
+                    let first = *first;
+                    self.push(messages::name_collision(span, name, first));
                 }
-                Kind::Hook => self.check_container(id),
-                Kind::Secret | Kind::Config => self.check_keys(id),
-                _ => {}
+                None => {
+                    taken.insert(name, (span, path));
+                }
             }
         }
     }
 
-    /// Reports an invalid object name; true when the name is valid.
-    fn check_object_name(&mut self, name: &str, span: Span, of: NameOf) -> bool {
+    /// Reports an invalid object name.
+    fn check_object_name(&mut self, name: &str, span: Span, of: NameOf) {
         if !is_dns_label(name) {
             self.push(messages::invalid_name(span, name, of));
-            false
         } else if name.len() > MAX_NAME {
             self.push(messages::name_too_long(span, name, MAX_NAME));
-            false
-        } else {
-            true
         }
     }
 
@@ -246,7 +261,7 @@ impl Checker<'_> {
         };
         for e in entries {
             let name = e.key.replace('_', "-");
-            if !is_dns_label(&name) || name.len() > MAX_NAME {
+            if !is_object_name(&name) {
                 self.push(messages::invalid_name(e.key_span, &name, NameOf::Volume));
             }
         }
@@ -254,6 +269,7 @@ impl Checker<'_> {
 
     fn check_keys(&mut self, id: InstId) {
         let spans: Vec<(String, Span)> = self
+            .world
             .inst(id)
             .map(|i| {
                 i.block

@@ -1,11 +1,9 @@
-//! Profiles: resolving override paths, and merging overrides into field values.
+//! Profiles: resolving override paths into the world, checked against the schema.
 
-use std::rc::Rc;
-
-use super::eval::Ctx;
 use super::schema::{self, Kind, Ty};
-use super::value::{Entry, InstId, V, Value};
-use super::{Binding, Checker, EvalKey, Override};
+use super::scope::Builder;
+use super::value::InstId;
+use super::{Binding, Override};
 use crate::diagnostic::{did_you_mean, messages};
 use crate::syntax::ast;
 
@@ -16,7 +14,7 @@ enum Target<'a> {
     Let(super::LetId),
 }
 
-impl<'a> Checker<'a> {
+impl<'a> Builder<'a> {
     /// Checks every profile's paths and registers the chosen profile's overrides.
     pub(super) fn apply_profile(&mut self, profiles: &[&'a ast::Block], selected: Option<&str>) {
         let mut seen: Vec<&ast::Block> = Vec::new();
@@ -81,24 +79,25 @@ impl<'a> Checker<'a> {
             }
             match target {
                 Target::Field(id, path) => self
+                    .world
                     .overrides
                     .entry(id)
                     .or_default()
                     .push(Override { path, field }),
                 Target::Let(id) => {
-                    self.let_overrides.insert(id, field);
+                    self.world.let_overrides.insert(id, field);
                 }
             }
         }
     }
 
     fn resolve_override(&mut self, field: &'a ast::Field) -> Option<Target<'a>> {
-        let top = self.top?;
+        let top = self.world.top?;
         let first = &field.key;
         let start = if first.name == "stack" {
-            self.stack?
+            self.world.stack?
         } else {
-            let found = self.lookup_with_span(top, &first.name);
+            let found = self.world.lookup_with_span(top, &first.name);
             if let Some((_, definition)) = found {
                 self.refer(first.span, definition);
             }
@@ -115,7 +114,7 @@ impl<'a> Checker<'a> {
                     return None;
                 }
                 Some(Binding::Param(..)) | None => {
-                    let mut names = self.names_in_scope(top);
+                    let mut names = self.world.names_in_scope(top);
                     names.push("stack".to_string());
                     let suggestion = did_you_mean(&first.name, names.iter().map(String::as_str))
                         .map(str::to_string);
@@ -147,11 +146,11 @@ impl<'a> Checker<'a> {
                 ));
                 return None;
             };
-            let kind = self.kind_of(id)?;
+            let kind = self.world.kind_of(id)?;
             match kind {
                 Kind::Instance => {
-                    if let Some(member) = self.member_of(id, &segment.name) {
-                        if let Some(inst) = self.inst(member) {
+                    if let Some(member) = self.world.member_of(id, &segment.name) {
+                        if let Some(inst) = self.world.inst(member) {
                             let definition = inst.block.name.span;
                             self.refer(segment.span, definition);
                         }
@@ -159,9 +158,9 @@ impl<'a> Checker<'a> {
                         rest.remove(0);
                         continue;
                     }
-                    let params = self.param_names(id);
+                    let params = self.world.param_names(id);
                     if let Some(index) = params.iter().position(|p| *p == segment.name) {
-                        if let Some(definition) = self.param_span(id, index) {
+                        if let Some(definition) = self.world.param_span(id, index) {
                             self.refer(segment.span, definition);
                         }
                         if rest.len() > 1 {
@@ -175,10 +174,10 @@ impl<'a> Checker<'a> {
                         return Some(Target::Field(id, rest));
                     }
                     let mut candidates = params;
-                    if let Some(inst) = self.inst(id) {
+                    if let Some(inst) = self.world.inst(id) {
                         candidates.extend(inst.members.iter().map(|(n, _)| n.clone()));
                     }
-                    let what = self.describe_item(id);
+                    let what = self.world.describe_item(id);
                     let suggestion =
                         did_you_mean(&segment.name, candidates.iter().map(String::as_str))
                             .map(str::to_string);
@@ -220,7 +219,7 @@ impl<'a> Checker<'a> {
     ) -> Option<()> {
         let (first, rest) = path.split_first()?;
         let Some(spec) = schema::find(fields, &first.name) else {
-            let what = self.describe_item(id);
+            let what = self.world.describe_item(id);
             let suggestion = did_you_mean(&first.name, fields.iter().map(|f| f.name));
             self.push(messages::unknown_field(
                 first.span,
@@ -266,86 +265,4 @@ impl<'a> Checker<'a> {
         }
         Some(())
     }
-
-    /// A field's value, owned: a copy of the memo's, for the model to keep.
-    pub(super) fn field_owned(&mut self, id: InstId, name: &str) -> Option<V> {
-        self.field(id, name).map(Rc::unwrap_or_clone)
-    }
-
-    /// The value of an item's field with the profile's overrides merged in, or `None`
-    /// when neither the item nor the profile sets it. Evaluated once and shared.
-    pub(super) fn field(&mut self, id: InstId, name: &str) -> Option<Rc<V>> {
-        let key = EvalKey::Field(id, self.sym(name));
-        if let Some(done) = self.memo.get(&key) {
-            return done.clone();
-        }
-        let inst = self.inst(id)?;
-        // A dotted field outside a profile was reported; it sets nothing.
-        let base = inst
-            .block
-            .fields()
-            .find(|f| f.key.name == name && f.subpath.is_empty());
-        let scope = inst.scope;
-        let this = matches!(
-            inst.kind,
-            Kind::Service | Kind::Hook | Kind::Secret | Kind::Config
-        )
-        .then_some(id);
-        let overrides: Vec<(Vec<&'a ast::Key>, &'a ast::Field)> = self
-            .overrides
-            .get(&id)
-            .map(|list| {
-                list.iter()
-                    .filter(|o| o.path.first().is_some_and(|k| k.name == name))
-                    .map(|o| (o.path.clone(), o.field))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let span = match (base, overrides.first()) {
-            (Some(f), _) => f.value.span,
-            (None, Some((_, f))) => f.value.span,
-            (None, None) => return None,
-        };
-        let top = self.top?;
-        self.memoized(key, span, |checker| {
-            let mut value = base.map(|f| checker.eval(&f.value, Ctx { scope, this }));
-            for (path, field) in overrides {
-                let v = checker.eval(
-                    &field.value,
-                    Ctx {
-                        scope: top,
-                        this: None,
-                    },
-                );
-                value = Some(set_path(value, path.get(1..).unwrap_or(&[]), v));
-            }
-            // A field set to an unset optional parameter is not set.
-            value.filter(|v| !matches!(v.value, Value::Unset(_)))
-        })
-    }
-}
-
-/// Puts `value` at `path` inside `base`, creating records on the way.
-fn set_path(base: Option<V>, path: &[&ast::Key], value: V) -> V {
-    let Some((first, rest)) = path.split_first() else {
-        return value;
-    };
-    let span = base.as_ref().map_or(value.span, |b| b.span);
-    let mut entries = match base.map(|b| b.value) {
-        Some(Value::Record(entries)) => entries,
-        Some(Value::Error) => return V::error(span),
-        _ => Vec::new(),
-    };
-    match entries.iter_mut().find(|e| e.key == first.name) {
-        Some(entry) => {
-            let old = std::mem::replace(&mut entry.value, V::error(span));
-            entry.value = set_path(Some(old), rest, value);
-        }
-        None => entries.push(Entry {
-            key: first.name.clone(),
-            key_span: first.span,
-            value: set_path(None, rest, value),
-        }),
-    }
-    V::new(Value::Record(entries), span)
 }

@@ -4,17 +4,72 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::schema::Kind;
 use super::value::InstId;
-use super::{Binding, Checker, CompId, Component, Inst, LetDef, LetId, Scope, ScopeId};
-use crate::diagnostic::{Code, did_you_mean, messages};
-use crate::program::{ModuleId, Origin};
+use super::world::World;
+use super::{Binding, CompId, Component, Inst, LetDef, LetId, Scope, ScopeId};
+use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean, messages};
+use crate::program::{FileSystem, ModuleId, Origin, Program};
 use crate::source::Span;
 use crate::syntax::ast;
 
-impl<'a> Checker<'a> {
+/// Builds the [`World`]: scopes, instances, and the chosen profile's overrides.
+pub(super) struct Builder<'a> {
+    pub(super) world: World<'a>,
+    diags: Diagnostics,
+    references: Vec<(Span, Span)>,
+    /// The components being instantiated, outermost first: one that contains
+    /// itself is a recursion.
+    components_open: Vec<CompId>,
+}
+
+/// Builds the world of `program` with `profile` applied (or none), with the
+/// diagnostics (the program's own first) and the references resolved on the way.
+pub(super) fn build<'a>(
+    program: &'a Program,
+    fs: &'a dyn FileSystem,
+    profile: Option<&str>,
+) -> (World<'a>, Diagnostics, Vec<(Span, Span)>) {
+    let mut builder = Builder {
+        world: World::new(program, fs),
+        diags: Diagnostics::default(),
+        references: Vec::new(),
+        components_open: Vec::new(),
+    };
+    builder.diags.extend(program.diagnostics.iter().cloned());
+    let profiles = builder.build_scopes();
+    builder.apply_profile(&profiles, profile);
+    let mut world = builder.world;
+    let set: Vec<&'a str> = world
+        .insts
+        .iter()
+        .flat_map(|inst| inst.block.fields().map(|f| f.key.name.as_str()))
+        .chain(
+            world
+                .overrides
+                .values()
+                .flatten()
+                .filter_map(|o| o.path.first().map(|k| k.name.as_str())),
+        )
+        .collect();
+    for name in set {
+        world.intern(name);
+    }
+    (world, builder.diags, builder.references)
+}
+
+impl<'a> Builder<'a> {
+    pub(super) fn push(&mut self, diagnostic: Diagnostic) {
+        self.diags.push(diagnostic);
+    }
+
+    /// Records that the name at `at` refers to the name at `definition`.
+    pub(super) fn refer(&mut self, at: Span, definition: Span) {
+        self.references.push((at, definition));
+    }
+
     /// Builds every scope and instantiates the main module's items. Returns the
     /// profile blocks.
     pub(super) fn build_scopes(&mut self) -> Vec<&'a ast::Block> {
-        let program = self.program;
+        let program = self.world.program;
         let module_scopes: Vec<ScopeId> = (0..program.modules.len())
             .map(|i| self.new_scope(None, ModuleId(u32::try_from(i).unwrap_or(u32::MAX))))
             .collect();
@@ -37,7 +92,7 @@ impl<'a> Checker<'a> {
         let Some(&top) = module_scopes.first() else {
             return Vec::new();
         };
-        self.top = Some(top);
+        self.world.top = Some(top);
         let mut profiles = Vec::new();
         if let Some(main) = program.main() {
             for item in &main.ast.items {
@@ -54,13 +109,13 @@ impl<'a> Checker<'a> {
     }
 
     fn new_scope(&mut self, parent: Option<ScopeId>, module: ModuleId) -> ScopeId {
-        self.scopes.push(Scope {
+        self.world.scopes.push(Scope {
             parent,
             module,
             values: HashMap::default(),
             components: HashMap::default(),
         });
-        ScopeId(u32::try_from(self.scopes.len() - 1).unwrap_or(u32::MAX))
+        ScopeId(u32::try_from(self.world.scopes.len() - 1).unwrap_or(u32::MAX))
     }
 
     /// Declares a module's components and lets in its scope. Imported modules may hold
@@ -107,12 +162,12 @@ impl<'a> Checker<'a> {
                 _ => None,
             })
             .collect();
-        self.components.push(Component {
+        self.world.components.push(Component {
             block,
             scope,
             params,
         });
-        let id = CompId(u32::try_from(self.components.len() - 1).unwrap_or(u32::MAX));
+        let id = CompId(u32::try_from(self.world.components.len() - 1).unwrap_or(u32::MAX));
         if Kind::from_keyword(&block.name.name).is_some() {
             self.push(messages::item_not_allowed(
                 block.name.span,
@@ -121,7 +176,7 @@ impl<'a> Checker<'a> {
             ));
             return;
         }
-        let Some(s) = self.scopes.get_mut(scope.0 as usize) else {
+        let Some(s) = self.world.scopes.get_mut(scope.0 as usize) else {
             return;
         };
         if let Some((_, first)) = s.components.get(&block.name.name) {
@@ -138,15 +193,15 @@ impl<'a> Checker<'a> {
     }
 
     fn declare_let(&mut self, def: &'a ast::Let, scope: ScopeId) -> LetId {
-        self.lets.push(LetDef { def, scope });
-        let id = LetId(u32::try_from(self.lets.len() - 1).unwrap_or(u32::MAX));
+        self.world.lets.push(LetDef { def, scope });
+        let id = LetId(u32::try_from(self.world.lets.len() - 1).unwrap_or(u32::MAX));
         self.bind(scope, &def.name, Binding::Let(id));
         id
     }
 
     /// Binds a reference name, reporting a duplicate.
     fn bind(&mut self, scope: ScopeId, name: &ast::Ident, binding: Binding) {
-        let Some(s) = self.scopes.get_mut(scope.0 as usize) else {
+        let Some(s) = self.world.scopes.get_mut(scope.0 as usize) else {
             return;
         };
         if let Some((_, first)) = s.values.get(&name.name) {
@@ -159,7 +214,7 @@ impl<'a> Checker<'a> {
 
     /// Makes an imported module's own components and lets visible in `scope`.
     fn import_into(&mut self, scope: ScopeId, from: ScopeId, import_span: Span) {
-        let Some(source) = self.scope(from) else {
+        let Some(source) = self.world.scope(from) else {
             return;
         };
         let components: Vec<(String, (CompId, Span))> = source
@@ -174,7 +229,7 @@ impl<'a> Checker<'a> {
             .map(|(k, v)| (k.clone(), *v))
             .collect();
         let mut clashes = Vec::new();
-        if let Some(target) = self.scopes.get_mut(scope.0 as usize) {
+        if let Some(target) = self.world.scopes.get_mut(scope.0 as usize) {
             for (name, (comp, span)) in components {
                 match target.components.get(&name) {
                     Some((existing, _)) if *existing == comp => {}
@@ -211,17 +266,18 @@ impl<'a> Checker<'a> {
             Some(found) => found,
             None => return,
         };
-        if kind == Kind::Stack && self.stack.is_some() {
+        if kind == Kind::Stack && self.world.stack.is_some() {
             let first = self
+                .world
                 .stack
-                .and_then(|s| self.inst(s))
+                .and_then(|s| self.world.inst(s))
                 .map_or(block.span, |s| s.block.name.span);
             self.push(messages::second_stack(block.name.span, first));
             return;
         }
-        let (path, k8s_name) = self.naming(block, parent);
-        let id = InstId(u32::try_from(self.insts.len()).unwrap_or(u32::MAX));
-        self.insts.push(Inst {
+        let (path, k8s_name) = self.world.naming(block, parent);
+        let id = InstId(u32::try_from(self.world.insts.len()).unwrap_or(u32::MAX));
+        self.world.insts.push(Inst {
             kind,
             block,
             path,
@@ -232,7 +288,7 @@ impl<'a> Checker<'a> {
             members: Vec::new(),
         });
         match kind {
-            Kind::Stack => self.stack = Some(id),
+            Kind::Stack => self.world.stack = Some(id),
             _ => self.bind(scope, &block.name, Binding::Item(id)),
         }
         self.check_entries(block, kind);
@@ -264,15 +320,15 @@ impl<'a> Checker<'a> {
             }
             return Some((kind, None));
         }
-        if let Some(comp) = self.lookup_component(scope, word) {
-            if let Some(component) = self.component(comp) {
+        if let Some(comp) = self.world.lookup_component(scope, word) {
+            if let Some(component) = self.world.component(comp) {
                 let definition = component.block.name.span;
                 self.refer(block.kind.span, definition);
             }
             return Some((Kind::Instance, Some(comp)));
         }
         let builtin = did_you_mean(word, Kind::BUILTIN.iter().map(|k| k.keyword()));
-        if builtin.is_none() && self.import_failed_in(block.kind.span.file) {
+        if builtin.is_none() && self.world.import_failed_in(block.kind.span.file) {
             // The component may be one the failed import declares: that import's
             // error is the one to fix, and the item's uses stay quiet. A misspelt
             // built-in kind (`servce`) is still reported.
@@ -283,7 +339,7 @@ impl<'a> Checker<'a> {
             .iter()
             .map(|k| k.keyword().to_string())
             .collect();
-        candidates.extend(self.components_in_scope(scope));
+        candidates.extend(self.world.components_in_scope(scope));
         let suggestion =
             did_you_mean(word, candidates.iter().map(String::as_str)).map(str::to_string);
         self.push(messages::unknown_kind(
@@ -292,31 +348,6 @@ impl<'a> Checker<'a> {
             suggestion.as_deref(),
         ));
         None
-    }
-
-    /// Whether an import of `file` failed (it is missing, escapes the project, is in
-    /// a cycle or too deep a chain).
-    fn import_failed_in(&self, file: crate::source::FileId) -> bool {
-        self.program.diagnostics.iter().any(|d| {
-            matches!(
-                d.code,
-                Code::E0107 | Code::E0108 | Code::E0109 | Code::E0115 | Code::E0116
-            ) && d.span.is_some_and(|s| s.file == file)
-        })
-    }
-
-    /// The source path and Kubernetes name of an item: `main` takes its instance's
-    /// name, other items inside an instance are prefixed with it.
-    fn naming(&self, block: &ast::Block, parent: Option<InstId>) -> (String, String) {
-        let own = block.name.name.as_str();
-        match parent.and_then(|p| self.inst(p)) {
-            None => (own.to_string(), own.replace('_', "-")),
-            Some(p) if own == "main" => (p.path.clone(), p.k8s_name.clone()),
-            Some(p) => (
-                format!("{}.{own}", p.path),
-                format!("{}-{}", p.k8s_name, own.replace('_', "-")),
-            ),
-        }
     }
 
     /// Checks the shape of an item's body: only fields (and, in a component, items and
@@ -359,19 +390,19 @@ impl<'a> Checker<'a> {
 
     /// Instantiates a component's body for the instance `id`.
     fn instantiate_component(&mut self, id: InstId, comp: CompId) {
-        let Some(component) = self.components.get(comp.0 as usize) else {
+        let Some(component) = self.world.components.get(comp.0 as usize) else {
             return;
         };
         let (body, comp_scope, params) =
             (component.block, component.scope, component.params.clone());
         if self.components_open.contains(&comp) {
-            let span = self.inst(id).map_or(body.span, |i| i.block.kind.span);
+            let span = self.world.inst(id).map_or(body.span, |i| i.block.kind.span);
             self.push(messages::component_recursion(span, &body.name.name));
             return;
         }
-        let module = self.module_of(comp_scope);
+        let module = self.world.module_of(comp_scope);
         let inner = self.new_scope(Some(comp_scope), module);
-        if let Some(inst) = self.insts.get_mut(id.0 as usize) {
+        if let Some(inst) = self.world.insts.get_mut(id.0 as usize) {
             inst.inner = Some(inner);
         }
         for (index, param) in params.iter().enumerate() {
@@ -384,11 +415,11 @@ impl<'a> Checker<'a> {
                     self.declare_let(def, inner);
                 }
                 ast::Entry::Block(block) => {
-                    let before = self.insts.len();
+                    let before = self.world.insts.len();
                     self.instantiate(block, inner, Some(id));
-                    if self.insts.len() > before {
+                    if self.world.insts.len() > before {
                         let member = InstId(u32::try_from(before).unwrap_or(u32::MAX));
-                        if let Some(inst) = self.insts.get_mut(id.0 as usize) {
+                        if let Some(inst) = self.world.insts.get_mut(id.0 as usize) {
                             inst.members.push((block.name.name.clone(), member));
                         }
                     }
@@ -402,30 +433,5 @@ impl<'a> Checker<'a> {
             }
         }
         self.components_open.pop();
-    }
-
-    /// The instance's `main` item, which stands for the instance in references.
-    pub(super) fn main_of(&self, id: InstId) -> Option<InstId> {
-        self.inst(id)?
-            .members
-            .iter()
-            .find(|(name, _)| name == "main")
-            .map(|(_, m)| *m)
-    }
-
-    pub(super) fn member_of(&self, id: InstId, name: &str) -> Option<InstId> {
-        self.inst(id)?
-            .members
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, m)| *m)
-    }
-
-    pub(super) fn component(&self, id: CompId) -> Option<&Component<'a>> {
-        self.components.get(id.0 as usize)
-    }
-
-    pub(super) fn let_def(&self, id: LetId) -> Option<&LetDef<'a>> {
-        self.lets.get(id.0 as usize)
     }
 }

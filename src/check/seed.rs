@@ -11,7 +11,7 @@ use crate::syntax::ast;
 /// The most rows `generate(n, ...)` may make.
 pub const MAX_GENERATED: i64 = 1_000_000_000;
 
-impl<'a> Checker<'a> {
+impl<'a> Checker<'_, 'a> {
     /// `generate(n, { column = generator })`.
     pub(super) fn seed_rows(&mut self, count: &V, columns: &V, span: Span) -> Option<Value> {
         let count = match count.value {
@@ -187,7 +187,7 @@ impl<'a> Checker<'a> {
         }
         let names: Vec<&str> = columns.iter().map(|c| c.key.as_str()).collect();
         let suggestion = did_you_mean(&name.name, names.iter().copied());
-        let owner = self.describe_item(table);
+        let owner = self.world.describe_item(table);
         self.push(messages::unknown_column(
             name.span, &name.name, &owner, suggestion,
         ));

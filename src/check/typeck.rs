@@ -1,7 +1,7 @@
 //! Checking values against the schema: types, ranges, required fields, the secret
 //! rule.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::schema::{self, FieldSpec, Kind, Ty};
 use super::value::{InstId, ProbeKind, SecretPart, V, Value};
@@ -42,9 +42,11 @@ pub(super) fn quantity(value: &Value, dimension: Dimension) -> Result<i64, Quant
     Ok(n)
 }
 
-impl<'a> Checker<'a> {
+impl<'a> Checker<'_, 'a> {
     pub(super) fn check_inst(&mut self, id: InstId) {
-        let Some(inst) = self.inst(id) else { return };
+        let Some(inst) = self.world.inst(id) else {
+            return;
+        };
         let (kind, block) = (inst.kind, inst.block);
         // Only a check's `expect` compares; every other field of an item sets (a
         // profile's fields are checked where the profile is applied).
@@ -109,7 +111,7 @@ impl<'a> Checker<'a> {
     }
 
     fn check_secret(&mut self, id: InstId, block: &'a ast::Block) {
-        for key in self.keys_of(id) {
+        for key in self.world.keys_of(id) {
             let Some(v) = self.field(id, &key) else {
                 continue;
             };
@@ -119,6 +121,7 @@ impl<'a> Checker<'a> {
             }
             if let Value::Str(_) = v.value {
                 let path = self
+                    .world
                     .inst(id)
                     .map_or_else(|| block.name.name.clone(), |i| i.path.clone());
                 let what = format!("{path}.{key}");
@@ -128,7 +131,7 @@ impl<'a> Checker<'a> {
     }
 
     fn check_config(&mut self, id: InstId, _block: &'a ast::Block) {
-        for key in self.keys_of(id) {
+        for key in self.world.keys_of(id) {
             if let Some(v) = self.field(id, &key) {
                 self.check_value(&v, &Ty::Text, Some(id));
             }
@@ -136,10 +139,10 @@ impl<'a> Checker<'a> {
     }
 
     fn check_instance(&mut self, id: InstId, block: &'a ast::Block) {
-        let Some(comp) = self.inst(id).and_then(|i| i.component) else {
+        let Some(comp) = self.world.inst(id).and_then(|i| i.component) else {
             return;
         };
-        let Some(component) = self.component(comp) else {
+        let Some(component) = self.world.component(comp) else {
             return;
         };
         let params = component.params.clone();
@@ -162,7 +165,7 @@ impl<'a> Checker<'a> {
             let given = self.field(id, &param.name.name);
             let value = match (given, &param.default) {
                 (Some(v), _) => v,
-                (None, Some(_)) => Rc::new(self.param_value_for_check(id, index)),
+                (None, Some(_)) => Arc::new(self.param_value_for_check(id, index)),
                 (None, None) if param.ty.optional => continue,
                 (None, None) => {
                     let what = format!("`{}` (component `{comp_name}`)", block.name.name);
@@ -183,6 +186,7 @@ impl<'a> Checker<'a> {
 
     fn param_value_for_check(&mut self, id: InstId, index: usize) -> V {
         let span = self
+            .world
             .inst(id)
             .map_or_else(Span::default, |i| i.block.name.span);
         self.param_value(id, index, span)
@@ -239,7 +243,7 @@ impl<'a> Checker<'a> {
             "secret" => Ty::SecretSource,
             "service" => Ty::Ref(&[Kind::Service]),
             "hook" => Ty::Ref(&[Kind::Hook]),
-            other => match self.lookup_component(scope, other) {
+            other => match self.world.lookup_component(scope, other) {
                 Some(comp) => {
                     self.check_component_ref(value, comp, other, param);
                     return;
@@ -266,9 +270,11 @@ impl<'a> Checker<'a> {
         param: Option<&Declared<'_>>,
     ) {
         let found = match &value.value {
-            Value::Item(id) if self.inst(*id).and_then(|i| i.component) == Some(comp) => return,
+            Value::Item(id) if self.world.inst(*id).and_then(|i| i.component) == Some(comp) => {
+                return;
+            }
             Value::Error => return,
-            Value::Item(id) => self.describe_item(*id),
+            Value::Item(id) => self.world.describe_item(*id),
             other => other.type_name().to_string(),
         };
         let expected = match param {
@@ -286,7 +292,7 @@ impl<'a> Checker<'a> {
     }
 
     pub(super) fn check_let(&mut self, id: LetId) {
-        let Some((def, scope)) = self.let_def(id).map(|d| (d.def, d.scope)) else {
+        let Some((def, scope)) = self.world.let_def(id).map(|d| (d.def, d.scope)) else {
             return;
         };
         let value = self.let_value(id, def.name.span);
@@ -345,7 +351,7 @@ impl<'a> Checker<'a> {
             Ty::Probe => self.check_probe(v, this),
             Ty::Storage => self.check_storage(v),
             Ty::Ref(kinds) => match &v.value {
-                Value::Item(id) if self.kind_of(*id).is_some_and(|k| kinds.contains(&k)) => {}
+                Value::Item(id) if self.world.kind_of(*id).is_some_and(|k| kinds.contains(&k)) => {}
                 _ => self.mismatch(v, ty),
             },
             Ty::Enum(words) => match &v.value {
@@ -412,7 +418,7 @@ impl<'a> Checker<'a> {
                     .find(|p| matches!(p, SecretPart::Secret { .. }))
                 {
                     let name = self.secret_name(*item, key);
-                    let several_lines = self.program.sources.slice(v.span).contains('\n');
+                    let several_lines = self.world.program.sources.slice(v.span).contains('\n');
                     let string = several_lines.then_some(v.span);
                     self.push(messages::secret_interpolated(*span, &name, string));
                 }
@@ -445,8 +451,12 @@ impl<'a> Checker<'a> {
     /// Where text is expected and a service is given, its host name is likely meant.
     fn text_hint(&self, value: &Value) -> Option<String> {
         match value {
-            Value::Item(id) if self.kind_of(*id) == Some(Kind::Service) => {
-                let path = self.inst(*id).map(|i| i.path.clone()).unwrap_or_default();
+            Value::Item(id) if self.world.kind_of(*id) == Some(Kind::Service) => {
+                let path = self
+                    .world
+                    .inst(*id)
+                    .map(|i| i.path.clone())
+                    .unwrap_or_default();
                 Some(format!("did you mean `{path}.host`?"))
             }
             _ => None,
@@ -455,18 +465,23 @@ impl<'a> Checker<'a> {
 
     pub(super) fn describe_value(&self, value: &Value) -> String {
         match value {
-            Value::Item(id) => self.describe_item(*id),
+            Value::Item(id) => self.world.describe_item(*id),
             other => other.type_name().to_string(),
         }
     }
 
     fn secret_name(&self, item: InstId, key: &str) -> String {
-        let path = self.inst(item).map(|i| i.path.clone()).unwrap_or_default();
+        let path = self
+            .world
+            .inst(item)
+            .map(|i| i.path.clone())
+            .unwrap_or_default();
         format!("{path}.{key}")
     }
 
     pub(super) fn key_span(&self, item: InstId, key: &str) -> Option<Span> {
-        self.inst(item)?
+        self.world
+            .inst(item)?
             .block
             .fields()
             .find(|f| f.key.name == key)
@@ -496,7 +511,7 @@ impl<'a> Checker<'a> {
                 let found = self.describe_value(other);
                 let help = match ty {
                     Ty::List(_) if !matches!(other, Value::List(_)) => {
-                        let text = self.program.sources.slice(v.span);
+                        let text = self.world.program.sources.slice(v.span);
                         Some(format!("write a list: `[{text}]`"))
                     }
                     Ty::EnvValue | Ty::Text | Ty::String => self.text_hint(other),
@@ -634,7 +649,7 @@ impl<'a> Checker<'a> {
         match &port.value {
             Value::Port { service, .. } if Some(*service) == this => {}
             Value::Port { service, name, .. } => {
-                let owner = self.describe_item(*service);
+                let owner = self.world.describe_item(*service);
                 self.push(messages::foreign_probe_port(port.span, name, &owner));
             }
             Value::Int(_) => self.check_value(port, &Ty::Port, this),
