@@ -9,6 +9,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::source::Span;
 
+/// The Kubernetes spelling of a floe name (an item's, a port's, a volume's): floe
+/// names are identifiers, Kubernetes names DNS labels, so `_` becomes `-`.
+pub fn kube_name(name: &str) -> String {
+    name.replace('_', "-")
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stack {
     /// The stack item's name.

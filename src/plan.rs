@@ -95,7 +95,7 @@ impl DataPlan {
 
     /// The Kubernetes name of the verify Job.
     pub fn verify_job(stack: &str) -> String {
-        format!("{}-verify", stack.replace('_', "-"))
+        format!("{}-verify", model::kube_name(stack))
     }
 }
 

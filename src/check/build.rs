@@ -41,11 +41,11 @@ impl Checker<'_, '_> {
         let (name, span) = (inst.block.name.name.clone(), inst.block.span);
         let namespace = self
             .field_str(stack, "namespace")
-            .unwrap_or_else(|| name.replace('_', "-"));
+            .unwrap_or_else(|| model::kube_name(&name));
         let mut labels = BTreeMap::new();
         labels.insert(
             "app.kubernetes.io/part-of".to_string(),
-            name.replace('_', "-"),
+            model::kube_name(&name),
         );
         if let Some(Value::Record(entries)) = self.field_owned(stack, "labels").map(|v| v.value) {
             for e in entries {
@@ -189,7 +189,7 @@ impl Checker<'_, '_> {
                 .iter()
                 .filter_map(|e| match e.value.value {
                     Value::Int(n) => Some(model::Port {
-                        name: e.key.replace('_', "-"),
+                        name: model::kube_name(&e.key),
                         number: i32::try_from(n).unwrap_or_default(),
                     }),
                     _ => None,
@@ -320,7 +320,7 @@ impl Checker<'_, '_> {
                     _ => None,
                 };
                 model::Volume {
-                    name: e.key.replace('_', "-"),
+                    name: model::kube_name(&e.key),
                     mount: match entry(&spec, "mount") {
                         Some(Value::Str(s)) => s.clone(),
                         _ => String::new(),
@@ -612,7 +612,7 @@ fn storage(value: &Value) -> model::Storage {
 
 fn port_ref(port: &V) -> model::PortRef {
     match &port.value {
-        Value::Port { name, .. } => model::PortRef::Name(name.replace('_', "-")),
+        Value::Port { name, .. } => model::PortRef::Name(model::kube_name(name)),
         Value::Int(n) => model::PortRef::Number(i32::try_from(*n).unwrap_or_default()),
         _ => model::PortRef::Number(0),
     }

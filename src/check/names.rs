@@ -7,6 +7,7 @@ use super::Checker;
 use super::schema::Kind;
 use super::value::{InstId, Value};
 use crate::diagnostic::messages::{self, NameOf};
+use crate::model;
 use crate::source::Span;
 
 const MAX_NAME: usize = 63;
@@ -176,7 +177,7 @@ impl Checker<'_, '_> {
         };
         let mut numbers: HashMap<i64, Span> = HashMap::default();
         for e in entries {
-            let name = e.key.replace('_', "-");
+            let name = model::kube_name(&e.key);
             if !is_port_name(&name) {
                 self.push(messages::invalid_port_name(
                     e.key_span,
@@ -260,7 +261,7 @@ impl Checker<'_, '_> {
             return;
         };
         for e in entries {
-            let name = e.key.replace('_', "-");
+            let name = model::kube_name(&e.key);
             if !is_object_name(&name) {
                 self.push(messages::invalid_name(e.key_span, &name, NameOf::Volume));
             }

@@ -8,6 +8,7 @@ use super::schema::Kind;
 use super::value::InstId;
 use super::{Binding, CompId, Component, Inst, LetDef, LetId, Override, Scope, ScopeId, Sym};
 use crate::diagnostic::Code;
+use crate::model;
 use crate::program::{FileSystem, ModuleId, Program};
 use crate::source::Span;
 use crate::syntax::ast;
@@ -235,11 +236,11 @@ impl<'a> World<'a> {
     pub(super) fn naming(&self, block: &ast::Block, parent: Option<InstId>) -> (String, String) {
         let own = block.name.name.as_str();
         match parent.and_then(|p| self.inst(p)) {
-            None => (own.to_string(), own.replace('_', "-")),
+            None => (own.to_string(), model::kube_name(own)),
             Some(p) if own == "main" => (p.path.clone(), p.k8s_name.clone()),
             Some(p) => (
                 format!("{}.{own}", p.path),
-                format!("{}-{}", p.k8s_name, own.replace('_', "-")),
+                format!("{}-{}", p.k8s_name, model::kube_name(own)),
             ),
         }
     }

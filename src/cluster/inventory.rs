@@ -27,7 +27,7 @@ pub const DATA_PODS: &str = "floe.dev/data-pods";
 
 /// The parent Secret's name.
 pub fn parent_name(stack: &str) -> String {
-    format!("floe-{}", stack.replace('_', "-"))
+    format!("floe-{}", crate::model::kube_name(stack))
 }
 
 /// `applyset-<base64url(sha256(NAME.NAMESPACE.Secret.))>-v1`, the id KEP-3659

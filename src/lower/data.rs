@@ -25,7 +25,7 @@ pub fn lower_data(stack: &model::Stack, labels: &Labels<'_>) -> Vec<Object> {
     if plan.is_empty() {
         return Vec::new();
     }
-    let base = stack.name.replace('_', "-");
+    let base = model::kube_name(&stack.name);
     let config = format!("{base}-plan");
     let account = format!("{base}-runner");
     let json = serde_json::to_string(&plan).unwrap_or_default();

@@ -120,7 +120,7 @@ struct Labels<'a> {
 
 impl<'a> Labels<'a> {
     fn new(stack: &'a model::Stack) -> Self {
-        let instance = stack.name.replace('_', "-");
+        let instance = model::kube_name(&stack.name);
         let mut common = stack.labels.clone();
         common.insert("app.kubernetes.io/managed-by".into(), "floe".into());
         common.insert("app.kubernetes.io/instance".into(), instance.clone());
