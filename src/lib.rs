@@ -95,10 +95,13 @@ pub fn check_every_profile_with(
     check_profiles_with(program, fs, sql).diagnostics
 }
 
-/// The diagnostics of every profile, and the literal secret values of any of them.
+/// The diagnostics of every profile, the literal secret values of any of them, and
+/// the references every profile resolved.
 pub struct ProfileChecks {
     pub diagnostics: Vec<Diagnostic>,
     pub secret_spans: Vec<source::Span>,
+    /// (use, definition), of every profile: sorted, each once.
+    pub references: Vec<(source::Span, source::Span)>,
 }
 
 /// [`check_every_profile`], with the secret spans to mask when rendering.
@@ -114,9 +117,11 @@ pub fn check_profiles_with(
 ) -> ProfileChecks {
     let profiles = check::profile_names(program);
     let mut secret_spans = Vec::new();
+    let mut references = Vec::new();
     let mut run = |profile: Option<&str>| {
         let checked = check::check_with(program, fs, profile, sql);
         secret_spans.extend(checked.secret_spans);
+        references.extend(checked.references);
         checked.diagnostics
     };
     let mut runs: Vec<(Option<&str>, Vec<Diagnostic>)> = vec![(None, run(None))];
@@ -151,8 +156,11 @@ pub fn check_profiles_with(
     sorted.extend(merged);
     secret_spans.sort();
     secret_spans.dedup();
+    references.sort();
+    references.dedup();
     ProfileChecks {
         diagnostics: sorted.into_sorted(),
         secret_spans,
+        references,
     }
 }

@@ -1,9 +1,7 @@
 //! One analysis: a program loaded from an open document, checked in every profile,
-//! with the URI of each of its files; and views of an analysis from a document.
-//!
-//! The checker's resolved references (for hover, definitions, references and rename)
-//! cost a check per profile, so they are computed on the first request that needs
-//! them, not after every keystroke.
+//! with the URI of each of its files and the references the checks resolved (for
+//! hover, definitions, references and rename); and views of an analysis from a
+//! document.
 
 use std::cell::OnceCell;
 use std::path::Path;
@@ -16,7 +14,7 @@ use super::position::LineIndex;
 use super::std_files::StdFiles;
 use crate::SqlValidator;
 use crate::diagnostic::Diagnostic;
-use crate::program::{self, FileSystem, Module, Origin, Program};
+use crate::program::{self, Module, Origin, Program};
 use crate::source::{FileId, Span};
 
 pub struct Analysis {
@@ -25,7 +23,8 @@ pub struct Analysis {
     /// The URI of each file, by [`FileId`].
     uris: Vec<Option<Url>>,
     lines: Vec<OnceCell<LineIndex>>,
-    references: OnceCell<Vec<(Span, Span)>>,
+    /// Every resolved reference, of every profile: (use, definition), sorted.
+    references: Vec<(Span, Span)>,
 }
 
 impl Analysis {
@@ -40,7 +39,7 @@ impl Analysis {
     ) -> Analysis {
         fs.cache.next_generation();
         let program = program::load_text(fs, path, text);
-        let diagnostics = crate::check_every_profile_with(&program, fs, sql);
+        let checks = crate::check_profiles_with(&program, fs, sql);
         let uris = program
             .sources
             .files()
@@ -49,24 +48,16 @@ impl Analysis {
         let lines = program.sources.files().map(|_| OnceCell::new()).collect();
         Analysis {
             program,
-            diagnostics,
+            diagnostics: checks.diagnostics,
             uris,
             lines,
-            references: OnceCell::new(),
+            references: checks.references,
         }
     }
 
     /// Every resolved reference, of every profile: (use, definition), sorted.
-    pub fn references(&self, fs: &dyn FileSystem) -> &[(Span, Span)] {
-        self.references.get_or_init(|| {
-            let mut all = crate::check::check(&self.program, fs, None).references;
-            for name in crate::check::profile_names(&self.program) {
-                all.extend(crate::check::check(&self.program, fs, Some(&name)).references);
-            }
-            all.sort();
-            all.dedup();
-            all
-        })
+    pub fn references(&self) -> &[(Span, Span)] {
+        &self.references
     }
 
     pub fn uri(&self, file: FileId) -> Option<&Url> {

@@ -14,12 +14,12 @@ use super::navigate;
 use super::query::{self, Def, FieldAt};
 use crate::check::schema::{self, FieldSpec, Kind, Ty};
 use crate::model::COLUMN_TYPE_WORDS;
-use crate::program::{FileSystem, Module, Origin};
+use crate::program::{Module, Origin};
 use crate::source::Span;
 use crate::syntax::ast::{self, ExprKind};
 
-pub fn hover(view: &View, fs: &dyn FileSystem, position: Position) -> Option<Hover> {
-    let (markdown, span) = describe_at(view, fs, view.offset(position))?;
+pub fn hover(view: &View, position: Position) -> Option<Hover> {
+    let (markdown, span) = describe_at(view, view.offset(position))?;
     Some(Hover {
         contents: HoverContents::Markup(MarkupContent {
             kind: MarkupKind::Markdown,
@@ -29,11 +29,11 @@ pub fn hover(view: &View, fs: &dyn FileSystem, position: Position) -> Option<Hov
     })
 }
 
-fn describe_at(view: &View, fs: &dyn FileSystem, offset: usize) -> Option<(String, Span)> {
+fn describe_at(view: &View, offset: usize) -> Option<(String, Span)> {
     let analysis = &view.analysis;
     let module = analysis.module(view.file)?;
     let ast = &module.ast;
-    if let Some((at, definition)) = navigate::use_at(view, fs, offset)
+    if let Some((at, definition)) = navigate::use_at(view, offset)
         && let Some(text) = describe_span(analysis, definition)
     {
         return Some((text, at));

@@ -4,10 +4,10 @@
 //!
 //! The server is a thin layer on the compiler: a document store whose buffers stand
 //! in for files ([`documents`]), an analysis per open stack built with
-//! [`crate::program::load_text`] and [`crate::check_every_profile`] ([`analysis`]),
+//! [`crate::program::load_text`] and [`crate::check_profiles`] ([`analysis`]),
 //! and one module per feature. Positions are UTF-16, as the protocol says
-//! ([`position`]). The server is single-threaded; it never panics on input, and
-//! answers a request it cannot serve with `null` or an error.
+//! ([`position`]). The server takes one message at a time; it never panics on
+//! input, and answers a request it cannot serve with `null` or an error.
 //!
 //! Editor set-up is in `docs/editors.md`.
 

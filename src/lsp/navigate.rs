@@ -12,7 +12,7 @@ use lsp_types::{Location, Position, PrepareRenameResponse, Range, TextEdit, Url,
 
 use super::analysis::{Analysis, View};
 use super::query::{self, Def};
-use crate::program::{FileSystem, Origin};
+use crate::program::Origin;
 use crate::source::Span;
 
 /// Whether a file may not be edited (the standard library's).
@@ -26,9 +26,9 @@ struct Target {
     end: u32,
 }
 
-pub fn definition(view: &View, fs: &dyn FileSystem, position: Position) -> Option<Location> {
+pub fn definition(view: &View, position: Position) -> Option<Location> {
     let offset = view.offset(position);
-    if let Some(span) = used_definition(view, fs, offset) {
+    if let Some(span) = used_definition(view, offset) {
         return view.location(span);
     }
     let module = view.analysis.module(view.file)?;
@@ -46,16 +46,16 @@ pub fn definition(view: &View, fs: &dyn FileSystem, position: Position) -> Optio
 }
 
 /// The definition a use under the cursor refers to.
-fn used_definition(view: &View, fs: &dyn FileSystem, offset: usize) -> Option<Span> {
-    use_at(view, fs, offset).map(|(_, definition)| definition)
+fn used_definition(view: &View, offset: usize) -> Option<Span> {
+    use_at(view, offset).map(|(_, definition)| definition)
 }
 
 /// The use of a name under the cursor and its definition: as the checker resolved
 /// it, or from the syntax tree where the checker did not look.
-pub fn use_at(view: &View, fs: &dyn FileSystem, offset: usize) -> Option<(Span, Span)> {
+pub fn use_at(view: &View, offset: usize) -> Option<(Span, Span)> {
     let resolved = view
         .analysis
-        .references(fs)
+        .references()
         .iter()
         .find(|(at, _)| at.file == view.file && query::contains(*at, offset))
         .copied();
@@ -66,8 +66,8 @@ pub fn use_at(view: &View, fs: &dyn FileSystem, offset: usize) -> Option<(Span, 
 }
 
 /// The definition under the cursor: used there, or declared there.
-fn target_at(view: &View, fs: &dyn FileSystem, offset: usize) -> Option<(Target, Span)> {
-    let span = match used_definition(view, fs, offset) {
+fn target_at(view: &View, offset: usize) -> Option<(Target, Span)> {
+    let span = match used_definition(view, offset) {
         Some(span) => span,
         None => query::definition_at(&view.analysis.module(view.file)?.ast, offset)?.name_span(),
     };
@@ -85,15 +85,14 @@ fn target_at(view: &View, fs: &dyn FileSystem, offset: usize) -> Option<(Target,
 pub fn references(
     view: &View,
     others: &[Rc<Analysis>],
-    fs: &dyn FileSystem,
     position: Position,
     with_declaration: bool,
 ) -> Vec<Location> {
-    let Some((target, _)) = target_at(view, fs, view.offset(position)) else {
+    let Some((target, _)) = target_at(view, view.offset(position)) else {
         return Vec::new();
     };
     let mut out: Vec<Location> = Vec::new();
-    for (analysis, span) in uses(view, others, fs, &target, with_declaration) {
+    for (analysis, span) in uses(view, others, &target, with_declaration) {
         let location = if Rc::ptr_eq(&analysis, &view.analysis) {
             view.location(span)
         } else {
@@ -113,7 +112,6 @@ pub fn references(
 fn uses(
     view: &View,
     others: &[Rc<Analysis>],
-    fs: &dyn FileSystem,
     target: &Target,
     with_declaration: bool,
 ) -> Vec<(Rc<Analysis>, Span)> {
@@ -138,13 +136,13 @@ fn uses(
             out.push((analysis.clone(), definition));
         }
         for (at, _) in analysis
-            .references(fs)
+            .references()
             .iter()
             .filter(|(_, d)| *d == definition)
         {
             out.push((analysis.clone(), *at));
         }
-        for at in arguments(&analysis, fs, definition) {
+        for at in arguments(&analysis, definition) {
             out.push((analysis.clone(), at));
         }
     }
@@ -154,7 +152,7 @@ fn uses(
 /// When `definition` is a component's parameter, the keys that set it in the
 /// component's instances (`memory` in `cache sessions { memory = 512Mi }`): the
 /// checker records the instance's kind as a use of the component, not its keys.
-fn arguments(analysis: &Analysis, fs: &dyn FileSystem, definition: Span) -> Vec<Span> {
+fn arguments(analysis: &Analysis, definition: Span) -> Vec<Span> {
     let Some(module) = query::module_of_span(&analysis.program, definition) else {
         return Vec::new();
     };
@@ -164,7 +162,7 @@ fn arguments(analysis: &Analysis, fs: &dyn FileSystem, definition: Span) -> Vec<
     };
     let mut out = Vec::new();
     for (at, _) in analysis
-        .references(fs)
+        .references()
         .iter()
         .filter(|(_, d)| *d == component.name.span)
     {
@@ -194,16 +192,15 @@ fn location(analysis: &Analysis, span: Span) -> Option<Location> {
 /// The name under the cursor, if it can be renamed.
 pub fn prepare_rename(
     view: &View,
-    fs: &dyn FileSystem,
     position: Position,
     read_only: ReadOnly,
 ) -> Result<Option<PrepareRenameResponse>, String> {
     let offset = view.offset(position);
-    let Some((target, _)) = target_at(view, fs, offset) else {
+    let Some((target, _)) = target_at(view, offset) else {
         return Ok(None);
     };
     renamable(view, &target, read_only)?;
-    let under = use_at(view, fs, offset).map(|(at, _)| at).or_else(|| {
+    let under = use_at(view, offset).map(|(at, _)| at).or_else(|| {
         let module = view.analysis.module(view.file)?;
         Some(query::definition_at(&module.ast, offset)?.name_span())
     });
@@ -225,7 +222,6 @@ pub fn prepare_rename(
 pub fn rename(
     view: &View,
     others: &[Rc<Analysis>],
-    fs: &dyn FileSystem,
     position: Position,
     new_name: &str,
     read_only: ReadOnly,
@@ -238,12 +234,12 @@ pub fn rename(
     if view.analysis.has_syntax_errors(view.file) {
         return Err("the file has syntax errors: fix them before renaming".to_string());
     }
-    let Some((target, _)) = target_at(view, fs, view.offset(position)) else {
+    let Some((target, _)) = target_at(view, view.offset(position)) else {
         return Ok(None);
     };
     renamable(view, &target, read_only)?;
     let mut changes: HashMap<Url, Vec<TextEdit>> = HashMap::new();
-    for (analysis, span) in uses(view, others, fs, &target, true) {
+    for (analysis, span) in uses(view, others, &target, true) {
         let Some(l) = (if Rc::ptr_eq(&analysis, &view.analysis) {
             view.location(span)
         } else {

@@ -412,7 +412,7 @@ impl Server {
         let Some(view) = self.view(&at.text_document.uri) else {
             return Ok(None);
         };
-        Ok(hover::hover(&view, &self.overlay(), at.position))
+        Ok(hover::hover(&view, at.position))
     }
 
     fn definition(
@@ -423,8 +423,7 @@ impl Server {
         let Some(view) = self.view(&at.text_document.uri) else {
             return Ok(None);
         };
-        Ok(navigate::definition(&view, &self.overlay(), at.position)
-            .map(lsp_types::GotoDefinitionResponse::Scalar))
+        Ok(navigate::definition(&view, at.position).map(lsp_types::GotoDefinitionResponse::Scalar))
     }
 
     fn references(
@@ -436,13 +435,8 @@ impl Server {
             return Ok(None);
         };
         let others = self.other_analyses();
-        let found = navigate::references(
-            &view,
-            &others,
-            &self.overlay(),
-            at.position,
-            p.context.include_declaration,
-        );
+        let found =
+            navigate::references(&view, &others, at.position, p.context.include_declaration);
         Ok(Some(found))
     }
 
@@ -454,10 +448,8 @@ impl Server {
             return Ok(None);
         };
         let std = &self.std;
-        navigate::prepare_rename(&view, &self.overlay(), p.position, &|u| {
-            std.name_of(u).is_some()
-        })
-        .map_err(|m| Failure(ErrorCode::RequestFailed, m))
+        navigate::prepare_rename(&view, p.position, &|u| std.name_of(u).is_some())
+            .map_err(|m| Failure(ErrorCode::RequestFailed, m))
     }
 
     fn rename(
@@ -470,14 +462,9 @@ impl Server {
         };
         let others = self.other_analyses();
         let std = &self.std;
-        navigate::rename(
-            &view,
-            &others,
-            &self.overlay(),
-            at.position,
-            &p.new_name,
-            &|u| std.name_of(u).is_some(),
-        )
+        navigate::rename(&view, &others, at.position, &p.new_name, &|u| {
+            std.name_of(u).is_some()
+        })
         .map_err(|m| Failure(ErrorCode::RequestFailed, m))
     }
 
