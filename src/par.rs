@@ -4,6 +4,11 @@
 
 use std::sync::mpsc;
 
+/// The stack of a worker thread that parses or checks: as deep as the main
+/// thread's, so that how deep a program may nest or chain does not depend on its
+/// size.
+pub const THREAD_STACK: usize = 8 * 1024 * 1024;
+
 /// Maps `f` over `items` and passes each result to `take`, in the items' order,
 /// stopping at `take`'s first error.
 ///

@@ -516,6 +516,10 @@ impl<'a> Checker<'_, 'a> {
             self.push(messages::reference_cycle(span, &cycle));
             return Some(Arc::new(V::error(span)));
         }
+        if self.active.len() >= self.depth_limit {
+            self.gave_up = true;
+            return Some(Arc::new(V::error(span)));
+        }
         self.active.push((key, span));
         let value = compute(self).map(Arc::new);
         self.active.pop();

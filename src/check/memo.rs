@@ -1,4 +1,5 @@
-//! The evaluation memo: each field, parameter default and `let`, evaluated once.
+//! The evaluation memo: each field, parameter default and `let`, evaluated once by
+//! an evaluator.
 
 use std::sync::Arc;
 
@@ -11,8 +12,9 @@ use super::value::V;
 pub(super) type Shard = FxHashMap<EvalKey, Option<Arc<V>>>;
 
 /// The memo: one shard, or after instances were checked in pieces, one shard per
-/// piece, each holding the keys of its own range of instances (and shard 0 the
-/// `let`s). A piece's evaluator may also have evaluated keys of another range: those
+/// piece, each holding the keys of its own range of instances; shard 0 holds the
+/// `let`s that its piece evaluated, and other `let`s are evaluated again when
+/// needed. A piece's evaluator may also have evaluated keys of another range: those
 /// entries are never looked up, and are the same values the other range's shard
 /// holds or would compute again.
 pub(super) struct Memo {

@@ -143,6 +143,11 @@ struct Checker<'w, 'a> {
     world: &'w World<'a>,
     memo: Memo,
     active: Vec<(EvalKey, Span)>,
+    /// How many evaluations deep this evaluator goes before it gives up (see
+    /// [`PIECE_DEPTH`]); unbounded for one that checks every instance.
+    depth_limit: usize,
+    /// Set when it gave up.
+    gave_up: bool,
     diags: Diagnostics,
     /// The fields being type-checked, innermost last, to name a record in messages.
     record_owners: Vec<&'static str>,
@@ -197,8 +202,8 @@ const PARALLEL_MIN_INSTS: usize = 4096;
 
 /// [`check_with`], with the item instances cut into `pieces` checked in parallel
 /// (by default one per core for a large stack, else one). Also says whether the
-/// pieces' results were kept: a piece that finds an error is checked again whole,
-/// for the same diagnostics as one piece gives.
+/// pieces' results were kept: when a piece finds an error, all the instances are
+/// checked again in one piece, for the same diagnostics as one piece gives.
 fn check_in_pieces<'a>(
     program: &'a Program,
     fs: &'a dyn FileSystem,
@@ -235,6 +240,13 @@ fn check_in_pieces<'a>(
     (checked, split)
 }
 
+/// How deep a piece's evaluator goes. A chain of references that each name the
+/// item before (`ports = { http = prev.ports.http }`) is one deep when checked in
+/// order, each link found in the memo; a piece that begins in the middle follows it
+/// back to its start. So a piece gives up past this depth, which stays far within
+/// its thread's stack, and the instances are checked in one piece.
+const PIECE_DEPTH: usize = 256;
+
 /// What an evaluator that checked a piece of the instances found.
 struct Piece {
     memo: memo::Shard,
@@ -267,6 +279,8 @@ impl<'w, 'a> Checker<'w, 'a> {
             world,
             memo: Memo::default(),
             active: Vec::new(),
+            depth_limit: usize::MAX,
+            gave_up: false,
             diags: Diagnostics::default(),
             record_owners: Vec::new(),
             references: Vec::new(),
@@ -332,9 +346,9 @@ impl<'w, 'a> Checker<'w, 'a> {
     /// Evaluators that share no memo may each evaluate a field that both need: the
     /// value is the same, and a warning it gives is the same, kept once. Where a
     /// reference cycle is reported depends on where its evaluation began, though,
-    /// so when a piece finds an error, nothing is kept and the caller checks the
-    /// instances in one piece: an error costs that time, a stack without one does
-    /// not.
+    /// so when a piece finds an error (or gives up, see [`PIECE_DEPTH`]), nothing is
+    /// kept and the caller checks the instances in one piece: an error costs that
+    /// time, a stack without one does not.
     fn check_insts_in_pieces(&mut self, pieces: usize) -> bool {
         let world = self.world;
         let count = u32::try_from(world.insts.len()).unwrap_or(u32::MAX);
@@ -349,28 +363,31 @@ impl<'w, 'a> Checker<'w, 'a> {
             let workers: Vec<_> = starts
                 .iter()
                 .map(|&start| {
-                    scope.spawn(move || {
-                        let mut checker = Checker::new(world, None);
-                        for index in start..count.min(start.saturating_add(size)) {
-                            checker.check_inst_fully(InstId(index));
-                        }
-                        Piece {
-                            memo: checker.memo.into_shard(),
-                            diags: checker.diags,
-                            references: checker.references,
-                            secret_spans: checker.secret_spans,
-                            tables_built: checker.tables_built,
-                        }
-                    })
+                    std::thread::Builder::new()
+                        .stack_size(crate::par::THREAD_STACK)
+                        .spawn_scoped(scope, move || {
+                            let mut checker = Checker::new(world, None);
+                            checker.depth_limit = PIECE_DEPTH;
+                            for index in start..count.min(start.saturating_add(size)) {
+                                checker.check_inst_fully(InstId(index));
+                            }
+                            (!checker.gave_up && !checker.diags.has_errors()).then(|| Piece {
+                                memo: checker.memo.into_shard(),
+                                diags: checker.diags,
+                                references: checker.references,
+                                secret_spans: checker.secret_spans,
+                                tables_built: checker.tables_built,
+                            })
+                        })
                 })
                 .collect();
-            workers.into_iter().map(|w| w.join().ok()).collect()
+            // A thread that could not start, or panicked, leaves its piece unchecked.
+            workers
+                .into_iter()
+                .map(|w| w.ok().and_then(|w| w.join().ok()).flatten())
+                .collect()
         });
-        let Some(found) = found
-            .into_iter()
-            .map(|piece| piece.filter(|p| !p.diags.has_errors()))
-            .collect::<Option<Vec<Piece>>>()
-        else {
+        let Some(found) = found.into_iter().collect::<Option<Vec<Piece>>>() else {
             return false;
         };
         let mut shards = Vec::with_capacity(found.len());

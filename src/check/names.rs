@@ -82,8 +82,9 @@ fn is_data_key(key: &str) -> bool {
 }
 
 impl Checker<'_, '_> {
-    /// Reports the names of one item that Kubernetes would refuse: its objects',
-    /// its ports', environment variables', mounts' and keys'.
+    /// Reports the names of one item that Kubernetes would refuse: its objects' (a
+    /// table's seed Job's; a stack's namespace and labels), its ports', environment
+    /// variables', mounts' and keys', and a malformed image reference.
     pub(super) fn check_inst_names(&mut self, id: InstId) {
         let Some(inst) = self.world.inst(id) else {
             return;

@@ -91,3 +91,27 @@ service b {
     assert_eq!(cycles.len(), 1, "{:?}", one.diagnostics);
     assert_same(&one, &cut, "the cycle");
 }
+
+/// A chain of references in source order, each `let` the one before: one deep when
+/// checked in order, but a piece that begins in the middle follows it back to the
+/// start. The piece gives up instead of going that deep, and the stack is checked
+/// in one piece.
+#[test]
+fn a_long_chain_across_pieces_is_checked_in_one_piece() {
+    let mut text = String::from("stack s { namespace = \"s\" }\nlet v0 = \"a\"\n");
+    for i in 0..2000 {
+        if i > 0 {
+            text.push_str(&format!("let v{i} = v{}\n", i - 1));
+        }
+        text.push_str(&format!(
+            "service s{i} {{\n  image = \"a:1\"\n  env = {{ X = v{i} }}\n}}\n"
+        ));
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("chain.floe");
+    let program = program::load_text(&RealFs, &path, text);
+    let (one, _) = check_in_pieces(&program, &RealFs, None, None, Some(1));
+    let (cut, split) = check_in_pieces(&program, &RealFs, None, None, Some(2));
+    assert!(one.stack.is_some(), "{:?}", one.diagnostics);
+    assert!(!split, "the pieces were kept");
+    assert_same(&one, &cut, "the chain");
+}

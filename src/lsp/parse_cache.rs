@@ -83,9 +83,6 @@ impl ParseCache {
 /// Above this many bytes to parse, pieces are parsed on several threads (a file
 /// being opened).
 const PARALLEL_BYTES: usize = 64 * 1024;
-/// As deep a stack as the parser's own threads, so that nesting limits do not depend
-/// on the thread.
-const THREAD_STACK: usize = 8 * 1024 * 1024;
 
 /// Parses pieces, on several threads when there is much to parse.
 fn parse_all(pieces: &[&str]) -> Vec<Parsed> {
@@ -101,7 +98,7 @@ fn parse_all(pieces: &[&str]) -> Vec<Parsed> {
             .chunks(per_thread)
             .map(|group| {
                 let handle = std::thread::Builder::new()
-                    .stack_size(THREAD_STACK)
+                    .stack_size(crate::par::THREAD_STACK)
                     .spawn_scoped(scope, move || group.iter().map(parse).collect::<Vec<_>>());
                 (group, handle)
             })

@@ -35,9 +35,6 @@ pub fn parse_decimal_text(text: &str) -> Option<ast::Decimal> {
 
 /// Files at least this large are parsed on several threads.
 const PARALLEL_BYTES: usize = 256 * 1024;
-/// The stack of a parsing thread: as deep as the main thread's, so that nesting
-/// limits do not depend on the file's size.
-const THREAD_STACK: usize = 8 * 1024 * 1024;
 
 /// Parses a whole file. Never fails: syntax errors become diagnostics and what
 /// could be read is returned.
@@ -112,7 +109,7 @@ fn parse_in_parallel(file: FileId, text: &str, threads: usize) -> Option<Parsed>
             .iter()
             .map(|&(start, end)| {
                 std::thread::Builder::new()
-                    .stack_size(THREAD_STACK)
+                    .stack_size(crate::par::THREAD_STACK)
                     .spawn_scoped(scope, move || parse_piece(file, text, start, end).ok())
             })
             .collect();

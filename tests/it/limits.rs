@@ -334,3 +334,27 @@ fn numbers_past_every_limit() {
         Some(9),
     );
 }
+
+/// Ten thousand services whose ports each name the one before's: as many
+/// instances as a stack checked in parallel pieces has, each of which would follow
+/// the chain back to its start.
+#[test]
+fn a_chain_of_ten_thousand_references_in_source_order() {
+    let dir = project();
+    let mut text =
+        format!("{STACK}\nservice s0 {{\n  image = \"a:1\"\n  ports = {{ http = 80 }}\n}}\n");
+    for i in 1..10_000 {
+        let before = i - 1;
+        text.push_str(&format!(
+            "service s{i} {{\n  image = \"a:1\"\n  ports = {{ http = s{before}.ports.http }}\n}}\n"
+        ));
+    }
+    write(dir.path(), "chain.floe", text);
+    let run = check(dir.path(), "chain.floe");
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.diagnostics.iter().all(|d| d["code"] == "E0201"),
+        "{:?}",
+        run.diagnostics
+    );
+}
