@@ -34,6 +34,11 @@ pub const VARIANT_WORDS: &[&str] = &[
     "binary",
 ];
 
+/// How many values may be computed one from another to compute one value (a field
+/// that names a `let` that names another item's field ...). Real stacks stay far
+/// below; the limit keeps evaluation within its thread's stack on any input.
+pub const MAX_CHAIN: usize = 256;
+
 /// Where an expression is evaluated.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Ctx {
@@ -516,8 +521,8 @@ impl<'a> Checker<'_, 'a> {
             self.push(messages::reference_cycle(span, &cycle));
             return Some(Arc::new(V::error(span)));
         }
-        if self.active.len() >= self.depth_limit {
-            self.gave_up = true;
+        if self.active.len() >= MAX_CHAIN {
+            self.push(messages::chain_too_deep(span, MAX_CHAIN));
             return Some(Arc::new(V::error(span)));
         }
         self.active.push((key, span));

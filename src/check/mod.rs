@@ -143,11 +143,6 @@ struct Checker<'w, 'a> {
     world: &'w World<'a>,
     memo: Memo,
     active: Vec<(EvalKey, Span)>,
-    /// How many evaluations deep this evaluator goes before it gives up (see
-    /// [`PIECE_DEPTH`]); unbounded for one that checks every instance.
-    depth_limit: usize,
-    /// Set when it gave up.
-    gave_up: bool,
     diags: Diagnostics,
     /// The fields being type-checked, innermost last, to name a record in messages.
     record_owners: Vec<&'static str>,
@@ -240,13 +235,6 @@ fn check_in_pieces<'a>(
     (checked, split)
 }
 
-/// How deep a piece's evaluator goes. A chain of references that each name the
-/// item before (`ports = { http = prev.ports.http }`) is one deep when checked in
-/// order, each link found in the memo; a piece that begins in the middle follows it
-/// back to its start. So a piece gives up past this depth, which stays far within
-/// its thread's stack, and the instances are checked in one piece.
-const PIECE_DEPTH: usize = 256;
-
 /// What an evaluator that checked a piece of the instances found.
 struct Piece {
     memo: memo::Shard,
@@ -279,8 +267,6 @@ impl<'w, 'a> Checker<'w, 'a> {
             world,
             memo: Memo::default(),
             active: Vec::new(),
-            depth_limit: usize::MAX,
-            gave_up: false,
             diags: Diagnostics::default(),
             record_owners: Vec::new(),
             references: Vec::new(),
@@ -346,9 +332,12 @@ impl<'w, 'a> Checker<'w, 'a> {
     /// Evaluators that share no memo may each evaluate a field that both need: the
     /// value is the same, and a warning it gives is the same, kept once. Where a
     /// reference cycle is reported depends on where its evaluation began, though,
-    /// so when a piece finds an error (or gives up, see [`PIECE_DEPTH`]), nothing is
-    /// kept and the caller checks the instances in one piece: an error costs that
-    /// time, a stack without one does not.
+    /// so when a piece finds an error, nothing is kept and the caller checks the
+    /// instances in one piece: an error costs that time, a stack without one does
+    /// not. So does a chain of references in source order longer than
+    /// [`eval::MAX_CHAIN`] (each service's port that of the one before): one deep
+    /// when checked in order, each link found in the memo, but a piece that begins
+    /// in the middle follows it back to its start, and finds it too long.
     fn check_insts_in_pieces(&mut self, pieces: usize) -> bool {
         let world = self.world;
         let count = u32::try_from(world.insts.len()).unwrap_or(u32::MAX);
@@ -367,11 +356,10 @@ impl<'w, 'a> Checker<'w, 'a> {
                         .stack_size(crate::par::THREAD_STACK)
                         .spawn_scoped(scope, move || {
                             let mut checker = Checker::new(world, None);
-                            checker.depth_limit = PIECE_DEPTH;
                             for index in start..count.min(start.saturating_add(size)) {
                                 checker.check_inst_fully(InstId(index));
                             }
-                            (!checker.gave_up && !checker.diags.has_errors()).then(|| Piece {
+                            (!checker.diags.has_errors()).then(|| Piece {
                                 memo: checker.memo.into_shard(),
                                 diags: checker.diags,
                                 references: checker.references,

@@ -88,6 +88,7 @@ codes! {
     E0212 = "E0212", "reference cycle";
     E0213 = "E0213", "comparison not allowed here";
     E0214 = "E0214", "unknown variant";
+    E0215 = "E0215", "references chained too deep";
     E0301 = "E0301", "invalid Kubernetes name";
     E0302 = "E0302", "Kubernetes name too long";
     E0303 = "E0303", "Kubernetes name collision";

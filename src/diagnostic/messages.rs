@@ -700,6 +700,15 @@ pub fn reference_cycle(span: Span, cycle: &[(String, Span)]) -> Diagnostic {
     d.with_help("a value cannot be computed from itself")
 }
 
+pub fn chain_too_deep(span: Span, limit: usize) -> Diagnostic {
+    Diagnostic::new(
+        Code::E0215,
+        format!("more than {limit} references chained to compute one value"),
+    )
+    .at(span, "needed at the end of the chain")
+    .with_help("refer to the value where it is defined, not through a chain of names")
+}
+
 pub fn comparison_not_allowed(span: Span, op: &str) -> Diagnostic {
     Diagnostic::new(Code::E0213, format!("`{op}` does not set a field"))
         .at(span, "a field is set with `=`")

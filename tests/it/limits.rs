@@ -358,3 +358,24 @@ fn a_chain_of_ten_thousand_references_in_source_order() {
         run.diagnostics
     );
 }
+
+/// Ten thousand `let`s, each naming the next: the chain is too long to follow,
+/// and said so.
+#[test]
+fn a_chain_of_ten_thousand_lets() {
+    let dir = project();
+    let mut text = format!("{STACK}\n");
+    for i in 0..10_000 {
+        let next = i + 1;
+        text.push_str(&format!("let v{i} = v{next}\n"));
+    }
+    text.push_str("let v10000 = \"s3://lake\"\n");
+    write(dir.path(), "lets.floe", text);
+    let run = check(dir.path(), "lets.floe");
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.diagnostics.iter().any(|d| d["code"] == "E0215"),
+        "{:?}",
+        run.diagnostics
+    );
+}
