@@ -280,6 +280,10 @@ impl<'a> Checker<'_, 'a> {
     /// A service's port by name, reported with the closest name when unknown.
     fn port(&mut self, service: InstId, name: &ast::Ident, span: Span) -> V {
         let field = self.field(service, "ports");
+        // Ports in error (a reference cycle, say) were reported where they are.
+        if field.as_deref().is_some_and(V::is_error) {
+            return V::error(span);
+        }
         let ports = port_entries(field.as_deref());
         if let Some(entry) = ports.iter().find(|e| e.key == name.name) {
             self.refer(name.span, entry.key_span);
