@@ -358,8 +358,12 @@ impl<'w, 'a> Checker<'w, 'a> {
                             let mut checker = Checker::new(world, None);
                             for index in start..count.min(start.saturating_add(size)) {
                                 checker.check_inst_fully(InstId(index));
+                                // Its first error is where the piece stops.
+                                if checker.diags.has_errors() {
+                                    return None;
+                                }
                             }
-                            (!checker.diags.has_errors()).then(|| Piece {
+                            Some(Piece {
                                 memo: checker.memo.into_shard(),
                                 diags: checker.diags,
                                 references: checker.references,
