@@ -181,7 +181,7 @@ impl Ty {
             Ty::EnvValue => "string, secret value or config value".into(),
             Ty::FileSource => "config value or secret value".into(),
             Ty::SecretSource => "string, `generate(n)` or `env(\"NAME\")`".into(),
-            Ty::Port => "port".into(),
+            Ty::Port => "port number".into(),
             Ty::Credential => "string or secret value".into(),
             Ty::Columns => "{column = type}".into(),
             Ty::Seed => "`csv(\"file\")` or `generate(n, {...})`".into(),

@@ -175,7 +175,7 @@ impl Value {
             Value::Word(_) => "name",
             Value::Item(_) => "item",
             Value::Ports(_) => "ports record",
-            Value::Port { .. } => "port",
+            Value::Port { .. } => "port reference",
             Value::Secret { .. } | Value::SecretText(_) => "secret value",
             Value::ConfigKey { .. } => "config value",
             Value::Generate { .. } => "generated secret",
