@@ -168,52 +168,37 @@ impl<'a> World<'a> {
 
     /// Looks a reference up, with the span of the name it is bound to.
     pub(super) fn lookup_with_span(&self, scope: ScopeId, name: &str) -> Option<(Binding, Span)> {
-        let mut current = Some(scope);
-        while let Some(id) = current {
-            let s = self.scope(id)?;
-            if let Some(found) = s.values.get(name) {
-                return Some(*found);
-            }
-            current = s.parent;
-        }
-        None
+        self.enclosing(scope)
+            .find_map(|s| s.values.get(name).copied())
     }
 
     pub(super) fn lookup_component(&self, scope: ScopeId, name: &str) -> Option<CompId> {
-        let mut current = Some(scope);
-        while let Some(id) = current {
-            let s = self.scope(id)?;
-            if let Some((comp, _)) = s.components.get(name) {
-                return Some(*comp);
-            }
-            current = s.parent;
-        }
-        None
+        self.enclosing(scope)
+            .find_map(|s| s.components.get(name).map(|(comp, _)| *comp))
     }
 
     /// Every reference name visible from a scope, for "did you mean".
     pub(super) fn names_in_scope(&self, scope: ScopeId) -> Vec<String> {
-        let mut names = Vec::new();
-        let mut current = Some(scope);
-        while let Some(id) = current {
-            let Some(s) = self.scope(id) else { break };
-            names.extend(s.values.keys().cloned());
-            current = s.parent;
-        }
+        let mut names: Vec<String> = self
+            .enclosing(scope)
+            .flat_map(|s| s.values.keys().cloned())
+            .collect();
         names.sort();
         names
     }
 
     pub(super) fn components_in_scope(&self, scope: ScopeId) -> Vec<String> {
-        let mut names = Vec::new();
-        let mut current = Some(scope);
-        while let Some(id) = current {
-            let Some(s) = self.scope(id) else { break };
-            names.extend(s.components.keys().cloned());
-            current = s.parent;
-        }
+        let mut names: Vec<String> = self
+            .enclosing(scope)
+            .flat_map(|s| s.components.keys().cloned())
+            .collect();
         names.sort();
         names
+    }
+
+    /// A scope and the scopes around it, innermost first.
+    fn enclosing(&self, scope: ScopeId) -> impl Iterator<Item = &Scope> {
+        std::iter::successors(self.scope(scope), |s| s.parent.and_then(|p| self.scope(p)))
     }
 
     pub(super) fn module_of(&self, scope: ScopeId) -> ModuleId {
