@@ -29,7 +29,7 @@ pub mod fmt;
 pub mod lower;
 pub mod lsp;
 pub mod model;
-mod par;
+pub mod par;
 pub mod plan;
 pub mod program;
 pub mod source;

@@ -1,6 +1,7 @@
-//! Data parallelism for large stacks: items are mapped in batches, each batch cut
-//! into one piece per core and mapped on worker threads, results in order. Small
-//! inputs stay on one thread, where starting threads would cost more than it saves.
+//! Threads. Data parallelism for large stacks: items are mapped in batches, each
+//! batch cut into one piece per core and mapped on worker threads, results in order.
+//! Small inputs stay on one thread, where starting threads would cost more than it
+//! saves. And the one kind of async runtime, of the data engine and the cluster client.
 
 use std::sync::mpsc;
 
@@ -8,6 +9,15 @@ use std::sync::mpsc;
 /// thread's, so that how deep a program may nest or chain does not depend on its
 /// size.
 pub const THREAD_STACK: usize = 8 * 1024 * 1024;
+
+/// The async runtime of a command that talks to catalogs or a cluster: one per
+/// command, on a worker thread per core.
+#[cfg(feature = "run")]
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+}
 
 /// Maps `f` over `items` and passes each result to `take`, in the items' order,
 /// stopping at `take`'s first error.

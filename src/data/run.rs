@@ -48,9 +48,7 @@ pub fn read_plan(path: &Path) -> Result<DataPlan> {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
+    crate::par::runtime()
         .map_err(|e| DataError::new(format!("cannot start the async runtime: {e}")))
 }
 

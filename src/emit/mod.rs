@@ -1,12 +1,11 @@
-//! Emitting objects: a YAML stream, a JSON `List`, or a directory of files.
+//! Emitting objects: a YAML stream, a JSON `List`, or a directory of files ([`dir`]).
 //!
 //! Output is deterministic: the objects come in [`crate::lower`]'s order and every map
 //! is sorted or in k8s-openapi's field order, so the same input gives the same bytes.
 
+pub mod dir;
 mod ser;
 mod yaml;
-
-use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -91,34 +90,4 @@ fn write_yaml(out: &mut String, object: &Object) {
         out.push_str(&serde_json::to_string(object).unwrap_or_default());
         out.push('\n');
     }
-}
-
-/// One file per object: `RANK-KIND-NAME.EXT`. The rank prefix keeps the files in
-/// apply order for `kubectl apply -f DIR`, and does not change when objects are added.
-pub fn to_files(objects: &[Object], format: Format) -> BTreeMap<String, String> {
-    objects
-        .iter()
-        .map(|object| {
-            let name = format!(
-                "{}-{}-{}.{}",
-                object.rank(),
-                object.kind().to_ascii_lowercase(),
-                object.name(),
-                format.extension()
-            );
-            let text = match format {
-                Format::Yaml => {
-                    let mut out = String::new();
-                    write_yaml(&mut out, object);
-                    out
-                }
-                Format::Json => {
-                    let mut out = serde_json::to_string_pretty(object).unwrap_or_default();
-                    out.push('\n');
-                    out
-                }
-            };
-            (name, text)
-        })
-        .collect()
 }
