@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::builtins;
 use super::schema::Kind;
 use super::value::{Entry, GenPart, InstId, Probe, ProbeKind, SecretPart, Storage, V, Value};
 use super::{Binding, Checker, EvalKey, LetId, ScopeId};
@@ -11,28 +12,6 @@ use crate::model::ColumnType;
 use crate::program::{Escape, resolve_inside};
 use crate::source::Span;
 use crate::syntax::ast::{self, Expr, ExprKind, StrPart};
-
-/// Words that name variants (`storage = ephemeral`, `on = [install]`); a bare name not
-/// bound in scope is taken for one of these before it is called unknown.
-pub const VARIANT_WORDS: &[&str] = &[
-    "ephemeral",
-    "persistent",
-    "install",
-    "upgrade",
-    "empty",
-    "always",
-    "boolean",
-    "int",
-    "long",
-    "float",
-    "double",
-    "string",
-    "date",
-    "timestamp",
-    "timestamptz",
-    "uuid",
-    "binary",
-];
 
 /// How many values may be computed one from another to compute one value (a field
 /// that names a `let` that names another item's field ...). Real stacks stay far
@@ -47,23 +26,6 @@ pub(super) struct Ctx {
     /// own ports.
     pub this: Option<InstId>,
 }
-
-/// The built-in functions (the editor's docs of each are in `lsp/builtins.rs`, tied
-/// to this list by a test).
-pub const FUNCTIONS: &[&str] = &[
-    "tcp",
-    "http",
-    "exec",
-    "generate",
-    "env",
-    "file",
-    "persistent",
-    "csv",
-    "sequence",
-    "pick",
-    "between",
-    "decimal",
-];
 
 impl<'a> Checker<'_, 'a> {
     /// A field's value, owned: a copy of the memo's, for the model to keep.
@@ -226,7 +188,7 @@ impl<'a> Checker<'_, 'a> {
             Some(Binding::Let(id)) => self.let_value(id, span),
             Some(Binding::Param(inst, index)) => self.param_value(inst, index, span),
             Some(Binding::Unresolved) => V::error(span),
-            None if VARIANT_WORDS.contains(&name) => V::new(Value::Word(name.to_string()), span),
+            None if builtins::is_word(name) => V::new(Value::Word(name.to_string()), span),
             None if name.is_empty() => V::error(span),
             None => {
                 if let Some(comp) = self.world.lookup_component(ctx.scope, name) {
@@ -236,7 +198,7 @@ impl<'a> Checker<'_, 'a> {
                     return V::error(span);
                 }
                 let mut names = self.world.names_in_scope(ctx.scope);
-                names.extend(VARIANT_WORDS.iter().map(|w| w.to_string()));
+                names.extend(builtins::words().map(str::to_string));
                 // The names an item's own fields see: a service's `ports`, a secret's
                 // or a config's keys.
                 if let Some(this) = ctx.this {
@@ -774,7 +736,7 @@ impl<'a> Checker<'_, 'a> {
                 ));
             } else {
                 let suggestion = did_you_mean(&method.name, ["url"]);
-                self.push(messages::unknown_function(
+                self.push(messages::unknown_method(
                     method.span,
                     &method.name,
                     suggestion,
@@ -855,8 +817,11 @@ impl<'a> Checker<'_, 'a> {
             "between" => self.between(args, span, ctx),
             "decimal" => self.decimal(args, span, ctx),
             _ => {
-                let suggestion = did_you_mean(name, FUNCTIONS.iter().copied());
-                self.push(messages::unknown_function(name_span, name, suggestion));
+                let suggestion = did_you_mean(name, builtins::functions());
+                let known: Vec<&str> = builtins::functions().collect();
+                self.push(messages::unknown_function(
+                    name_span, name, suggestion, &known,
+                ));
                 None
             }
         };

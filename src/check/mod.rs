@@ -25,10 +25,10 @@
 //! The model is returned only when there is no error.
 
 mod build;
+pub mod builtins;
 mod cells;
 pub mod data;
 mod eval;
-pub use eval::{FUNCTIONS, VARIANT_WORDS};
 mod graph;
 mod memo;
 mod names;

@@ -44,6 +44,15 @@ fn one_of(words: &[String]) -> String {
     }
 }
 
+/// A list of words for a message: "`a`, `b` and `c`".
+fn and_list(words: &[String]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
 // Syntax: E00xx.
 
 pub fn syntax_error(span: Span, expected: &[String], found: &str) -> Diagnostic {
@@ -673,14 +682,32 @@ pub fn method_without_call(span: Span, method: &str) -> Diagnostic {
         .with_help(format!("write `{method}(PORT)`, as in `db.{method}(api)`"))
 }
 
-pub fn unknown_function(span: Span, name: &str, suggestion: Option<&str>) -> Diagnostic {
+/// `known`: the built-in functions, listed when no name is close to `name`.
+pub fn unknown_function(
+    span: Span,
+    name: &str,
+    suggestion: Option<&str>,
+    known: &[&str],
+) -> Diagnostic {
     let d = Diagnostic::new(Code::E0210, format!("unknown function `{name}`"))
         .at(span, "not a function");
     match suggestion {
         Some(_) => with_suggestion(d, span, suggestion),
-        None => d.with_help(
-            "the functions are `tcp`, `http`, `exec`, `generate`, `env`, `file`, `persistent` and `SERVICE.url`",
-        ),
+        None => {
+            let mut known: Vec<String> = known.iter().map(|f| format!("`{f}`")).collect();
+            known.push("`SERVICE.url`".to_string());
+            d.with_help(format!("the functions are {}", and_list(&known)))
+        }
+    }
+}
+
+/// `SERVICE.NAME(..)` where `NAME` is not `url`.
+pub fn unknown_method(span: Span, name: &str, suggestion: Option<&str>) -> Diagnostic {
+    let d = Diagnostic::new(Code::E0210, format!("unknown function `{name}`"))
+        .at(span, "not a function");
+    match suggestion {
+        Some(_) => with_suggestion(d, span, suggestion),
+        None => d.with_help("a service's one function is `url`: `SERVICE.url(PORT)`"),
     }
 }
 

@@ -12,10 +12,10 @@ use lsp_types::{
 };
 
 use super::analysis::{Analysis, View};
-use super::builtins::{self, Builtin};
 use super::context::{self, Frame, Slot};
 use super::position::LineIndex;
 use super::query;
+use crate::check::builtins::{self, Builtin};
 use crate::check::schema::{FieldSpec, Kind, Ty};
 use crate::program::Module;
 use crate::stdlib;
@@ -271,11 +271,13 @@ impl<'a> Scope<'a> {
             }
         }
         out.extend(self.module_names());
-        out.extend(
-            builtins::FUNCTIONS
-                .iter()
-                .map(|b| builtin_item(b, CompletionItemKind::FUNCTION)),
-        );
+        out.extend(builtins::BUILTINS.iter().map(|b| {
+            let kind = match b.called {
+                true => CompletionItemKind::FUNCTION,
+                false => CompletionItemKind::ENUM_MEMBER,
+            };
+            builtin_item(b, kind)
+        }));
         for word in ["true", "false"] {
             out.push(item(word, CompletionItemKind::KEYWORD, "bool", None));
         }

@@ -9,9 +9,9 @@
 use lsp_types::{Hover, HoverContents, MarkupContent, MarkupKind, Position};
 
 use super::analysis::{Analysis, View};
-use super::builtins;
 use super::navigate;
 use super::query::{self, Def, FieldAt};
+use crate::check::builtins;
 use crate::check::schema::{self, FieldSpec, Kind, Ty};
 use crate::model::COLUMN_TYPE_WORDS;
 use crate::program::{Module, Origin};
@@ -63,7 +63,7 @@ fn describe_at(view: &View, offset: usize) -> Option<(String, Span)> {
         return Some((code_and_doc(member.signature, member.doc), name.span));
     }
     let (name, span) = query::name_expr_at(ast, offset)?;
-    if let Some(function) = builtins::function(name) {
+    if let Some(function) = builtins::builtin_named(name) {
         return Some((code_and_doc(function.signature, function.doc), span));
     }
     let column = COLUMN_TYPE_WORDS.iter().find(|w| w.word == name)?;

@@ -13,7 +13,6 @@
 
 mod actions;
 mod analysis;
-mod builtins;
 mod completion;
 mod context;
 mod diagnostics;
