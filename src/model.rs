@@ -2,10 +2,10 @@
 //! profile applied. Every later stage (lowering, planning, running) reads this and
 //! nothing older. Values are final (quantities in base units, references resolved to
 //! Kubernetes names); spans remain so that late problems still point at the source.
+//! The model is not serialized: what leaves the process (the data plan of the data
+//! Jobs) has a format of its own, `plan::wire`.
 
 use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
 
 use crate::source::Span;
 
@@ -40,22 +40,20 @@ pub struct Stack {
 
 /// Where an item comes from: its path in the source (`metastore.auth`) and the span
 /// of its declaration.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Origin {
     pub path: String,
-    #[serde(skip)]
     pub span: Span,
 }
 
 /// A reference to a workload (service or hook) by its Kubernetes name.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct WorkloadRef {
     pub kind: WorkloadKind,
     pub name: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum WorkloadKind {
     Service,
     Hook,
@@ -295,7 +293,7 @@ pub struct Config {
 /// An Iceberg catalog: a REST catalog (Polaris) reached with OAuth2 client
 /// credentials, its warehouse on S3. `floe run --local` replaces every catalog with an
 /// embedded one.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Catalog {
     /// The item's name: how tables name their catalog.
     pub name: String,
@@ -309,7 +307,7 @@ pub struct Catalog {
     pub after: Vec<WorkloadRef>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct OAuth {
     pub client_id: Credential,
     pub client_secret: Credential,
@@ -319,7 +317,7 @@ pub struct OAuth {
     pub server_uri: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct S3 {
     pub endpoint: Option<String>,
     pub region: String,
@@ -330,8 +328,7 @@ pub struct S3 {
 
 /// A value a data Job reads: written in the source, or a key of a Secret (read from
 /// the environment of the Job, never put in the plan).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Credential {
     Plain(String),
     Secret { secret: String, key: String },
@@ -356,7 +353,7 @@ impl Credential {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Table {
     /// The item's name: how SQL checks name the table.
     pub name: String,
@@ -372,15 +369,14 @@ pub struct Table {
     pub when: SeedWhen,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Column {
     pub name: String,
     pub ty: ColumnType,
     pub required: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ColumnType {
     Boolean,
     Int,
@@ -471,8 +467,7 @@ impl ColumnType {
 }
 
 /// When a table is seeded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SeedWhen {
     /// Only into an empty or missing table: running again adds nothing.
     Empty,
@@ -481,8 +476,7 @@ pub enum SeedWhen {
 }
 
 /// A table's seed data.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Seed {
     /// Rows written in the source or read from a CSV file at compile time, one cell
     /// per column in column order.
@@ -492,8 +486,7 @@ pub enum Seed {
 }
 
 /// One value of a row, already checked against its column's type.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Cell {
     Null,
     Bool(bool),
@@ -512,8 +505,7 @@ pub enum Cell {
 
 /// How a generated column's value for row `i` (0-based) is made. Generators are
 /// deterministic: the same stack gives the same rows on every run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Generator {
     /// The same value in every row.
     Constant(Cell),
@@ -531,8 +523,7 @@ pub enum Generator {
     Text(Vec<TextPart>),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq)]
 pub enum TextPart {
     Text(String),
     Generator(Generator),
@@ -540,7 +531,7 @@ pub enum TextPart {
 
 /// A SQL check over the tables, run in DuckDB; tables are visible by their item
 /// names.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Check {
     pub name: String,
     pub origin: Origin,
@@ -550,14 +541,13 @@ pub struct Check {
 }
 
 /// What the query's single value must be.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Expect {
     pub op: Comparison,
     pub value: Cell,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Comparison {
     Eq,
     Ne,

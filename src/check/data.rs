@@ -825,7 +825,7 @@ impl<'a> Checker<'_, 'a> {
         let mut sizes: Vec<(usize, Span)> = Vec::new();
         for (id, table) in &self.tables_built {
             if let Some(Seed::Rows(rows)) = &table.seed {
-                let bytes = serde_json::to_vec(rows).map_or(0, |v| v.len());
+                let bytes = crate::plan::wire::rows_len(rows);
                 let span = self
                     .world
                     .inst(*id)

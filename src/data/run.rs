@@ -12,6 +12,7 @@ use super::seed::{self, Outcome};
 use super::verify::{self, CheckResult};
 use super::{DataError, Env, Result};
 use crate::model::{Seed, Table};
+use crate::plan::wire::{FormatError, VERSION};
 use crate::plan::{DataPlan, referenced_tables};
 
 /// What happens during a run, as it happens.
@@ -43,8 +44,18 @@ pub trait Progress {
 pub fn read_plan(path: &Path) -> Result<DataPlan> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| DataError::new(format!("cannot read {}: {e}", path.display())))?;
-    serde_json::from_str(&text)
-        .map_err(|e| DataError::new(format!("{} is not a floe data plan: {e}", path.display())))
+    DataPlan::from_json(&text).map_err(|e| match e {
+        FormatError::Invalid(e) => {
+            DataError::new(format!("{} is not a floe data plan: {e}", path.display()))
+        }
+        FormatError::Newer(version) => DataError::new(format!(
+            "{} is a data plan of format {version}, from a newer floe than this runner (it reads formats 0 to {VERSION})",
+            path.display()
+        ))
+        .with_help(
+            "run the data Jobs with the runner image of the floe that compiled the stack: compile and apply it again with this floe, or upgrade the image",
+        ),
+    })
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

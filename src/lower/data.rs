@@ -28,7 +28,7 @@ pub fn lower_data(stack: &model::Stack, labels: &Labels<'_>) -> Vec<Object> {
     let base = model::kube_name(&stack.name);
     let config = format!("{base}-plan");
     let account = format!("{base}-runner");
-    let json = serde_json::to_string(&plan).unwrap_or_default();
+    let json = plan.to_json();
     let mut objects = vec![
         Object::ConfigMap(ConfigMap {
             metadata: labels.meta(&config, "data"),

@@ -1047,7 +1047,7 @@ fn floe_job_reports_a_bad_plan_clearly() {
 
     let path = dir.path().join("plan.json");
     let plan = plan_of(Path::new(SHOP));
-    std::fs::write(&path, serde_json::to_string(&plan).expect("json")).expect("write");
+    std::fs::write(&path, plan.to_json()).expect("write");
     let out = floe()
         .args(["job", "seed", "nope", "--plan"])
         .arg(&path)
@@ -1056,4 +1056,26 @@ fn floe_job_reports_a_bad_plan_clearly() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("the plan has no table `nope`"), "{stderr}");
+
+    // A plan of a newer floe is refused by its version, with what to do.
+    let newer = plan.to_json().replacen(
+        &format!("\"format\":{}", floe::plan::wire::VERSION),
+        &format!("\"format\":{}", floe::plan::wire::VERSION + 1),
+        1,
+    );
+    std::fs::write(&path, newer).expect("write");
+    let out = floe()
+        .args(["job", "verify", "--plan"])
+        .arg(&path)
+        .output()
+        .expect("floe runs");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "is a data plan of format {}, from a newer floe",
+            floe::plan::wire::VERSION + 1
+        )) && stderr.contains("help: run the data Jobs with the runner image"),
+        "{stderr}"
+    );
 }

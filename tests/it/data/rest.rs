@@ -402,7 +402,7 @@ fn floe_job_seed_and_verify_run_against_the_catalog() {
     let server = Server::start(files.path(), 3600);
     let (plan, env) = rest_plan(&server);
     let path: PathBuf = files.path().join("plan.json");
-    std::fs::write(&path, serde_json::to_string(&plan).expect("json")).expect("write");
+    std::fs::write(&path, plan.to_json()).expect("write");
     let job = |args: &[&str]| {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_floe"));
         command

@@ -9,6 +9,8 @@ use serde::Serialize;
 use crate::model::{self, WorkloadKind, WorkloadRef};
 use crate::source::Span;
 
+pub mod wire;
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Plan {
     pub stack: String,
@@ -64,9 +66,10 @@ impl StepKind {
 }
 
 /// What the runner needs to seed and verify: the data part of the stack. It is put
-/// in a ConfigMap that seed and verify Jobs mount; it holds no secret value
-/// (credentials name Secret keys, read from the Job's environment).
-#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+/// in a ConfigMap that seed and verify Jobs mount, in the versioned format of
+/// [`wire`]; it holds no secret value (credentials name Secret keys, read from the
+/// Job's environment).
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataPlan {
     pub stack: String,
     pub catalogs: Vec<model::Catalog>,
@@ -82,6 +85,16 @@ impl DataPlan {
             tables: stack.tables.clone(),
             checks: stack.checks.clone(),
         }
+    }
+
+    /// The plan as the data Jobs read it ([`wire::VERSION`]).
+    pub fn to_json(&self) -> String {
+        wire::to_json(self)
+    }
+
+    /// A plan written by this floe or an earlier one.
+    pub fn from_json(text: &str) -> Result<DataPlan, wire::FormatError> {
+        wire::from_json(text)
     }
 
     pub fn is_empty(&self) -> bool {
