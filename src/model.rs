@@ -22,7 +22,8 @@ pub struct Stack {
     pub namespace: String,
     /// The profile the model was built with, if any.
     pub profile: Option<String>,
-    /// Labels on every object, the defaults included.
+    /// The stack's own labels, which lowering puts on every object with its own
+    /// (`lower::Labels`).
     pub labels: BTreeMap<String, String>,
     pub runner_image: String,
     /// The seed and verify Jobs' requests and limits: the stack's default

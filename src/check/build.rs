@@ -43,10 +43,6 @@ impl Checker<'_, '_> {
             .field_str(stack, "namespace")
             .unwrap_or_else(|| model::kube_name(&name));
         let mut labels = BTreeMap::new();
-        labels.insert(
-            "app.kubernetes.io/part-of".to_string(),
-            model::kube_name(&name),
-        );
         if let Some(Value::Record(entries)) = self.field_owned(stack, "labels").map(|v| v.value) {
             for e in entries {
                 labels.insert(e.key, text_of(&e.value.value).unwrap_or_default());

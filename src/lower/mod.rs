@@ -109,7 +109,10 @@ impl Serialize for Object {
     }
 }
 
-/// Labels every object of the stack carries, and the selector labels of an item.
+/// The labels of the stack's objects, all made here: those every object carries
+/// (the stack's own, `part-of`, `managed-by`, `instance`), an item's `name` and
+/// `component`, and the selector labels of an item. (`floe run` adds the ApplySet's
+/// label, `cluster::inventory`.)
 struct Labels<'a> {
     stack: &'a model::Stack,
     /// The stack's name as a label value.
@@ -121,7 +124,10 @@ struct Labels<'a> {
 impl<'a> Labels<'a> {
     fn new(stack: &'a model::Stack) -> Self {
         let instance = model::kube_name(&stack.name);
-        let mut common = stack.labels.clone();
+        // `part-of` names the stack unless the stack's labels say otherwise; the
+        // labels floe selects by are always its own.
+        let mut common = BTreeMap::from([("app.kubernetes.io/part-of".into(), instance.clone())]);
+        common.extend(stack.labels.clone());
         common.insert("app.kubernetes.io/managed-by".into(), "floe".into());
         common.insert("app.kubernetes.io/instance".into(), instance.clone());
         Labels {
