@@ -3,9 +3,38 @@
 //! `100m` and `0.5` are CPU, `256Mi` and `1G` are bytes, `500ms`, `5s` and `1h` are
 //! durations. `m` alone is milli-CPU or minutes: the type the value is used as
 //! decides. All conversions are exact and checked: a value that does not fit, or a
-//! fraction of the smallest unit, is reported rather than rounded.
+//! fraction of the smallest unit, is reported rather than rounded. Numbers are
+//! exact [`Decimal`]s, as the parser reads them.
 
-use crate::syntax::ast::Decimal;
+/// An exact decimal number: `mantissa / 10^scale`.
+///
+/// The mantissa is kept as two 64-bit halves: an `i128` field would align every
+/// node that can hold a number to 16 bytes, padding each one and sending each
+/// allocation of them down the allocator's slower aligned path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decimal {
+    high: i64,
+    low: u64,
+    pub scale: u32,
+}
+
+impl Decimal {
+    pub fn new(mantissa: i128, scale: u32) -> Self {
+        Decimal {
+            high: (mantissa >> 64) as i64,
+            low: mantissa as u64,
+            scale,
+        }
+    }
+
+    pub fn mantissa(self) -> i128 {
+        (i128::from(self.high) << 64) | i128::from(self.low)
+    }
+
+    pub fn to_f64(self) -> f64 {
+        self.mantissa() as f64 / 10f64.powi(self.scale as i32)
+    }
+}
 
 /// What a quantity measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,9 +95,10 @@ pub fn dimensions(unit: &str) -> Vec<Dimension> {
     dims
 }
 
-/// A likely intended unit for an unknown one.
-pub fn suggest(unit: &str) -> Option<&'static str> {
-    let alias = match unit {
+/// The unit another tool's spelling means (`sec`, `MiB`); the parser suggests the
+/// nearest of [`all`] when there is none.
+pub fn alias(unit: &str) -> Option<&'static str> {
+    match unit {
         "sec" | "secs" | "second" | "seconds" => Some("s"),
         "min" | "mins" | "minute" | "minutes" => Some("m"),
         "hr" | "hrs" | "hour" | "hours" => Some("h"),
@@ -82,8 +112,7 @@ pub fn suggest(unit: &str) -> Option<&'static str> {
         "GiB" | "gi" => Some("Gi"),
         "TiB" | "ti" => Some("Ti"),
         _ => None,
-    };
-    alias.or_else(|| crate::diagnostic::did_you_mean(unit, all()))
+    }
 }
 
 /// A plain number as milli-CPU: `2` is 2000, `0.5` is 500.

@@ -2,7 +2,7 @@
 //! column type, from floe values and from CSV text.
 
 use crate::model::{Cell, ColumnType};
-use crate::syntax::ast::Decimal;
+use crate::units::Decimal;
 
 /// Why a value does not fit a column, in words for a diagnostic label.
 pub type Misfit = String;

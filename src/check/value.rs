@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::source::Span;
-use crate::syntax::ast::Decimal;
+use crate::units::Decimal;
 
 /// An item instance: one service, secret, hook... of the stack after components
 /// are instantiated.

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use iceberg::spec::{DataContentType, DataFile, DataFileFormat, Schema};
+use iceberg::spec::{DataContentType, DataFile, Schema};
 use iceberg::table::Table as IcebergTable;
 use iceberg::writer::file_writer::location_generator::{
     DefaultLocationGenerator, LocationGenerator,
@@ -275,7 +275,8 @@ pub async fn write_files(
             };
             let (table, source) = (table.clone(), source.clone());
             tasks.spawn(async move {
-                let file = write_part(&table, &source, file_name(id, part), start, len).await;
+                let file =
+                    write_part(&table, &source, sweep::file_name(id, part), start, len).await;
                 (part, file)
             });
         }
@@ -295,12 +296,6 @@ pub async fn write_files(
     }
     written.sort_by_key(|(part, _)| *part);
     Ok(written.into_iter().map(|(_, file)| file).collect())
-}
-
-/// The name of part `part`'s data file of write `id`: unique to the write, so that
-/// the write's files can be found by name (see [`sweep`](super::sweep)).
-pub(super) fn file_name(id: uuid::Uuid, part: u64) -> String {
-    format!("floe-{id}-{part}-00000.{}", DataFileFormat::Parquet)
 }
 
 /// How data files are written: zstd at its default level, the codec Iceberg

@@ -32,7 +32,7 @@ use std::collections::BTreeSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use iceberg::spec::DataFile;
+use iceberg::spec::{DataFile, DataFileFormat};
 use iceberg::table::Table as IcebergTable;
 use uuid::Uuid;
 
@@ -307,7 +307,7 @@ pub async fn sweep_announced(catalog: &dyn Catalog, table: IcebergTable) -> Resu
             continue;
         }
         for part in 0..*parts {
-            let path = data.generate_location(None, &super::seed::file_name(*id, part));
+            let path = data.generate_location(None, &file_name(*id, part));
             let _ = io.delete(&path).await;
         }
         let _ = io.delete(format!("{location}/metadata/{id}-m0.avro")).await;
@@ -318,4 +318,10 @@ pub async fn sweep_announced(catalog: &dyn Catalog, table: IcebergTable) -> Resu
         removals = removals.remove(key);
     }
     Ok(removals.apply(tx)?.commit(catalog).await?)
+}
+
+/// The name of part `part`'s data file of write `id`: unique to the write, so that
+/// the write's files can be found by name.
+pub(super) fn file_name(id: uuid::Uuid, part: u64) -> String {
+    format!("floe-{id}-{part}-00000.{}", DataFileFormat::Parquet)
 }

@@ -2,9 +2,9 @@
 //! code. Messages are lowercase, without a final period, with code in backticks; the
 //! label says what is wrong at the span; the help line gives one concrete fix.
 
-use super::{Code, Diagnostic, Label};
+use super::{Code, Diagnostic, Label, did_you_mean};
 use crate::source::Span;
-use crate::units::Dimension;
+use crate::units::{self, Dimension};
 
 fn with_suggestion(d: Diagnostic, span: Span, suggestion: Option<&str>) -> Diagnostic {
     match suggestion {
@@ -249,8 +249,10 @@ pub fn number_out_of_range(span: Span) -> Diagnostic {
         )
 }
 
-pub fn unknown_unit(span: Span, unit: &str, suggestion: Option<&str>) -> Diagnostic {
+/// With the unit another tool's spelling means (`MiB`), or else the nearest unit.
+pub fn unknown_unit(span: Span, unit: &str) -> Diagnostic {
     let d = Diagnostic::new(Code::E0006, format!("unknown unit `{unit}`")).at(span, "unknown unit");
+    let suggestion = units::alias(unit).or_else(|| did_you_mean(unit, units::all()));
     match suggestion {
         Some(s) => d.with_help(format!("did you mean `{s}`?")).with_suggestion(span, s),
         None => d.with_help(

@@ -110,17 +110,6 @@ struct Collection<'a> {
     started: bool,
 }
 
-/// `n` spaces of indentation, copied from a run of them (indentation this deep is
-/// rare, and then written in pieces).
-pub(super) fn spaces(out: &mut String, mut n: usize) {
-    const RUN: &str = "                                                                ";
-    while n > 0 {
-        let piece = n.min(RUN.len());
-        out.push_str(&RUN[..piece]);
-        n -= piece;
-    }
-}
-
 impl Collection<'_> {
     fn key(&mut self, key: &str) {
         self.start_entry();
@@ -143,9 +132,9 @@ impl Collection<'_> {
             (true, Pos::AfterDash) => self.writer.out.push(' '),
             (true, Pos::AfterKey) => {
                 self.writer.out.push('\n');
-                spaces(self.writer.out, self.column);
+                yaml::spaces(self.writer.out, self.column);
             }
-            _ => spaces(self.writer.out, self.column),
+            _ => yaml::spaces(self.writer.out, self.column),
         }
     }
 
@@ -173,7 +162,7 @@ impl Collection<'_> {
         }
         self.started = true;
         let column = self.dash_column();
-        spaces(self.writer.out, column);
+        yaml::spaces(self.writer.out, column);
         self.writer.out.push('-');
         value.serialize(&mut Writer {
             out: self.writer.out,

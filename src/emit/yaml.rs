@@ -163,7 +163,7 @@ fn write_literal_block(out: &mut String, s: &str, level: usize) {
     for line in body.split('\n') {
         out.push('\n');
         if !line.is_empty() {
-            super::ser::spaces(out, level);
+            spaces(out, level);
             out.push_str(line);
         }
     }
@@ -201,6 +201,17 @@ fn write_quoted(out: &mut String, s: &str) {
     }
     out.push_str(&s[plain..]);
     out.push('"');
+}
+
+/// `n` spaces of indentation, copied from a run of them (indentation this deep is
+/// rare, and then written in pieces).
+pub(super) fn spaces(out: &mut String, mut n: usize) {
+    const RUN: &str = "                                                                ";
+    while n > 0 {
+        let piece = n.min(RUN.len());
+        out.push_str(&RUN[..piece]);
+        n -= piece;
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! both a [`Block`]. Every node carries its [`Span`].
 
 use crate::source::Span;
+use crate::units::Decimal;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct File {
@@ -254,36 +255,6 @@ pub enum StrPart {
 pub struct Arg {
     pub name: Option<Ident>,
     pub value: Expr,
-}
-
-/// An exact decimal number: `mantissa / 10^scale`.
-///
-/// The mantissa is kept as two 64-bit halves: an `i128` field would align every
-/// node that can hold a number to 16 bytes, padding each one and sending each
-/// allocation of them down the allocator's slower aligned path.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Decimal {
-    high: i64,
-    low: u64,
-    pub scale: u32,
-}
-
-impl Decimal {
-    pub fn new(mantissa: i128, scale: u32) -> Self {
-        Decimal {
-            high: (mantissa >> 64) as i64,
-            low: mantissa as u64,
-            scale,
-        }
-    }
-
-    pub fn mantissa(self) -> i128 {
-        (i128::from(self.high) << 64) | i128::from(self.low)
-    }
-
-    pub fn to_f64(self) -> f64 {
-        self.mantissa() as f64 / 10f64.powi(self.scale as i32)
-    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -29,7 +29,7 @@ pub struct Parsed {
 
 /// Parses a plain decimal number (`-12`, `0.25`) exactly, as the language reads
 /// number literals.
-pub fn parse_decimal_text(text: &str) -> Option<ast::Decimal> {
+pub fn parse_decimal_text(text: &str) -> Option<crate::units::Decimal> {
     strings::parse_decimal(text)
 }
 

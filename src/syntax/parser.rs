@@ -1243,11 +1243,8 @@ impl<'t> Parser<'t> {
         let unit = self.text.get(end..end + unit_len).unwrap_or("").to_string();
         let unit_span = self.span(end, end + unit_len);
         if !crate::units::is_known(&unit) {
-            self.diagnostics.push(messages::unknown_unit(
-                unit_span,
-                &unit,
-                crate::units::suggest(&unit),
-            ));
+            self.diagnostics
+                .push(messages::unknown_unit(unit_span, &unit));
         }
         Ok(ExprKind::Quantity(Quantity {
             number,

@@ -1,6 +1,7 @@
 //! String and number literals: escapes, multi-line indentation, exact decimals.
 
-use super::ast::{Decimal, Expr, StrPart};
+use super::ast::{Expr, StrPart};
+use crate::units::Decimal;
 
 /// A piece of a string literal as the grammar delivers it.
 pub enum RawPart {

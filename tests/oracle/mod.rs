@@ -15,6 +15,7 @@ use floe::diagnostic::{Diagnostic, messages};
 use floe::source::{FileId, Span};
 use floe::syntax::ast::*;
 use floe::syntax::strings;
+use floe::units::Decimal;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/floe.pest"]
@@ -502,11 +503,8 @@ impl<'t> Builder<'t> {
             return ExprKind::Name(String::new());
         }
         if !floe::units::is_known(&unit) {
-            self.diagnostics.push(messages::unknown_unit(
-                unit_span,
-                &unit,
-                floe::units::suggest(&unit),
-            ));
+            self.diagnostics
+                .push(messages::unknown_unit(unit_span, &unit));
         }
         ExprKind::Quantity(Quantity {
             number,
