@@ -10,7 +10,7 @@ use super::eval::text_of;
 use super::schema::Kind;
 use super::typeck::quantity;
 use super::value::{Entry, InstId, ProbeKind, SecretPart, V, Value};
-use crate::model::{self, Container, EnvValue, Origin, WorkloadKind, WorkloadRef};
+use crate::model::{self, Container, EnvValue, Origin, SeedWhen, WorkloadKind, WorkloadRef};
 use crate::units::Dimension;
 
 /// The runner image when the stack does not name one.
@@ -80,6 +80,47 @@ impl Checker<'_, '_> {
             }
         }
         Some(model)
+    }
+
+    /// A table's model: its columns, its seed data checked against them, its place
+    /// in its catalog. Built while the table is checked, since its rows are read and
+    /// checked once, and the checks' queries run against the built tables.
+    pub(super) fn build_table(&mut self, id: InstId) -> model::Table {
+        let columns = self.columns(id);
+        let (namespace, table) = self.table_name(id);
+        // Seed data is checked against the columns only when all of them are known:
+        // a column in error is reported already, and its data would be reported again.
+        let seed = if self.columns_in_error(id) {
+            None
+        } else {
+            self.table_seed(id, &columns)
+        };
+        let catalog = match self.field(id, "catalog").as_deref().map(|v| &v.value) {
+            Some(Value::Item(c)) => self
+                .world
+                .inst(*c)
+                .map(|i| i.path.clone())
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        let when = match self.field(id, "when").as_deref().map(|v| &v.value) {
+            Some(Value::Word(w)) if w == "always" => SeedWhen::Always,
+            _ => SeedWhen::Empty,
+        };
+        model::Table {
+            name: self
+                .world
+                .inst(id)
+                .map(|i| i.path.clone())
+                .unwrap_or_default(),
+            origin: self.origin(id),
+            catalog,
+            namespace,
+            table,
+            columns,
+            seed,
+            when,
+        }
     }
 
     pub(super) fn origin(&self, id: InstId) -> Origin {

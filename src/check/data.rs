@@ -12,7 +12,7 @@ use super::eval::text_of;
 use super::schema::{self, Kind};
 use super::value::{Entry, Gen, GenPart, InstId, V, Value};
 use crate::diagnostic::{did_you_mean, messages};
-use crate::model::{self, Cell, Column, ColumnType, Generator, Seed, SeedWhen, TextPart};
+use crate::model::{self, Cell, Column, ColumnType, Generator, Seed, TextPart};
 use crate::program::Escape;
 use crate::source::Span;
 use crate::syntax::ast;
@@ -53,46 +53,12 @@ pub enum SqlType {
 impl<'a> Checker<'_, 'a> {
     pub(super) fn check_table(&mut self, id: InstId, block: &'a ast::Block) {
         self.check_fields(id, block, schema::TABLE);
-        let columns = self.columns(id);
-        let (namespace, table) = self.table_name(id);
-        // Seed data is checked against the columns only when all of them are known:
-        // a column in error is reported already, and its data would be reported again.
-        let seed = if self.columns_in_error(id) {
-            None
-        } else {
-            self.table_seed(id, &columns)
-        };
-        let catalog = match self.field(id, "catalog").as_deref().map(|v| &v.value) {
-            Some(Value::Item(c)) => self
-                .world
-                .inst(*c)
-                .map(|i| i.path.clone())
-                .unwrap_or_default(),
-            _ => String::new(),
-        };
-        let when = match self.field(id, "when").as_deref().map(|v| &v.value) {
-            Some(Value::Word(w)) if w == "always" => SeedWhen::Always,
-            _ => SeedWhen::Empty,
-        };
-        let built = model::Table {
-            name: self
-                .world
-                .inst(id)
-                .map(|i| i.path.clone())
-                .unwrap_or_default(),
-            origin: self.origin(id),
-            catalog,
-            namespace,
-            table,
-            columns,
-            seed,
-            when,
-        };
+        let built = self.build_table(id);
         self.tables_built.push((id, built));
     }
 
     /// Whether a table's columns, or one of them, is a value in error.
-    fn columns_in_error(&mut self, id: InstId) -> bool {
+    pub(super) fn columns_in_error(&mut self, id: InstId) -> bool {
         match self.field(id, "columns").as_deref().map(|v| &v.value) {
             Some(Value::Record(entries)) => entries.iter().any(|e| e.value.is_error()),
             Some(Value::Error) => true,
@@ -101,7 +67,7 @@ impl<'a> Checker<'_, 'a> {
     }
 
     /// The declared columns, with their names and types checked.
-    fn columns(&mut self, id: InstId) -> Vec<Column> {
+    pub(super) fn columns(&mut self, id: InstId) -> Vec<Column> {
         let Some(v) = self.field_owned(id, "columns") else {
             return Vec::new();
         };
@@ -179,7 +145,7 @@ impl<'a> Checker<'_, 'a> {
     }
 
     /// `"demo.bronze.customers"` as namespace path and table name.
-    fn table_name(&mut self, id: InstId) -> (Vec<String>, String) {
+    pub(super) fn table_name(&mut self, id: InstId) -> (Vec<String>, String) {
         let Some(v) = self.field(id, "name") else {
             return (Vec::new(), String::new());
         };
@@ -203,7 +169,7 @@ impl<'a> Checker<'_, 'a> {
         (parts, table)
     }
 
-    fn table_seed(&mut self, id: InstId, columns: &[Column]) -> Option<Seed> {
+    pub(super) fn table_seed(&mut self, id: InstId, columns: &[Column]) -> Option<Seed> {
         let rows = self.field_owned(id, "rows");
         let seed = self.field_owned(id, "seed");
         if let (Some(r), Some(s)) = (&rows, &seed) {
