@@ -95,8 +95,9 @@ pub fn dimensions(unit: &str) -> Vec<Dimension> {
     dims
 }
 
-/// The unit another tool's spelling means (`sec`, `MiB`); the parser suggests the
-/// nearest of [`all`] when there is none.
+/// The unit another tool's spelling means (`sec`, `MiB`);
+/// `diagnostic::messages::unknown_unit` suggests the nearest of [`all`] when there is
+/// none.
 pub fn alias(unit: &str) -> Option<&'static str> {
     match unit {
         "sec" | "secs" | "second" | "seconds" => Some("s"),

@@ -1,8 +1,10 @@
 //! The names of the language that no file declares: the built-in functions, the
-//! words (`ephemeral`, `on = [install]`, the column types) and the members of a
-//! service. One table, with the signature and docs that hover and completion show;
-//! the evaluator reads it for what a name is and what to suggest, and a test ties its
-//! calls to the table.
+//! storage word `ephemeral` and the members of a service, in one table with the
+//! signature and docs that hover and completion show. The evaluator calls only the
+//! functions of this table, and a test requires that it calls each of them. The
+//! bare words it takes are gathered here too ([`words`]) from their own tables: the
+//! storage words, the column types (`model::COLUMN_TYPE_WORDS`) and the words of
+//! the schema's enumerated fields (`on = [install]`).
 
 use std::sync::LazyLock;
 
@@ -113,12 +115,12 @@ pub const BUILTINS: &[Builtin] = &[
 
 /// What every service offers as a member.
 pub const SERVICE_MEMBERS: &[Builtin] = &[
-    builtin(
+    word(
         "host",
         "host: string",
         "The in-cluster host name of the service: its Kubernetes name.",
     ),
-    builtin("ports", "ports.NAME: port", "The service's named ports."),
+    word("ports", "ports.NAME: port", "The service's named ports."),
     builtin(
         "url",
         "url(PORT): string",
@@ -215,6 +217,18 @@ mod tests {
         }
         assert!(codes_of(&program("nosuch()")).contains(&Code::E0210));
         assert!(codes_of(&program("nosuch")).contains(&Code::E0101));
+    }
+
+    /// `floe explain E0210` names every function.
+    #[test]
+    fn the_page_of_unknown_functions_names_every_function() {
+        let page = crate::diagnostic::Code::E0210.explanation();
+        for name in functions() {
+            assert!(
+                page.contains(&format!("`{name}`")),
+                "`{name}` is not on E0210's page"
+            );
+        }
     }
 
     #[test]

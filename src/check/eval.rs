@@ -805,7 +805,11 @@ impl<'a> Checker<'_, 'a> {
         span: Span,
         ctx: Ctx,
     ) -> V {
+        // Only the table's functions are called: one it does not list is unknown
+        // even when a line below would evaluate it.
+        let known = builtins::functions().any(|f| f == name);
         let value = match name {
+            _ if !known => self.unknown_function(name, name_span),
             "tcp" | "http" | "exec" => self.probe(name, args, span, ctx),
             "generate" => self.generate(args, span, ctx),
             "env" => self.one_string(name, args, span, ctx).map(Value::EnvVar),
@@ -816,16 +820,16 @@ impl<'a> Checker<'_, 'a> {
             "pick" => self.pick(args, span, ctx),
             "between" => self.between(args, span, ctx),
             "decimal" => self.decimal(args, span, ctx),
-            _ => {
-                let suggestion = did_you_mean(name, builtins::functions());
-                let known: Vec<&str> = builtins::functions().collect();
-                self.push(messages::unknown_function(
-                    name_span, name, suggestion, &known,
-                ));
-                None
-            }
+            _ => self.unknown_function(name, name_span),
         };
         V::new(value.unwrap_or(Value::Error), span)
+    }
+
+    fn unknown_function(&mut self, name: &str, span: Span) -> Option<Value> {
+        let suggestion = did_you_mean(name, builtins::functions());
+        let known: Vec<&str> = builtins::functions().collect();
+        self.push(messages::unknown_function(span, name, suggestion, &known));
+        None
     }
 
     /// Splits arguments into positional and named, reporting named ones not in

@@ -605,5 +605,6 @@ pub const CHECK: &[FieldSpec] = &[
     ),
 ];
 
-/// The variants of enum-like words, for "did you mean".
+/// The words of the `storage` field: bare words the evaluator takes
+/// (`check::builtins::words`), and the storage a value of that field may name.
 pub const STORAGE_WORDS: &[&str] = &["ephemeral", "persistent"];

@@ -7,7 +7,7 @@
 //!    └──────── verify: iceberg scan ──▶ Arrow ──▶ embedded DuckDB ──▶ check results
 //! ```
 //!
-//! This is an edge of floe, like `main.rs`: it does IO (files, the network, the
+//! This is an edge of floe, like the binary's `cli/`: it does IO (files, the network, the
 //! environment for credentials). The compiler core only sees [`sql::DuckDbValidator`]
 //! through the checker's `SqlValidator` trait. DuckDB runs in memory with external
 //! access off and extension auto-loading off: nothing is downloaded at run time.

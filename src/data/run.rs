@@ -12,7 +12,7 @@ use super::seed::{self, Outcome};
 use super::verify::{self, CheckResult};
 use super::{DataError, Env, Result};
 use crate::model::{Seed, Table};
-use crate::plan::wire::{FormatError, VERSION};
+use crate::plan::wire::FormatError;
 use crate::plan::{DataPlan, referenced_tables};
 
 /// What happens during a run, as it happens.
@@ -48,10 +48,7 @@ pub fn read_plan(path: &Path) -> Result<DataPlan> {
         FormatError::Invalid(e) => {
             DataError::new(format!("{} is not a floe data plan: {e}", path.display()))
         }
-        FormatError::Newer(version) => DataError::new(format!(
-            "{} is a data plan of format {version}, from a newer floe than this runner (it reads formats 0 to {VERSION})",
-            path.display()
-        ))
+        newer @ FormatError::Newer(_) => DataError::new(format!("{} is {newer}", path.display()))
         .with_help(
             "run the data Jobs with the runner image of the floe that compiled the stack: compile and apply it again with this floe, or upgrade the image",
         ),

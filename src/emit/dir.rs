@@ -8,7 +8,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::{Format, write_yaml};
-use crate::lower::Object;
+use crate::lower::{self, Object};
 
 /// One file per object, by file name: `RANK-KIND-NAME.EXT`. The rank prefix keeps the
 /// files in apply order for `kubectl apply -f DIR`, and does not change when objects
@@ -44,8 +44,9 @@ fn file_name(object: &Object, format: Format) -> String {
     )
 }
 
-/// Whether `name` is a name [`file_name`] gives in `format`: a file floe wrote, which
-/// it may replace or remove. Any other file in the directory is left alone.
+/// Whether `name` is a name [`file_name`] gives in `format`: the rank and kind of
+/// an object floe makes ([`lower::KINDS`]), then a name. Only such a file is floe's to
+/// replace or remove; any other file in the directory is left alone.
 fn is_file_name(name: &str, format: Format) -> bool {
     let Some(stem) = name
         .strip_suffix(format.extension())
@@ -53,14 +54,10 @@ fn is_file_name(name: &str, format: Format) -> bool {
     else {
         return false;
     };
-    let mut parts = stem.splitn(3, '-');
-    let rank = parts.next().unwrap_or("");
-    let kind = parts.next().unwrap_or("");
-    !rank.is_empty()
-        && rank.bytes().all(|b| b.is_ascii_digit())
-        && !kind.is_empty()
-        && kind.bytes().all(|b| b.is_ascii_lowercase())
-        && parts.next().is_some_and(|object| !object.is_empty())
+    lower::KINDS.iter().any(|(rank, kind)| {
+        stem.strip_prefix(&format!("{rank}-{}-", kind.to_ascii_lowercase()))
+            .is_some_and(|object| !object.is_empty())
+    })
 }
 
 /// The files in `dir` that floe wrote in `format`, sorted.
@@ -177,12 +174,17 @@ mod tests {
         for name in [
             "0-namespace-demo.yaml",
             "4-statefulset-db.yaml",
-            "12-job-seed-demo-bronze-orders.yaml",
+            "6-job-seed-demo-bronze-orders.yaml",
         ] {
             assert!(is_file_name(name, Format::Yaml), "{name}");
         }
         for name in [
             "kustomization.yaml",
+            "10-values-prod.yaml",
+            "2024-notes-q1.yaml",
+            "00-namespace-demo.yaml",
+            "3-job-x.yaml",
+            "4-crd-extra.yaml",
             "README.md",
             "0-namespace-demo.json",
             "0-namespace-.yaml",
@@ -193,6 +195,31 @@ mod tests {
         ] {
             assert!(!is_file_name(name, Format::Yaml), "{name}");
         }
+    }
+
+    /// Every file of every profile of the demo is one floe recognises as its own, so
+    /// writing again replaces it and removes it when its object is gone.
+    #[test]
+    fn every_file_floe_writes_is_its_own() {
+        use crate::program::{self, RealFs};
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo.floe");
+        let Ok(program) = program::load(&RealFs, &path) else {
+            panic!("the demo loads");
+        };
+        let mut kinds = std::collections::BTreeSet::new();
+        for profile in [None, Some("local"), Some("production")] {
+            let Some(stack) = crate::check::check(&program, &RealFs, profile).stack else {
+                panic!("the demo checks");
+            };
+            let objects = crate::lower::lower(&stack);
+            kinds.extend(objects.iter().map(Object::kind));
+            for format in [Format::Yaml, Format::Json] {
+                for name in to_files(&objects, format).keys() {
+                    assert!(is_file_name(name, format), "{name}");
+                }
+            }
+        }
+        assert_eq!(kinds.len(), lower::KINDS.len(), "{kinds:?}");
     }
 
     fn files(entries: &[(&str, &str)]) -> BTreeMap<String, String> {

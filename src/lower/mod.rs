@@ -82,6 +82,19 @@ impl Object {
     }
 }
 
+/// Every kind of object floe makes, with its rank ([`Object::rank`],
+/// [`Object::kind`]): what the file names of `floe compile -o` are made of.
+pub const KINDS: &[(u8, &str)] = &[
+    (rank::NAMESPACE, "Namespace"),
+    (rank::SERVICE_ACCOUNT, "ServiceAccount"),
+    (rank::CONFIG_MAP, "ConfigMap"),
+    (rank::SECRET, "Secret"),
+    (rank::WORKLOAD, "Deployment"),
+    (rank::WORKLOAD, "StatefulSet"),
+    (rank::SERVICE, "Service"),
+    (rank::JOB, "Job"),
+];
+
 /// The rank of each kind of object ([`Object::rank`]), known to lowering before the
 /// object is made.
 mod rank {

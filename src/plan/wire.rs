@@ -34,8 +34,8 @@ impl std::fmt::Display for FormatError {
             FormatError::Invalid(e) => write!(f, "not a floe data plan: {e}"),
             FormatError::Newer(version) => write!(
                 f,
-                "a data plan of format {version}, written by a newer floe; this floe reads \
-                 formats 0 to {VERSION}"
+                "a data plan of format {version}, from a newer floe (this floe reads formats 0 \
+                 to {VERSION})"
             ),
         }
     }
@@ -693,26 +693,99 @@ mod tests {
         Some(plan)
     }
 
-    /// floe 0.1 wrote this plan for the demo's production profile (the ConfigMap of
-    /// its compiled output): it reads as the plan this floe makes, and what this floe
-    /// writes is the same JSON with the version in front, which floe 0.1 reads too
-    /// (it ignores fields it does not know).
-    #[test]
-    fn reads_the_plans_floe_0_1_wrote() -> Result<(), Box<dyn std::error::Error>> {
-        let old = std::fs::read_to_string(root().join("tests/data/plans/demo-production-v0.json"))?;
-        let now = plan_of(&root().join("examples/demo.floe"), Some("production"));
-        let Some(now) = now else {
-            panic!("the demo does not check");
+    /// The plan files of earlier formats, `NAME-vN.json` (`tests/data/plans/`): what
+    /// floe of that format wrote, kept as it was.
+    fn earlier_plans() -> Vec<(u32, String, String)> {
+        let Ok(entries) = std::fs::read_dir(root().join("tests/data/plans")) else {
+            panic!("tests/data/plans cannot be listed");
         };
-        assert!(!now.tables.is_empty() && !now.checks.is_empty());
-        assert_eq!(from_json(&old)?, now);
-        let written = to_json(&now);
+        let mut plans = Vec::new();
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(version) = name
+                .strip_suffix(".json")
+                .and_then(|stem| stem.rsplit_once("-v"))
+                .and_then(|(_, v)| v.parse::<u32>().ok())
+            else {
+                panic!("{name} is not NAME-vN.json");
+            };
+            let Ok(text) = std::fs::read_to_string(entry.path()) else {
+                panic!("{name} cannot be read");
+            };
+            plans.push((version, name, text));
+        }
+        plans.sort();
+        plans
+    }
+
+    /// Every earlier format has a plan file, and each reads, and reads the same after
+    /// this floe writes it again: nothing of it is lost.
+    #[test]
+    fn reads_the_plans_of_every_earlier_format() {
+        let plans = earlier_plans();
+        for version in 0..VERSION {
+            assert!(
+                plans.iter().any(|(v, ..)| *v == version),
+                "no plan file of format {version} in tests/data/plans"
+            );
+        }
+        for (_, name, text) in &plans {
+            let read = from_json(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let again = from_json(&to_json(&read)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(again, read, "{name}");
+        }
+    }
+
+    /// floe 0.1 wrote this plan for the demo's production profile. It reads as that
+    /// stack's data: its catalog's credentials, its tables, their columns and seeds,
+    /// and its checks. What this floe writes of it is the same JSON with the version in
+    /// front, which floe 0.1 reads too (it ignores fields it does not know).
+    #[test]
+    fn reads_the_plan_floe_0_1_wrote_and_floe_0_1_reads_what_it_writes() {
+        let Some((_, _, old)) = earlier_plans().into_iter().find(|(v, ..)| *v == 0) else {
+            panic!("no plan of format 0");
+        };
+        let plan = from_json(&old).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(plan.stack, "demo");
+        let tables: Vec<&str> = plan.tables.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(tables, ["customers", "products", "orders"]);
+        let orders = &plan.tables[2];
+        assert_eq!(orders.namespace, ["demo", "bronze"]);
         assert_eq!(
-            written.replacen(&format!("{{\"format\":{VERSION},"), "{", 1),
+            orders.columns[4].ty,
+            model::ColumnType::Decimal {
+                precision: 10,
+                scale: 2
+            }
+        );
+        assert!(matches!(
+            &orders.seed,
+            Some(model::Seed::Generate { count: 2000, columns })
+                if matches!(&columns[1], model::Generator::Ref { table, column }
+                    if table == "customers" && column == "id")
+        ));
+        assert!(matches!(
+            &plan.tables[0].seed,
+            Some(model::Seed::Rows(rows)) if rows.len() == 8 && rows[6][2] == model::Cell::Null
+        ));
+        let oauth = plan.catalogs[0].oauth.as_ref().map(|o| &o.client_secret);
+        assert_eq!(
+            oauth,
+            Some(&model::Credential::Secret {
+                secret: "catalog-root".into(),
+                key: "client_secret".into()
+            })
+        );
+        let revenue = plan.checks.iter().find(|c| c.name == "revenue");
+        assert!(
+            revenue.is_some_and(|c| c.expect.op == model::Comparison::Gt
+                && c.expect.value == model::Cell::Int(10000))
+        );
+        assert_eq!(
+            to_json(&plan).replacen(&format!("{{\"format\":{VERSION},"), "{", 1),
             old,
             "format {VERSION} is format 0 with the version in front"
         );
-        Ok(())
     }
 
     fn stacks() -> Vec<PathBuf> {
@@ -765,10 +838,7 @@ mod tests {
             matches!(error, FormatError::Newer(v) if v == VERSION + 1),
             "{error}"
         );
-        assert!(
-            error.to_string().contains("written by a newer floe"),
-            "{error}"
-        );
+        assert!(error.to_string().contains("from a newer floe"), "{error}");
         assert!(matches!(
             from_json("{\"stack\": 1}"),
             Err(FormatError::Invalid(_))

@@ -81,7 +81,7 @@ fn compile_writes_a_directory_and_check_detects_drift() {
     let first = out.join(&files[0]);
     std::fs::write(&first, "changed").expect("write");
     std::fs::remove_file(out.join(&files[1])).expect("remove");
-    std::fs::write(out.join("9-job-gone.yaml"), "stale").expect("write");
+    std::fs::write(out.join("6-job-gone.yaml"), "stale").expect("write");
     let check = floe(&[&args[..], &["--check"]].concat());
     assert_eq!(check.status.code(), Some(1));
     let report = text(&check.stderr);
@@ -93,12 +93,22 @@ fn compile_writes_a_directory_and_check_detects_drift() {
         report.contains(&format!("missing: {}", files[1])),
         "{report}"
     );
-    assert!(report.contains("stale:   9-job-gone.yaml"), "{report}");
+    assert!(report.contains("stale:   6-job-gone.yaml"), "{report}");
     assert_eq!(std::fs::read_to_string(&first).expect("read"), "changed");
 
-    // Writing again repairs the directory and removes the stale file.
+    // Writing again repairs the directory and removes the stale file, and only files
+    // named as floe names its objects: the user's own stay, and --check ignores them.
+    for own in ["kustomization.yaml", "10-values-prod.yaml", "0-notes.yaml"] {
+        std::fs::write(out.join(own), "mine").expect("write");
+    }
     assert_eq!(floe(&args).status.code(), Some(0));
-    assert!(!out.join("9-job-gone.yaml").exists());
+    assert!(!out.join("6-job-gone.yaml").exists());
+    for own in ["kustomization.yaml", "10-values-prod.yaml", "0-notes.yaml"] {
+        assert_eq!(
+            std::fs::read_to_string(out.join(own)).expect("kept"),
+            "mine"
+        );
+    }
     assert_eq!(
         floe(&[&args[..], &["--check"]].concat()).status.code(),
         Some(0)

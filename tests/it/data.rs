@@ -1073,7 +1073,7 @@ fn floe_job_reports_a_bad_plan_clearly() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(&format!(
-            "is a data plan of format {}, from a newer floe",
+            "is a data plan of format {}, from a newer floe (this floe reads formats 0 to",
             floe::plan::wire::VERSION + 1
         )) && stderr.contains("help: run the data Jobs with the runner image"),
         "{stderr}"
