@@ -55,7 +55,8 @@ enum Command {
         profile: Option<String>,
         #[arg(long, short, value_enum, default_value_t = OutputFormat::Yaml)]
         format: OutputFormat,
-        /// Write one file per object into this directory instead of printing.
+        /// Write one file per object, and a kustomization.yaml listing them, into this
+        /// directory instead of printing.
         #[arg(long, short)]
         output: Option<PathBuf>,
         /// With --output: write nothing, and exit 1 when the directory differs from

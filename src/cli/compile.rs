@@ -1,6 +1,6 @@
 //! `floe compile FILE [--profile P]`: the stack's objects as a YAML stream or a JSON
-//! `List` on stdout, or one file per object in a directory (`-o DIR`), which
-//! `--check` compares instead of writing.
+//! `List` on stdout, or one file per object and a `kustomization.yaml` in a
+//! directory (`-o DIR`), which `--check` compares instead of writing.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -38,15 +38,20 @@ pub fn run(
         std::mem::forget((program, stack));
         return Ok(());
     };
-    let files = dir::to_files(&floe::lower::lower(&stack), format);
+    let objects = floe::lower::lower(&stack);
+    let files = dir::to_files(&objects, format);
     if !target.check {
         dir::write(out, &files, format)?;
-        eprintln!("wrote {} objects to {}", files.len(), out.display());
+        eprintln!("wrote {} objects to {}", objects.len(), out.display());
         return Ok(());
     }
     let differences = dir::compare(out, &files, format);
     if differences.is_empty() {
-        eprintln!("{} is up to date ({} objects)", out.display(), files.len());
+        eprintln!(
+            "{} is up to date ({} objects)",
+            out.display(),
+            objects.len()
+        );
         return Ok(());
     }
     let mut report = format!("{} is out of date:\n", out.display());

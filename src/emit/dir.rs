@@ -10,10 +10,36 @@ use std::path::{Path, PathBuf};
 use super::{Format, write_yaml};
 use crate::lower::{self, Object};
 
-/// One file per object, by file name: `RANK-KIND-NAME.EXT`. The rank prefix keeps the
-/// files in apply order for `kubectl apply -f DIR`, and does not change when objects
-/// are added.
+/// The file that lists the objects' files for kustomize (`kubectl apply -k DIR`,
+/// Flux's `Kustomization`, Argo CD's kustomize source). floe writes it with the
+/// objects and replaces it each time.
+pub const KUSTOMIZATION: &str = "kustomization.yaml";
+
+/// One file per object, by file name: `RANK-KIND-NAME.EXT`, and [`KUSTOMIZATION`]
+/// listing them. The rank prefix keeps the files in apply order for
+/// `kubectl apply -f DIR`, and does not change when objects are added.
 pub fn to_files(objects: &[Object], format: Format) -> BTreeMap<String, String> {
+    let mut files = object_files(objects, format);
+    let kustomization = kustomization(files.keys());
+    files.insert(KUSTOMIZATION.to_string(), kustomization);
+    files
+}
+
+/// A kustomization of the files, in apply order.
+fn kustomization<'a>(files: impl Iterator<Item = &'a String>) -> String {
+    let mut out = String::from(
+        "# Written by `floe compile -o`: every object of the stack, in apply order.\n\
+         apiVersion: kustomize.config.k8s.io/v1beta1\n\
+         kind: Kustomization\n\
+         resources:\n",
+    );
+    for file in files {
+        out.push_str(&format!("- {file}\n"));
+    }
+    out
+}
+
+fn object_files(objects: &[Object], format: Format) -> BTreeMap<String, String> {
     objects
         .iter()
         .map(|object| {
@@ -45,8 +71,9 @@ fn file_name(object: &Object, format: Format) -> String {
 }
 
 /// Whether `name` is a name [`file_name`] gives in `format`: the rank and kind of
-/// an object floe makes ([`lower::KINDS`]), then a name. Only such a file is floe's to
-/// replace or remove; any other file in the directory is left alone.
+/// an object floe makes ([`lower::KINDS`]), then a name. Only such a file (and
+/// [`KUSTOMIZATION`], which is always written) is floe's to replace or remove; any
+/// other file in the directory is left alone.
 fn is_file_name(name: &str, format: Format) -> bool {
     let Some(stem) = name
         .strip_suffix(format.extension())
@@ -214,7 +241,7 @@ mod tests {
             let objects = crate::lower::lower(&stack);
             kinds.extend(objects.iter().map(Object::kind));
             for format in [Format::Yaml, Format::Json] {
-                for name in to_files(&objects, format).keys() {
+                for name in object_files(&objects, format).keys() {
                     assert!(is_file_name(name, format), "{name}");
                 }
             }
@@ -237,7 +264,7 @@ mod tests {
         let deploy = dir.path().join("deploy");
         let first = files(&[("0-namespace-a.yaml", "a\n"), ("3-secret-s.yaml", "s\n")]);
         write(&deploy, &first, Format::Yaml)?;
-        std::fs::write(deploy.join("kustomization.yaml"), "mine\n")?;
+        std::fs::write(deploy.join("README.md"), "mine\n")?;
         std::fs::write(deploy.join("3-secret-s.json"), "{}\n")?;
 
         let second = files(&[
@@ -262,7 +289,7 @@ mod tests {
                 "0-namespace-a.yaml",
                 "3-secret-s.json",
                 "4-deployment-d.yaml",
-                "kustomization.yaml"
+                "README.md"
             ]
         );
         assert!(compare(&deploy, &second, Format::Yaml).is_empty());

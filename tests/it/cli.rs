@@ -3,6 +3,8 @@
 
 use std::process::{Command, Output};
 
+use serde::Deserialize;
+
 use crate::support;
 
 fn floe(args: &[&str]) -> Output {
@@ -98,12 +100,12 @@ fn compile_writes_a_directory_and_check_detects_drift() {
 
     // Writing again repairs the directory and removes the stale file, and only files
     // named as floe names its objects: the user's own stay, and --check ignores them.
-    for own in ["kustomization.yaml", "10-values-prod.yaml", "0-notes.yaml"] {
+    for own in ["README.md", "10-values-prod.yaml", "0-notes.yaml"] {
         std::fs::write(out.join(own), "mine").expect("write");
     }
     assert_eq!(floe(&args).status.code(), Some(0));
     assert!(!out.join("6-job-gone.yaml").exists());
-    for own in ["kustomization.yaml", "10-values-prod.yaml", "0-notes.yaml"] {
+    for own in ["README.md", "10-values-prod.yaml", "0-notes.yaml"] {
         assert_eq!(
             std::fs::read_to_string(out.join(own)).expect("kept"),
             "mine"
@@ -113,6 +115,70 @@ fn compile_writes_a_directory_and_check_detects_drift() {
         floe(&[&args[..], &["--check"]].concat()).status.code(),
         Some(0)
     );
+}
+
+/// The directory is a kustomization: kubectl's own kustomize builds it into exactly
+/// the objects of the files, and a changed kustomization.yaml is drift like any file.
+#[test]
+fn the_directory_is_a_kustomization_kubectl_builds() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("deploy");
+    let out_arg = out.to_string_lossy().to_string();
+    let args = [
+        "compile",
+        "examples/demo.floe",
+        "-p",
+        "local",
+        "-o",
+        &out_arg,
+    ];
+    let wrote = floe(&args);
+    assert_eq!(wrote.status.code(), Some(0), "{}", text(&wrote.stderr));
+    let mut files: Vec<String> = std::fs::read_dir(&out)
+        .expect("written")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|f| f != "kustomization.yaml")
+        .collect();
+    files.sort();
+    let kustomization = std::fs::read_to_string(out.join("kustomization.yaml")).expect("written");
+    let listed: Vec<&str> = kustomization
+        .lines()
+        .filter_map(|l| l.strip_prefix("- "))
+        .collect();
+    assert_eq!(listed, files, "{kustomization}");
+    assert!(
+        text(&wrote.stderr).contains(&format!("wrote {} objects", files.len())),
+        "{}",
+        text(&wrote.stderr)
+    );
+
+    let built = Command::new("kubectl")
+        .args(["kustomize", &out_arg])
+        .output()
+        .expect("kubectl runs");
+    assert!(built.status.success(), "{}", text(&built.stderr));
+    let names = |yaml: &str| -> Vec<String> {
+        let mut names: Vec<String> = serde_yaml_ng::Deserializer::from_str(yaml)
+            .map(|doc| {
+                let value = serde_yaml_ng::Value::deserialize(doc).expect("a YAML document");
+                format!(
+                    "{}/{}",
+                    value["kind"].as_str().unwrap_or(""),
+                    value["metadata"]["name"].as_str().unwrap_or("")
+                )
+            })
+            .filter(|n| n != "/")
+            .collect();
+        names.sort();
+        names
+    };
+    let compiled = floe(&["compile", "examples/demo.floe", "-p", "local"]);
+    assert_eq!(names(&text(&built.stdout)), names(&text(&compiled.stdout)));
+
+    std::fs::write(out.join("kustomization.yaml"), "resources: []\n").expect("write");
+    let check = floe(&[&args[..], &["--check"]].concat());
+    assert_eq!(check.status.code(), Some(1));
+    assert!(text(&check.stderr).contains("changed: kustomization.yaml"));
 }
 
 #[test]
