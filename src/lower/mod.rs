@@ -19,6 +19,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use rustc_hash::FxHashMap;
 use serde::{Serialize, Serializer};
 
 use crate::model;
@@ -125,13 +126,16 @@ impl Serialize for Object {
 /// The labels of the stack's objects, all made here: those every object carries
 /// (the stack's own, `part-of`, `managed-by`, `instance`), an item's `name` and
 /// `component`, and the selector labels of an item. (`floe run` adds the ApplySet's
-/// label, `cluster::inventory`.)
+/// label, `cluster::inventory`.) And the annotations of the objects that carry a
+/// plan step.
 struct Labels<'a> {
     stack: &'a model::Stack,
     /// The stack's name as a label value.
     instance: String,
     /// The labels of every object, made once and copied into each.
     common: BTreeMap<String, String>,
+    /// The plan's wave of each step, by step key.
+    waves: FxHashMap<String, usize>,
 }
 
 impl<'a> Labels<'a> {
@@ -143,10 +147,18 @@ impl<'a> Labels<'a> {
         common.extend(stack.labels.clone());
         common.insert("app.kubernetes.io/managed-by".into(), "floe".into());
         common.insert("app.kubernetes.io/instance".into(), instance.clone());
+        let plan = plan::plan(stack);
+        let waves = plan
+            .waves
+            .iter()
+            .enumerate()
+            .flat_map(|(wave, w)| w.steps.iter().map(move |step| (step.key(), wave)))
+            .collect();
         Labels {
             stack,
             instance,
             common,
+            waves,
         }
     }
 
@@ -181,13 +193,19 @@ impl<'a> Labels<'a> {
     }
 
     /// The metadata of the object that carries a plan step: tagged with the
-    /// step's key, which is how `floe run` finds the step's object.
+    /// step's key, which is how `floe run` finds the step's object, and with its
+    /// wave as Argo CD's sync wave, one after the plan's (wave 0, Argo CD's default,
+    /// is everything else: the namespace, accounts, configuration, Services), so
+    /// that Argo CD applies a workload or Job only when what it waits for is healthy.
     fn step_meta(&self, step: StepKind, name: &str, component: &str) -> ObjectMeta {
         let mut meta = self.meta(name, component);
-        meta.annotations = Some(BTreeMap::from([(
-            plan::STEP.to_string(),
-            plan::step_key(step, name),
-        )]));
+        let key = plan::step_key(step, name);
+        let mut annotations = BTreeMap::new();
+        if let Some(wave) = self.waves.get(&key) {
+            annotations.insert(plan::SYNC_WAVE.to_string(), (wave + 1).to_string());
+        }
+        annotations.insert(plan::STEP.to_string(), key);
+        meta.annotations = Some(annotations);
         meta
     }
 }

@@ -134,6 +134,11 @@ pub fn step_key(kind: StepKind, name: &str) -> String {
 /// The annotation of a workload object that names its plan step by key.
 pub const STEP: &str = "floe.dev/step";
 
+/// Argo CD's sync wave annotation (argo-cd docs, user-guide/sync-waves.md): Argo CD
+/// applies the objects of a wave only when every object of the waves before is
+/// healthy (a Deployment rolled out, a Job complete).
+pub const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
+
 /// Places every workload in the earliest wave after all it depends on. The checker
 /// has rejected cycles, so every workload gets a wave.
 pub fn plan(stack: &model::Stack) -> Plan {

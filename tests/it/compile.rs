@@ -144,3 +144,45 @@ fn every_object_passes_the_kubernetes_schemas() {
         );
     }
 }
+
+/// Applied by Argo CD, the objects come in the plan's order: every object of a plan
+/// step has the sync wave one after its plan wave, so each comes in a later wave
+/// than every step it waits for, and all other objects are in wave 0, before them.
+#[test]
+fn argo_cd_sync_waves_follow_the_plan() {
+    for main in cases() {
+        for profile in profiles(&main) {
+            let program = program::load(&RealFs, &main).expect("readable");
+            let compilation = floe::compile_with(&program, &RealFs, profile.as_deref(), None);
+            let stack = compilation.stack.as_ref().expect("a stack without errors");
+            let plan = floe::plan::plan(stack);
+            let mut wave_of = std::collections::BTreeMap::new();
+            for object in &compilation.objects {
+                let annotations = object.metadata().annotations.clone().unwrap_or_default();
+                let wave = annotations
+                    .get(floe::plan::SYNC_WAVE)
+                    .map(|w| w.parse::<usize>().expect("a number"));
+                match annotations.get(floe::plan::STEP) {
+                    Some(step) => {
+                        let wave = wave.expect("a step's object has a sync wave");
+                        wave_of.insert(step.clone(), wave);
+                    }
+                    None => assert_eq!(wave, None, "{} {}", object.kind(), object.name()),
+                }
+            }
+            for step in plan.waves.iter().flat_map(|w| &w.steps) {
+                let wave = wave_of[&step.key()];
+                assert!(wave >= 1, "{}", step.key());
+                for before in &step.after {
+                    assert!(
+                        wave_of[before] < wave,
+                        "{} ({profile:?}): {} in wave {wave}, {before} in wave {}",
+                        main.display(),
+                        step.key(),
+                        wave_of[before]
+                    );
+                }
+            }
+        }
+    }
+}
