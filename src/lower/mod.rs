@@ -134,7 +134,7 @@ struct Labels<'a> {
     instance: String,
     /// The labels of every object, made once and copied into each.
     common: BTreeMap<String, String>,
-    /// The plan's wave of each step, by step key.
+    /// The plan's wave of each step after wave 0, by step key.
     waves: FxHashMap<String, usize>,
 }
 
@@ -147,13 +147,21 @@ impl<'a> Labels<'a> {
         common.extend(stack.labels.clone());
         common.insert("app.kubernetes.io/managed-by".into(), "floe".into());
         common.insert("app.kubernetes.io/instance".into(), instance.clone());
-        let plan = plan::plan(stack);
-        let waves = plan
-            .waves
-            .iter()
-            .enumerate()
-            .flat_map(|(wave, w)| w.steps.iter().map(move |step| (step.key(), wave)))
-            .collect();
+        // A stack whose steps wait for nothing is all in wave 0, and needs no plan.
+        let waits = stack.services.iter().any(|s| !s.needs.is_empty())
+            || stack.hooks.iter().any(|h| !h.after.is_empty())
+            || !stack.tables.is_empty()
+            || !stack.checks.is_empty();
+        let waves = match waits {
+            true => plan::plan(stack)
+                .waves
+                .iter()
+                .enumerate()
+                .skip(1)
+                .flat_map(|(wave, w)| w.steps.iter().map(move |step| (step.key(), wave)))
+                .collect(),
+            false => FxHashMap::default(),
+        };
         Labels {
             stack,
             instance,
@@ -201,9 +209,8 @@ impl<'a> Labels<'a> {
         let mut meta = self.meta(name, component);
         let key = plan::step_key(step, name);
         let mut annotations = BTreeMap::new();
-        if let Some(wave) = self.waves.get(&key) {
-            annotations.insert(plan::SYNC_WAVE.to_string(), (wave + 1).to_string());
-        }
+        let wave = self.waves.get(&key).copied().unwrap_or(0);
+        annotations.insert(plan::SYNC_WAVE.to_string(), (wave + 1).to_string());
         annotations.insert(plan::STEP.to_string(), key);
         meta.annotations = Some(annotations);
         meta
