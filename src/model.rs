@@ -39,6 +39,19 @@ pub struct Stack {
     pub span: Span,
 }
 
+impl Stack {
+    /// Every secret value read from the environment of `floe run` (`env("NAME")`):
+    /// the Secret, its key, and the variable, in source order.
+    pub fn env_keys(&self) -> impl Iterator<Item = (&Secret, &SecretKey, &str)> {
+        self.secrets.iter().flat_map(|secret| {
+            secret.keys.iter().filter_map(move |key| match &key.source {
+                SecretSource::Env { var } => Some((secret, key, var.as_str())),
+                _ => None,
+            })
+        })
+    }
+}
+
 /// Where an item comes from: its path in the source (`metastore.auth`) and the span
 /// of its declaration.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -27,21 +27,15 @@ pub struct MissingEnv {
 
 /// Checks that every `env()` variable is set, before anything is applied.
 pub fn missing_env(stack: &model::Stack, env: &dyn Env) -> Vec<MissingEnv> {
-    let mut missing = Vec::new();
-    for secret in &stack.secrets {
-        for key in &secret.keys {
-            if let SecretSource::Env { var } = &key.source
-                && env.var(var).is_none()
-            {
-                missing.push(MissingEnv {
-                    key: format!("{}.{}", secret.origin.path, key.key),
-                    var: var.clone(),
-                    span: key.span,
-                });
-            }
-        }
-    }
-    missing
+    stack
+        .env_keys()
+        .filter(|(.., var)| env.var(var).is_none())
+        .map(|(secret, key, var)| MissingEnv {
+            key: format!("{}.{}", secret.origin.path, key.key),
+            var: var.to_string(),
+            span: key.span,
+        })
+        .collect()
 }
 
 /// The values of every Secret of a stack, by Secret name and key.

@@ -181,6 +181,46 @@ fn the_directory_is_a_kustomization_kubectl_builds() {
     assert!(text(&check.stderr).contains("changed: kustomization.yaml"));
 }
 
+/// `floe check --profile P` lists the Secret keys a run fills from its environment,
+/// which must exist in the cluster when the files are applied without `floe run`;
+/// without a profile, or with errors, it lists nothing.
+#[test]
+fn check_with_a_profile_lists_the_secret_keys_from_the_environment() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let main = dir.path().join("main.floe");
+    std::fs::write(
+        &main,
+        r#"stack shop { namespace = "shop" }
+secret db_auth {
+  password = env("DB_PASSWORD")
+  salt = generate(16)
+}
+secret api_keys { stripe = env("STRIPE_KEY") }
+profile prod {}
+"#,
+    )
+    .expect("write");
+    let path = main.to_string_lossy().to_string();
+    let listed = floe(&["check", &path, "--profile", "prod"]);
+    assert_eq!(listed.status.code(), Some(0), "{}", text(&listed.stderr));
+    let stdout = text(&listed.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(lines[0].contains("namespace `shop`"), "{stdout}");
+    assert_eq!(
+        lines[1].split_whitespace().collect::<Vec<_>>(),
+        ["db-auth", "password", "from", "$DB_PASSWORD"]
+    );
+    assert_eq!(
+        lines[2].split_whitespace().collect::<Vec<_>>(),
+        ["api-keys", "stripe", "from", "$STRIPE_KEY"]
+    );
+    assert!(!stdout.contains("salt"), "{stdout}");
+    assert_eq!(text(&floe(&["check", &path]).stdout), "");
+    let json = floe(&["check", &path, "-p", "prod", "--message-format", "json"]);
+    assert_eq!(text(&json.stdout), "");
+}
+
 #[test]
 fn json_output_is_a_kubernetes_list_with_the_same_objects() {
     let yaml = floe(&["compile", "examples/demo.floe", "-p", "production"]);
