@@ -96,11 +96,7 @@ impl Checker<'_, '_> {
             self.table_seed(id, &columns)
         };
         let catalog = match self.field(id, "catalog").as_deref().map(|v| &v.value) {
-            Some(Value::Item(c)) => self
-                .world
-                .inst(*c)
-                .map(|i| i.path.clone())
-                .unwrap_or_default(),
+            Some(Value::Item(c)) => self.world.path(*c),
             _ => String::new(),
         };
         let when = match self.field(id, "when").as_deref().map(|v| &v.value) {
@@ -108,11 +104,7 @@ impl Checker<'_, '_> {
             _ => SeedWhen::Empty,
         };
         model::Table {
-            name: self
-                .world
-                .inst(id)
-                .map(|i| i.path.clone())
-                .unwrap_or_default(),
+            name: self.world.path(id),
             origin: self.origin(id),
             catalog,
             namespace,
@@ -545,11 +537,7 @@ impl Checker<'_, '_> {
             secret_key: self.credential(entry(&s, "secret_key")),
         });
         model::Catalog {
-            name: self
-                .world
-                .inst(id)
-                .map(|i| i.path.clone())
-                .unwrap_or_default(),
+            name: self.world.path(id),
             origin: self.origin(id),
             uri: self.field_str(id, "uri"),
             warehouse: self.field_str(id, "warehouse").unwrap_or_default(),
@@ -572,11 +560,7 @@ impl Checker<'_, '_> {
     fn build_check(&mut self, id: InstId) -> Option<model::Check> {
         let (expect, _) = self.expectation(id)?;
         Some(model::Check {
-            name: self
-                .world
-                .inst(id)
-                .map(|i| i.path.clone())
-                .unwrap_or_default(),
+            name: self.world.path(id),
             origin: self.origin(id),
             sql: self.field_str(id, "sql").unwrap_or_default(),
             expect,

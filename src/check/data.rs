@@ -743,11 +743,7 @@ impl<'a> Checker<'_, 'a> {
             return None;
         }
         Some(Generator::Ref {
-            table: self
-                .world
-                .inst(table)
-                .map(|i| i.path.clone())
-                .unwrap_or_default(),
+            table: self.world.path(table),
             column: other.to_string(),
         })
     }

@@ -501,19 +501,11 @@ impl<'a> Checker<'_, 'a> {
     fn describe_key(&self, key: &EvalKey) -> String {
         match key {
             EvalKey::Field(id, field) => {
-                let path = self
-                    .world
-                    .inst(*id)
-                    .map(|i| i.path.clone())
-                    .unwrap_or_default();
+                let path = self.world.path(*id);
                 format!("{path}.{}", self.world.sym_name(*field))
             }
             EvalKey::Default(id, index) => {
-                let path = self
-                    .world
-                    .inst(*id)
-                    .map(|i| i.path.clone())
-                    .unwrap_or_default();
+                let path = self.world.path(*id);
                 let names = self.world.param_names(*id);
                 format!("{path}.{}", names.get(*index).map_or("", String::as_str))
             }

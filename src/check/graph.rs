@@ -53,11 +53,7 @@ impl Checker<'_, '_> {
                 let names: Vec<(String, Span)> = cycle
                     .iter()
                     .map(|(k, span)| {
-                        let path = self
-                            .world
-                            .inst(k.0)
-                            .map(|i| i.path.clone())
-                            .unwrap_or_default();
+                        let path = self.world.path(k.0);
                         (format!("{path}.{}", k.1), *span)
                     })
                     .collect();
@@ -178,15 +174,7 @@ impl Checker<'_, '_> {
         if !reported.insert(key) {
             return;
         }
-        let names: Vec<String> = cycle
-            .iter()
-            .map(|(n, _)| {
-                self.world
-                    .inst(*n)
-                    .map(|i| i.path.clone())
-                    .unwrap_or_default()
-            })
-            .collect();
+        let names: Vec<String> = cycle.iter().map(|(n, _)| self.world.path(*n)).collect();
         let edges: Vec<(Span, String, String)> = cycle
             .iter()
             .enumerate()

@@ -452,11 +452,7 @@ impl<'a> Checker<'_, 'a> {
     fn text_hint(&self, value: &Value) -> Option<String> {
         match value {
             Value::Item(id) if self.world.kind_of(*id) == Some(Kind::Service) => {
-                let path = self
-                    .world
-                    .inst(*id)
-                    .map(|i| i.path.clone())
-                    .unwrap_or_default();
+                let path = self.world.path(*id);
                 Some(format!("did you mean `{path}.host`?"))
             }
             _ => None,
@@ -471,11 +467,7 @@ impl<'a> Checker<'_, 'a> {
     }
 
     fn secret_name(&self, item: InstId, key: &str) -> String {
-        let path = self
-            .world
-            .inst(item)
-            .map(|i| i.path.clone())
-            .unwrap_or_default();
+        let path = self.world.path(item);
         format!("{path}.{key}")
     }
 

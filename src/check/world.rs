@@ -51,6 +51,12 @@ impl<'a> World<'a> {
         self.insts.get(id.0 as usize)
     }
 
+    /// An instance's path in the source (`metastore.auth`), as messages and the model
+    /// name it.
+    pub(super) fn path(&self, id: InstId) -> String {
+        self.inst(id).map(|i| i.path.clone()).unwrap_or_default()
+    }
+
     pub(super) fn scope(&self, id: ScopeId) -> Option<&Scope> {
         self.scopes.get(id.0 as usize)
     }

@@ -11,7 +11,7 @@ use floe::diagnostic::Diagnostic;
 use floe::model::Stack;
 use floe::program::RealFs;
 
-use super::{Error, MessageFormat, Reporter, Result, load};
+use super::{Compiled, Error, MessageFormat, Reporter, Result, compiled, load};
 
 pub fn run(
     path: &Path,
@@ -19,25 +19,23 @@ pub fn run(
     format: MessageFormat,
     reporter: &Reporter,
 ) -> Result {
-    let program = load(path, reporter, format)?;
-    let sql = DuckDbValidator::new();
-    let (diagnostics, mask, stack) = match profile {
-        Some(p) => {
-            let checked = floe::check::check_with(&program, &RealFs, Some(p), Some(&sql));
-            (checked.diagnostics, checked.secret_spans, checked.stack)
-        }
-        None => {
-            let checks = floe::check_profiles_with(&program, &RealFs, Some(&sql));
-            (checks.diagnostics, checks.secret_spans, None)
-        }
+    let Some(profile) = profile else {
+        let program = load(path, reporter, format)?;
+        let sql = DuckDbValidator::new();
+        let checks = floe::check_profiles_with(&program, &RealFs, Some(&sql));
+        reporter.diagnostics(
+            &checks.diagnostics,
+            &program.sources,
+            format,
+            &checks.secret_spans,
+        );
+        return match checks.diagnostics.iter().any(Diagnostic::is_error) {
+            true => Err(Error::Reported),
+            false => Ok(()),
+        };
     };
-    reporter.diagnostics(&diagnostics, &program.sources, format, &mask);
-    if diagnostics.iter().any(Diagnostic::is_error) {
-        return Err(Error::Reported);
-    }
-    if let Some(stack) = stack
-        && format == MessageFormat::Human
-    {
+    let Compiled { stack, .. } = compiled(path, Some(profile), reporter, format)?;
+    if format == MessageFormat::Human {
         let _ = std::io::stdout()
             .lock()
             .write_all(env_keys(&stack).as_bytes());

@@ -39,17 +39,21 @@ fn with_article(found: &str) -> String {
 fn one_of(words: &[String]) -> String {
     match words {
         [] => "something else".to_string(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+        _ => listed(words, "or"),
     }
 }
 
 /// A list of words for a message: "`a`, `b` and `c`".
 fn and_list(words: &[String]) -> String {
+    listed(words, "and")
+}
+
+/// `a, b WORD c`.
+fn listed(words: &[String], word: &str) -> String {
     match words {
         [] => String::new(),
         [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [init @ .., last] => format!("{} {word} {last}", init.join(", ")),
     }
 }
 

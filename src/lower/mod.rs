@@ -147,21 +147,7 @@ impl<'a> Labels<'a> {
         common.extend(stack.labels.clone());
         common.insert("app.kubernetes.io/managed-by".into(), "floe".into());
         common.insert("app.kubernetes.io/instance".into(), instance.clone());
-        // A stack whose steps wait for nothing is all in wave 0, and needs no plan.
-        let waits = stack.services.iter().any(|s| !s.needs.is_empty())
-            || stack.hooks.iter().any(|h| !h.after.is_empty())
-            || !stack.tables.is_empty()
-            || !stack.checks.is_empty();
-        let waves = match waits {
-            true => plan::plan(stack)
-                .waves
-                .iter()
-                .enumerate()
-                .skip(1)
-                .flat_map(|(wave, w)| w.steps.iter().map(move |step| (step.key(), wave)))
-                .collect(),
-            false => FxHashMap::default(),
-        };
+        let waves = plan::later_waves(stack);
         Labels {
             stack,
             instance,

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::model::{self, WorkloadKind, WorkloadRef};
@@ -138,6 +139,25 @@ pub const STEP: &str = "floe.dev/step";
 /// applies the objects of a wave only when every object of the waves before is
 /// healthy (a Deployment rolled out, a Job complete).
 pub const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
+
+/// The wave of every step after wave 0, by step key: the steps that wait for
+/// something. A stack in which nothing waits has none, and no plan is made for it.
+pub fn later_waves(stack: &model::Stack) -> FxHashMap<String, usize> {
+    let waits = stack.services.iter().any(|s| !s.needs.is_empty())
+        || stack.hooks.iter().any(|h| !h.after.is_empty())
+        || !stack.tables.is_empty()
+        || !stack.checks.is_empty();
+    if !waits {
+        return FxHashMap::default();
+    }
+    plan(stack)
+        .waves
+        .iter()
+        .enumerate()
+        .skip(1)
+        .flat_map(|(wave, w)| w.steps.iter().map(move |step| (step.key(), wave)))
+        .collect()
+}
 
 /// Places every workload in the earliest wave after all it depends on. The checker
 /// has rejected cycles, so every workload gets a wave.

@@ -46,25 +46,36 @@ fn exit_codes_say_what_happened() {
     );
 }
 
-#[test]
-fn compile_writes_a_directory_and_check_detects_drift() {
+/// A temporary directory, and the `deploy` directory in it as a path and as an
+/// argument.
+fn deploy_dir() -> (tempfile::TempDir, std::path::PathBuf, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("deploy");
-    let out_arg = out.to_string_lossy().to_string();
-    let args = [
-        "compile",
-        "examples/demo.floe",
-        "-p",
-        "local",
-        "-o",
-        &out_arg,
-    ];
-    assert_eq!(floe(&args).status.code(), Some(0));
-    let mut files: Vec<String> = std::fs::read_dir(&out)
+    let arg = out.to_string_lossy().to_string();
+    (dir, out, arg)
+}
+
+/// `floe compile` of the demo's local profile into `out`.
+fn compile_demo_into(out: &str) -> [&str; 6] {
+    ["compile", "examples/demo.floe", "-p", "local", "-o", out]
+}
+
+/// The names of the files in a directory, sorted.
+fn file_names(dir: &std::path::Path) -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(dir)
         .expect("written")
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .collect();
     files.sort();
+    files
+}
+
+#[test]
+fn compile_writes_a_directory_and_check_detects_drift() {
+    let (_dir, out, out_arg) = deploy_dir();
+    let args = compile_demo_into(&out_arg);
+    assert_eq!(floe(&args).status.code(), Some(0));
+    let files = file_names(&out);
     assert!(
         files.first().is_some_and(|f| f.starts_with("0-namespace-")),
         "{files:?}"
@@ -121,25 +132,12 @@ fn compile_writes_a_directory_and_check_detects_drift() {
 /// the objects of the files, and a changed kustomization.yaml is drift like any file.
 #[test]
 fn the_directory_is_a_kustomization_kubectl_builds() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let out = dir.path().join("deploy");
-    let out_arg = out.to_string_lossy().to_string();
-    let args = [
-        "compile",
-        "examples/demo.floe",
-        "-p",
-        "local",
-        "-o",
-        &out_arg,
-    ];
+    let (_dir, out, out_arg) = deploy_dir();
+    let args = compile_demo_into(&out_arg);
     let wrote = floe(&args);
     assert_eq!(wrote.status.code(), Some(0), "{}", text(&wrote.stderr));
-    let mut files: Vec<String> = std::fs::read_dir(&out)
-        .expect("written")
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|f| f != "kustomization.yaml")
-        .collect();
-    files.sort();
+    let mut files = file_names(&out);
+    files.retain(|f| f != "kustomization.yaml");
     let kustomization = std::fs::read_to_string(out.join("kustomization.yaml")).expect("written");
     let listed: Vec<&str> = kustomization
         .lines()
